@@ -1,0 +1,48 @@
+"""Checks the end-to-end --interpret run: what it printed to JSON and stored in SQLite agree,
+every job has a verdict, and the baseline and expert (fixture tutorials) columns pass."""
+
+import json
+import sqlite3
+import sys
+
+report_path, db_path, exit_code = sys.argv[1], sys.argv[2], int(sys.argv[3])
+report = json.load(open(report_path))
+failures = []
+passed = 0
+
+
+def expect(cond, what):
+    global passed
+    if cond:
+        passed += 1
+    else:
+        failures.append(what)
+
+
+jobs = report["jobs"]
+tasks = {j["task"] for j in jobs}
+expect(tasks == {"softmax", "layernorm", "matmul"}, f"all three tasks ran, got {sorted(tasks)}")
+for job in jobs:
+    name = f'{job["task"]}/{job["implementation"]}'
+    expect(job["status"] in {"ok", "wrong_result", "syntax_error", "import_error", "missing_entry",
+                             "compile_error", "runtime_error", "timeout", "crashed", "rejected"},
+           f"{name}: a worker verdict, got {job['status']}")
+    if job["implementation"] in ("baseline", "expert"):
+        expect(job["status"] == "ok", f"{name}: ok, got {job['status']}: {job['message']}")
+        expect(len(job["checks"]) > 0 and all(c["ok"] for c in job["checks"]), f"{name}: checks ran and passed")
+        expect(job["timings"] == [], f"{name}: no timings under --interpret")
+    print(f'  {name:<40} {job["status"]:<14} {job["message"][:80]}')
+
+all_ok = all(j["status"] == "ok" for j in jobs)
+expect(exit_code == (0 if all_ok else 1), f"exit code {exit_code} matches the verdicts")
+
+db = sqlite3.connect(db_path)
+stored = db.execute("SELECT COUNT(*) FROM jobs WHERE run_id = ?", (report["run_id"],)).fetchone()[0]
+expect(stored == len(jobs), f"every job stored: {stored} in the database, {len(jobs)} in the JSON")
+status = db.execute("SELECT status FROM runs WHERE id = ?", (report["run_id"],)).fetchone()[0]
+expect(status == "finished", f"run finished, got {status}")
+
+for f in failures:
+    print("FAILED:", f)
+print(f"e2e: {passed} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): builds, runs the C++ unit tests, the worker tests on the
+# CPU with the Triton interpreter, and an end-to-end CLI run with --interpret. GPU-only tests
+# are labelled `gpu` and skipped, visibly, without a GPU.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+eval "$(bash scripts/deps.sh)"
+export TRITONIZE_PYTHON
+echo "== python: $TRITONIZE_PYTHON"
+
+echo "== build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRITONIZE_WERROR=ON >/dev/null
+cmake --build build -j"$(nproc)"
+
+echo "== C++ tests (ctest)"
+ctest --test-dir build --output-on-failure -j"$(nproc)"
+
+echo "== worker tests (pytest, TRITON_INTERPRET=1)"
+"$TRITONIZE_PYTHON" -m ruff check --line-length 120 python
+(cd python && TRITON_INTERPRET=1 "$TRITONIZE_PYTHON" -m pytest -q -rs tests)
+
+echo "== end to end: tritonize bench --interpret"
+bash scripts/e2e-interpret.sh

@@ -1,0 +1,115 @@
+// `tritonize eval`: one candidate file, one task, one verdict as one JSON object.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "cli/context.h"
+#include "core/candidates.h"
+#include "exec/worker.h"
+#include "stats/stats.h"
+#include "store/store.h"
+
+namespace tritonize {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct EvalOptions {
+  CommonOptions common;
+  std::string task;
+  std::string file;
+  bool json = false;
+  int calls = 50;
+};
+
+nlohmann::json SummaryJson(const std::vector<double>& samples) {
+  if (samples.empty()) return nullptr;
+  Summary s = Summarize(samples);
+  return {{"median", s.median}, {"q1", s.q1}, {"q3", s.q3}, {"min", s.min}, {"max", s.max},
+          {"n", s.n}, {"rel_iqr", s.rel_iqr}};
+}
+
+nlohmann::json EvalJson(const Task& task, const Implementation& impl, const JobResult& result) {
+  nlohmann::json j = JobResultToJson(result);
+  j["task"] = task.name;
+  j["file"] = impl.path.string();
+  j["content_hash"] = impl.content_hash;
+  nlohmann::json sizes = nlohmann::json::array();
+  for (const auto& t : result.timings) {
+    sizes.push_back({{"size", t.size}, {"mode", t.mode}, {"kernel_us", SummaryJson(t.kernel_us)},
+                     {"call_us", SummaryJson(t.call_us)}, {"kernels", t.kernels},
+                     {"first_call_s", t.first_call_s}});
+  }
+  j["sizes"] = sizes;
+  j.erase("timings");  // the raw samples are in the store; sizes has their summaries
+  return j;
+}
+
+void PrintHuman(const nlohmann::json& j) {
+  std::cout << fmt::format("{}: {} ({})\n", j["task"].get<std::string>(),
+                           j["status"].get<std::string>(), j["file"].get<std::string>());
+  if (!j["message"].get<std::string>().empty()) {
+    std::cout << "  " << j["message"].get<std::string>() << "\n";
+  }
+  for (const auto& s : j["sizes"]) {
+    if (s["kernel_us"].is_null()) continue;
+    std::cout << fmt::format("  {:<16} {:<8} kernel {:9.2f} us (median of {}), call {:9.2f} us\n",
+                             s["size"].get<std::string>(), s["mode"].get<std::string>(),
+                             s["kernel_us"]["median"].get<double>(),
+                             s["kernel_us"]["n"].get<size_t>(),
+                             s["call_us"].is_null() ? 0.0 : s["call_us"]["median"].get<double>());
+  }
+}
+
+int RunEval(const EvalOptions& options) {
+  std::vector<std::string> errors;
+  EngineContext context;
+  MakeContext(options.common, &context, &errors);
+  const Task* task = context.suite.Find(options.task);
+  if (task == nullptr && context.suite.tasks().size() > 0) {
+    errors.push_back(fmt::format("--task: unknown task \"{}\"", options.task));
+  }
+  if (!fs::is_regular_file(options.file)) {
+    errors.push_back(fmt::format("--file {}: no such file", options.file));
+  }
+  if (!errors.empty()) return ReportUsageErrors(errors);
+  context.worker.calls = options.calls;
+
+  Implementation impl = CandidateImplementation(options.file, *task);
+  JobResult result = RunWorkerJob(*task, impl, context.worker);
+
+  std::string err;
+  if (auto store = Store::Open(options.common.db, &err)) {
+    int64_t run_id = store->BeginRun(CommandLine(), result.environment, &err);
+    if (run_id == 0 || !store->RecordJob(run_id, *task, impl, result, &err) ||
+        !store->FinishRun(run_id, "finished", &err)) {
+      std::cerr << "tritonize: warning: not stored: " << err << "\n";
+    }
+  } else {
+    std::cerr << "tritonize: warning: not stored: " << err << "\n";
+  }
+
+  nlohmann::json j = EvalJson(*task, impl, result);
+  if (options.json) {
+    std::cout << j.dump(2) << "\n";
+  } else {
+    PrintHuman(j);
+  }
+  return result.status == Status::kOk ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+std::function<int()> SetupEval(CLI::App* app) {
+  auto options = std::make_shared<EvalOptions>();
+  AddCommonOptions(app, &options->common);
+  app->add_option("--task", options->task, "Task name")->required();
+  app->add_option("--file", options->file, "Candidate module (.py)")->required();
+  app->add_flag("--json", options->json, "Print the verdict as one JSON object");
+  app->add_option("--calls", options->calls, "Timed calls per size and mode (>= 30)")->capture_default_str()
+      ->check(CLI::Range(30, 100000));
+  return [options] { return RunEval(*options); };
+}
+
+}  // namespace tritonize

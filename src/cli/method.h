@@ -1,0 +1,13 @@
+#pragma once
+
+#include <string>
+
+#include "exec/worker.h"
+
+namespace tritonize {
+
+/// The measurement method, printed under every table and stored in the JSON.
+std::string TimingMethod(const WorkerOptions& worker);
+std::string InterpretMethod();
+
+}  // namespace tritonize

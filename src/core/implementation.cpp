@@ -1,0 +1,19 @@
+#include "core/implementation.h"
+
+namespace tritonize {
+
+std::string_view ImplKindName(ImplKind kind) {
+  switch (kind) {
+    case ImplKind::kBaseline:
+      return "baseline";
+    case ImplKind::kExpert:
+      return "expert";
+    case ImplKind::kLlm:
+      return "llm";
+    case ImplKind::kCandidate:
+      return "candidate";
+  }
+  return "unknown";
+}
+
+}  // namespace tritonize

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+
+namespace tritonize {
+
+/// One correctness comparison made by the worker (one size, seed, mode and output).
+struct CheckRecord {
+  std::string size;
+  int seed = 0;
+  std::string mode;    // forward | backward
+  std::string output;  // y | grad_<input>
+  bool ok = false;
+  double max_abs_err = 0;
+  double max_rel_err = 0;
+  long long mismatches = 0;
+  long long numel = 0;
+  double atol = 0;
+  double rtol = 0;
+};
+
+/// Raw per-call samples for one timed size and mode, as measured by the worker.
+struct Timing {
+  std::string size;
+  std::string mode;
+  std::vector<double> kernel_us;          // CUPTI: sum of device activity per call, L2 flushed
+  std::vector<double> call_us;            // CUDA events around each call, L2 flushed
+  std::map<std::string, int> kernels;     // kernel name -> launches per call
+  double first_call_s = 0;                // compile + autotune, wall time
+};
+
+/// Everything one job (one implementation of one task) produced.
+struct JobResult {
+  Status status = Status::kCrashed;
+  std::string message;      // one readable line when status != ok
+  std::string detail;       // traceback, mismatch listing, stderr tail
+  std::string phase;        // load | check | time | spawn
+  std::vector<CheckRecord> checks;
+  std::vector<Timing> timings;
+  nlohmann::json environment = nlohmann::json::object();
+  double wall_s = 0;
+};
+
+/// Parses the worker's result file (docs/protocol.md). Returns false with *err naming
+/// the offending field when the JSON does not have the documented shape.
+bool ParseJobResult(const nlohmann::json& j, JobResult* out, std::string* err);
+nlohmann::json JobResultToJson(const JobResult& result);
+
+}  // namespace tritonize

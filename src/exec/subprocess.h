@@ -1,0 +1,44 @@
+#pragma once
+
+// Platform code for running worker processes lives behind this header
+// (subprocess-posix.cpp); nothing else in the engine calls fork/exec/kill.
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tritonize {
+
+struct SubprocessOptions {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;  // set on top of the engine's environment
+  std::filesystem::path cwd;               // empty: the engine's
+  std::filesystem::path stdout_path;       // the child's stdout and stderr go to files,
+  std::filesystem::path stderr_path;       // so a chatty child can never block on a pipe
+  double timeout_s = 0;                    // 0: no limit
+};
+
+struct SubprocessResult {
+  bool started = false;
+  std::string spawn_error;  // why it could not start
+  int exit_code = -1;       // when it exited normally
+  int signal = 0;           // when a signal ended it
+  bool timed_out = false;   // the engine killed its process group at the deadline
+  bool interrupted = false; // the engine got SIGINT/SIGTERM and killed the child
+  double wall_s = 0;
+};
+
+/// Runs a child in its own process group and waits for it, killing the whole group
+/// (SIGKILL) at the deadline or when the engine is interrupted.
+SubprocessResult RunSubprocess(const SubprocessOptions& options);
+
+/// Makes SIGINT/SIGTERM set a flag instead of killing the engine, so the running child
+/// can be stopped and finished jobs kept. Call once from main.
+void InstallInterruptHandler();
+bool Interrupted();
+
+/// The last max_bytes of a file (whole lines where possible), for error messages.
+std::string TailOfFile(const std::filesystem::path& path, size_t max_bytes);
+
+}  // namespace tritonize

@@ -1,0 +1,183 @@
+// End-to-end tests of the tritonize binary. Those that run the real worker need a Python
+// with torch and triton (TRITONIZE_PYTHON, set by scripts/test.sh) and use the Triton
+// interpreter on the CPU; without it they are skipped, visibly.
+#include <cstdlib>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include "core/sha256.h"
+#include "exec/subprocess.h"
+
+namespace tritonize {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("tritonize-cli-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  struct Output {
+    int code = -1;
+    std::string out, err;
+  };
+
+  Output Tritonize(std::vector<std::string> args, double timeout_s = 600) {
+    SubprocessOptions o;
+    o.argv = {TRITONIZE_BINARY};
+    o.argv.insert(o.argv.end(), args.begin(), args.end());
+    o.stdout_path = dir_ / "stdout";
+    o.stderr_path = dir_ / "stderr";
+    o.timeout_s = timeout_s;
+    o.env["TRITONIZE_ROOT"] = TRITONIZE_SOURCE_DIR;
+    o.env["TRITONIZE_SCRATCH"] = (dir_ / "jobs").string();
+    o.env["TRITONIZE_DB"] = (dir_ / "results.db").string();
+    SubprocessResult r = RunSubprocess(o);
+    Output out;
+    out.code = r.exit_code;
+    std::string e;
+    ReadFile(o.stdout_path, &out.out, &e);
+    ReadFile(o.stderr_path, &out.err, &e);
+    return out;
+  }
+
+  static bool HavePython() {
+    const char* p = std::getenv("TRITONIZE_PYTHON");
+    return p != nullptr && *p != '\0';
+  }
+  static std::string Fixture(const std::string& name) {
+    return (fs::path(TRITONIZE_SOURCE_DIR) / "tests" / "fixtures" / "candidates" / name).string();
+  }
+
+  fs::path dir_;
+};
+
+#define REQUIRE_PYTHON()                                                           \
+  if (!HavePython()) GTEST_SKIP() << "TRITONIZE_PYTHON not set: needs torch+triton"
+
+TEST_F(CliTest, TasksListsTheSuite) {
+  Output o = Tritonize({"tasks"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  for (const char* name : {"softmax", "layernorm", "matmul", "05-layer-norm.py"}) {
+    EXPECT_NE(o.out.find(name), std::string::npos) << name;
+  }
+}
+
+TEST_F(CliTest, UsageErrorsAreCollectedAndExitTwo) {
+  Output o = Tritonize({"bench", "--tasks", "softmax,nope", "--impls", "baseline,magic"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("unknown task \"nope\""), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("unknown implementation \"magic\""), std::string::npos) << o.err;
+}
+
+TEST_F(CliTest, UnknownFlagIsUsageError) {
+  EXPECT_EQ(Tritonize({"bench", "--no-such-flag"}).code, 2);
+}
+
+TEST_F(CliTest, MalformedManifestNamesFileAndField) {
+  fs::path root = dir_ / "root";
+  fs::create_directories(root / "tasks" / "broken");
+  fs::create_directories(root / "python" / "tritonize_worker");
+  std::ofstream(root / "tasks" / "broken" / "task.toml") << "schema_version = 1\nname = \"broken\"\n";
+  Output o = Tritonize({"tasks", "--root", root.string()});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("broken/task.toml: field `entry`: missing"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("field `sizes`"), std::string::npos) << o.err;
+}
+
+TEST_F(CliTest, EvalCorrectCandidateUnderInterpreter) {
+  REQUIRE_PYTHON();
+  Output o = Tritonize({"eval", "--task", "softmax", "--file", Fixture("softmax_ok.py"),
+                        "--interpret", "--json"});
+  EXPECT_EQ(o.code, 0) << o.out << o.err;
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_FALSE(j["checks"].empty());
+}
+
+TEST_F(CliTest, EvalVerdictsForBadCandidates) {
+  REQUIRE_PYTHON();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"softmax_wrong.py", "wrong_result"},
+      {"softmax_syntax.py", "syntax_error"},
+      {"softmax_segfault.py", "crashed"},
+  };
+  for (const auto& [file, expected] : cases) {
+    Output o = Tritonize({"eval", "--task", "softmax", "--file", Fixture(file), "--interpret",
+                          "--json"});
+    EXPECT_EQ(o.code, 1) << file;
+    auto j = nlohmann::json::parse(o.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << file << ": " << o.out << o.err;
+    EXPECT_EQ(j["status"], expected) << file << ": " << j["message"];
+    EXPECT_FALSE(j["message"].get<std::string>().empty()) << file;
+  }
+}
+
+TEST_F(CliTest, EvalHangIsTimeout) {
+  REQUIRE_PYTHON();
+  Output o = Tritonize({"eval", "--task", "softmax", "--file", Fixture("softmax_hang.py"),
+                        "--interpret", "--json", "--timeout", "5"});
+  EXPECT_EQ(o.code, 1);
+  auto j = nlohmann::json::parse(o.out);
+  EXPECT_EQ(j["status"], "timeout");
+}
+
+TEST_F(CliTest, BenchStoresEveryJobAndKeepsGoingPastFailures) {
+  REQUIRE_PYTHON();
+  // An LLM folder with one good and one broken model: the broken one must not stop the run.
+  fs::path llm = dir_ / "llm";
+  fs::create_directories(llm / "good");
+  fs::create_directories(llm / "broken");
+  fs::copy_file(Fixture("softmax_ok.py"), llm / "good" / "softmax.py");
+  fs::copy_file(Fixture("softmax_syntax.py"), llm / "broken" / "softmax.py");
+  fs::path json = dir_ / "out.json";
+  Output o = Tritonize({"bench", "--tasks", "softmax", "--interpret", "--impls", "baseline,llm",
+                        "--llm-dir", llm.string(), "--json", json.string()});
+  EXPECT_EQ(o.code, 1) << o.err;  // one job failed
+  EXPECT_NE(o.out.find("syntax_error"), std::string::npos) << o.out;
+  std::ifstream in(json);
+  auto j = nlohmann::json::parse(in);
+  ASSERT_EQ(j["jobs"].size(), 3u);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "results.db").string().c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM jobs", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 3);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST_F(CliTest, NoTutorialsMeansTheExpertColumnSaysSo) {
+  REQUIRE_PYTHON();
+  // A root without .tutorials, so only the flag or the environment could name a checkout.
+  fs::path root = dir_ / "root";
+  fs::create_directories(root);
+  fs::create_directory_symlink(fs::path(TRITONIZE_SOURCE_DIR) / "tasks", root / "tasks");
+  fs::create_directory_symlink(fs::path(TRITONIZE_SOURCE_DIR) / "python", root / "python");
+  Output o = Tritonize({"bench", "--root", root.string(), "--tasks", "softmax", "--interpret",
+                        "--impls", "baseline,expert"});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.err.find("sparse-checkout"), std::string::npos) << o.err;
+  EXPECT_NE(o.out.find("unavailable"), std::string::npos) << o.out;
+}
+
+TEST_F(CliTest, MissingTutorialsFolderIsUsageError) {
+  Output o = Tritonize({"bench", "--tasks", "softmax", "--tutorials", (dir_ / "nowhere").string()});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("nowhere"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("sparse-checkout"), std::string::npos) << o.err;
+}
+
+}  // namespace
+}  // namespace tritonize

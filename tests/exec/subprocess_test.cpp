@@ -1,0 +1,94 @@
+#include "exec/subprocess.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace tritonize {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SubprocessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("tritonize-subprocess-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  SubprocessOptions Shell(const std::string& script, double timeout_s = 10) {
+    SubprocessOptions o;
+    o.argv = {"/bin/sh", "-c", script};
+    o.stdout_path = dir_ / "out";
+    o.stderr_path = dir_ / "err";
+    o.timeout_s = timeout_s;
+    return o;
+  }
+  fs::path dir_;
+};
+
+TEST_F(SubprocessTest, ExitCodeAndOutputFiles) {
+  auto r = RunSubprocess(Shell("echo hello; echo oops >&2; exit 3"));
+  ASSERT_TRUE(r.started);
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.signal, 0);
+  EXPECT_EQ(TailOfFile(dir_ / "out", 100), "hello");
+  EXPECT_EQ(TailOfFile(dir_ / "err", 100), "oops");
+}
+
+TEST_F(SubprocessTest, SignalIsReported) {
+  auto r = RunSubprocess(Shell("kill -SEGV $$"));
+  ASSERT_TRUE(r.started);
+  EXPECT_EQ(r.signal, 11);
+}
+
+TEST_F(SubprocessTest, TimeoutKillsTheWholeProcessGroup) {
+  // The grandchild writes its pid, then would outlive a naive kill of the child.
+  fs::path pidfile = dir_ / "grandchild.pid";
+  auto r = RunSubprocess(
+      Shell("sleep 60 & echo $! > " + pidfile.string() + "; sleep 60", /*timeout_s=*/0.5));
+  EXPECT_TRUE(r.timed_out);
+  EXPECT_LT(r.wall_s, 5.0);
+  std::ifstream in(pidfile);
+  int pid = 0;
+  in >> pid;
+  ASSERT_GT(pid, 0);
+  // Reaped or a zombie at most: /proc/<pid>/stat either is gone or says Z.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (std::getline(stat, line)) {
+    auto close = line.rfind(')');
+    ASSERT_NE(close, std::string::npos);
+    EXPECT_EQ(line.substr(close + 2, 1), "Z") << line;
+  }
+}
+
+TEST_F(SubprocessTest, MissingProgramIsASpawnError) {
+  SubprocessOptions o = Shell("");
+  o.argv = {"/nonexistent/python9"};
+  auto r = RunSubprocess(o);
+  EXPECT_FALSE(r.started);
+  EXPECT_NE(r.spawn_error.find("/nonexistent/python9"), std::string::npos);
+}
+
+TEST_F(SubprocessTest, EnvironmentAndWorkingDirectory) {
+  SubprocessOptions o = Shell("echo \"$TRITONIZE_PROBE $(pwd)\"");
+  o.env["TRITONIZE_PROBE"] = "value";
+  o.cwd = dir_;
+  auto r = RunSubprocess(o);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(TailOfFile(dir_ / "out", 1000), "value " + fs::canonical(dir_).string());
+}
+
+TEST_F(SubprocessTest, TailKeepsWholeLastLines) {
+  std::ofstream(dir_ / "log") << "first line\nsecond line\nthird line\n";
+  EXPECT_EQ(TailOfFile(dir_ / "log", 16), "third line");
+  EXPECT_EQ(TailOfFile(dir_ / "missing", 16), "");
+}
+
+}  // namespace
+}  // namespace tritonize

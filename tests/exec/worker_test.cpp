@@ -1,0 +1,142 @@
+// The engine's side of the worker protocol, against stand-in workers written in sh: the
+// real worker is tested by python/tests and the CLI tests.
+#include "exec/worker.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "core/task_suite.h"
+
+namespace tritonize {
+namespace {
+
+namespace fs = std::filesystem;
+
+class WorkerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("tritonize-worker-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::vector<std::string> errors;
+    ASSERT_TRUE(TaskSuite::Load(fs::path(TRITONIZE_SOURCE_DIR) / "tasks", &suite_, &errors));
+    impl_.kind = ImplKind::kCandidate;
+    impl_.name = "candidate";
+    impl_.path = dir_ / "candidate.py";
+    impl_.entry = "softmax";
+    options_.scratch_dir = dir_ / "jobs";
+    options_.timeout_s = 10;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  /// A stand-in "python": argv is `-m tritonize_worker --request R --result S`.
+  void FakePython(const std::string& body) {
+    fs::path script = dir_ / "python";
+    std::ofstream(script) << "#!/bin/sh\nrequest=\"$4\"\nresult=\"$6\"\n" << body << "\n";
+    fs::permissions(script, fs::perms::owner_all);
+    options_.python = script.string();
+  }
+
+  JobResult Run() { return RunWorkerJob(*suite_.Find("softmax"), impl_, options_); }
+
+  fs::path dir_;
+  TaskSuite suite_;
+  Implementation impl_;
+  WorkerOptions options_;
+};
+
+TEST_F(WorkerTest, ReadsTheResultFile) {
+  FakePython(R"(echo '{"schema_version": 1, "status": "ok", "timings": [{"size": "1024x1024",
+  "mode": "forward", "kernel_us": [5, 6], "call_us": [9]}]}' > "$result"; echo chatter)");
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kOk) << r.message;
+  ASSERT_EQ(r.timings.size(), 1u);
+  EXPECT_EQ(r.timings[0].kernel_us.size(), 2u);
+}
+
+TEST_F(WorkerTest, RequestCarriesTheManifestAndSizes) {
+  FakePython(R"(cp "$request" "$(dirname "$0")/seen.json"; exit 1)");
+  Run();
+  std::ifstream in(dir_ / "seen.json");
+  nlohmann::json request = nlohmann::json::parse(in);
+  EXPECT_EQ(request["schema_version"], 1);
+  EXPECT_EQ(request["task"]["name"], "softmax");
+  EXPECT_EQ(request["implementation"]["entry"], "softmax");
+  EXPECT_EQ(request["check"]["sizes"][0], "1823x781");
+  EXPECT_EQ(request["timing"]["enabled"], true);
+  EXPECT_GE(request["timing"]["calls"].get<int>(), 30);
+}
+
+TEST_F(WorkerTest, InterpretModeUsesSmallSizesAndNoTiming) {
+  FakePython(R"(cp "$request" "$(dirname "$0")/seen.json"; echo "$TRITON_INTERPRET" > "$(dirname "$0")/env"; exit 1)");
+  options_.interpret = true;
+  Run();
+  std::ifstream in(dir_ / "seen.json");
+  nlohmann::json request = nlohmann::json::parse(in);
+  EXPECT_EQ(request["check"]["sizes"][0], "37x93");
+  EXPECT_EQ(request["timing"]["enabled"], false);
+  EXPECT_EQ(request["device"], "cpu");
+  std::ifstream env(dir_ / "env");
+  std::string value;
+  env >> value;
+  EXPECT_EQ(value, "1");
+}
+
+TEST_F(WorkerTest, NonZeroExitWithoutResultIsCrashedWithStderr) {
+  FakePython("echo 'Fatal Python error: Segmentation fault' >&2; exit 139");
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kCrashed);
+  EXPECT_NE(r.message.find("exited with code 139"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("Segmentation fault"), std::string::npos) << r.message;
+}
+
+TEST_F(WorkerTest, SignalIsCrashed) {
+  FakePython("kill -SEGV $$");
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kCrashed);
+  EXPECT_NE(r.message.find("signal 11"), std::string::npos) << r.message;
+}
+
+TEST_F(WorkerTest, GarbageResultIsCrashed) {
+  FakePython(R"(echo 'this is not json {' > "$result")");
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kCrashed);
+  EXPECT_NE(r.message.find("unreadable result"), std::string::npos) << r.message;
+}
+
+TEST_F(WorkerTest, WrongShapeResultIsCrashed) {
+  FakePython(R"(echo '{"schema_version": 1, "status": "splendid"}' > "$result")");
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kCrashed);
+  EXPECT_NE(r.message.find("unknown status"), std::string::npos) << r.message;
+}
+
+TEST_F(WorkerTest, HangIsTimeout) {
+  FakePython("sleep 30");
+  options_.timeout_s = 0.5;
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kTimeout);
+  EXPECT_LT(r.wall_s, 5.0);
+}
+
+TEST_F(WorkerTest, MissingPythonIsCrashedWithHint) {
+  options_.python = (dir_ / "no-such-python").string();
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kCrashed);
+  EXPECT_NE(r.message.find("no-such-python"), std::string::npos);
+  EXPECT_NE(r.detail.find("--python"), std::string::npos);
+}
+
+TEST_F(WorkerTest, UnavailableImplementationIsNotRun) {
+  impl_.unavailable = "no Triton tutorials checkout";
+  FakePython("exit 99");
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kUnavailable);
+  EXPECT_EQ(r.message, "no Triton tutorials checkout");
+}
+
+}  // namespace
+}  // namespace tritonize
