@@ -1,0 +1,385 @@
+"""Tests of tritonize_worker.extract: the keep/drop rules, the command line and its errors, and the extracted
+fixture tutorials running through their entry under the Triton interpreter on the CPU."""
+
+import ast
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tritonize_worker.extract import ExtractError, checkout_hint, extract_tutorial, main
+
+REPO = Path(__file__).resolve().parents[2]
+TASKS = REPO / "tasks"
+FIXTURE_ROOT = REPO / "tests" / "fixtures" / "tutorials"  # stands in for a Triton checkout
+FIXTURE_TUTORIALS = FIXTURE_ROOT / "python" / "tutorials"
+REAL_TUTORIALS = REPO / ".tutorials" / "python" / "tutorials"
+TASK_NAMES = ["layernorm", "matmul", "softmax"]
+
+# What each fixture must keep, in source order: every import, and the closure of what the entry needs.
+FIXTURE_KEPT = {
+    "softmax": ["torch", "triton", "tl", "DEVICE", "is_hip", "is_cdna", "softmax_kernel", "device_properties",
+                "properties", "NUM_SM", "SIZE_SMEM", "WARP_SIZE", "ARCH", "NUM_WARPS", "softmax"],
+    "layernorm": ["torch", "triton", "tl", "_layer_norm_fwd", "_layer_norm_bwd_dx", "_layer_norm_bwd_dwdb",
+                  "row_block_size", "LayerNorm"],
+    "matmul": ["torch", "triton", "tl", "DEVICE", "is_cuda", "get_cuda_autotune_config", "get_cpu_autotune_config",
+               "get_autotune_config", "matmul_kernel", "leaky_relu", "matmul"],
+}
+# Test and benchmark code each fixture has and the extraction must drop: (kind, name).
+FIXTURE_DROPPED = {
+    "softmax": [("docstring", ""), ("def", "reference_softmax"), ("assign", "target"), ("assign", "kernels"),
+                ("call", "torch.manual_seed"), ("assign", "x"),
+                ("assert", "torch.allclose(y_triton, y_torch, atol=1e-06)"), ("call", "print"),
+                ("for", "n_cols in (1, 7, 100)"), ("def", "benchmark"), ("call", "benchmark.run"),
+                ("def", "test_softmax"), ("if", "__name__ == '__main__'")],
+    "layernorm": [("try", "special, HAS_SCIPY"), ("assign", "DEVICE"), ("assign", "layer_norm"),
+                  ("def", "test_layer_norm"), ("def", "bench_layer_norm"), ("call", "test_layer_norm"),
+                  ("call", "bench_layer_norm.run")],
+    "matmul": [("def", "is_hip_mi200"), ("call", "torch.manual_seed"), ("assign", "triton_output"), ("call", "print"),
+               ("assign", "configs"), ("for", "transposed in [False, True]"), ("def", "benchmark"),
+               ("if", "__name__ == '__main__'")],
+}
+
+
+def expert(task: str) -> dict:
+    return tomllib.loads((TASKS / task / "task.toml").read_text())["expert"]
+
+
+def top_level_names(code: str) -> set[str]:
+    """Names that defs, classes and assignments bind at module level, in if blocks too."""
+    names, nodes = set(), list(ast.parse(code).body)
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.If):
+            nodes += node.body + node.orelse
+        for target in getattr(node, "targets", []):
+            names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def kept_statements(code: str) -> list[str]:
+    """The source text of each top-level statement of extracted code, decorators included."""
+    lines = code.split("\n")
+    nodes = ast.parse(code).body
+    starts = [min([n.lineno] + [d.lineno for d in getattr(n, "decorator_list", [])]) for n in nodes]
+    return ["\n".join(lines[start - 1 : n.end_lineno]) for start, n in zip(starts, nodes, strict=True)]
+
+
+def run_extract(tmp_path: Path, tutorials: Path, *extra: str, tasks: Path = TASKS) -> tuple[int, dict]:
+    out = tmp_path / "out"
+    rc = main(["--tutorials", str(tutorials), "--tasks-dir", str(tasks), "--out", str(out), *extra])
+    report = json.loads((out / "extract.json").read_text()) if (out / "extract.json").exists() else {}
+    return rc, {record["task"]: record for record in report.get("tasks", [])}
+
+
+def write_task(tasks: Path, name: str, tutorial: str, entry: str) -> None:
+    (tasks / name).mkdir(parents=True)
+    (tasks / name / "task.toml").write_text(f'name = "{name}"\n[expert]\ntutorial = "{tutorial}"\nentry = "{entry}"\n')
+
+
+# The keep/drop rules on the fixtures.
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_fixture_keeps_the_entry_closure_and_drops_tests_and_benchmarks(task):
+    spec = expert(task)
+    source = (FIXTURE_TUTORIALS / spec["tutorial"]).read_text()
+    result = extract_tutorial(source, spec["entry"])
+    assert result.kept == FIXTURE_KEPT[task]
+    assert top_level_names(result.code) == set(FIXTURE_KEPT[task]) - {"torch", "triton", "tl"}
+    dropped = {(d.kind, d.name) for d in result.dropped}
+    assert set(FIXTURE_DROPPED[task]) <= dropped
+    for marker in ("perf_report", "benchmark", ".run(", "manual_seed", "print(", "__main__", "assert "):
+        assert marker not in result.code
+    compile(result.code, task, "exec")
+
+
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_kept_statements_are_byte_identical_to_the_tutorial(task):
+    spec = expert(task)
+    source = (FIXTURE_TUTORIALS / spec["tutorial"]).read_text()
+    for statement in kept_statements(extract_tutorial(source, spec["entry"]).code):
+        assert statement in source
+
+
+def test_if_block_that_binds_a_needed_name_is_kept_whole():
+    source = textwrap.dedent("""\
+        import os
+        if os.name == "posix":
+            SEP = "/"
+            print("posix")
+        else:
+            SEP = "\\\\"
+        if __name__ == "__main__":
+            print(join("a", "b"))
+        def join(a, b):
+            return a + SEP + b
+        """)
+    result = extract_tutorial(source, "join")
+    assert 'print("posix")' in result.code
+    assert "__main__" not in result.code
+    assert result.kept == ["os", "SEP", "join"]
+
+
+def test_function_body_reads_the_last_binding_and_import_time_reads_the_one_before():
+    source = textwrap.dedent("""\
+        SCALE = 1
+        FACTOR = SCALE * 2
+        SCALE = 3
+        def scaled(x):
+            return x * FACTOR * SCALE
+        SCALE = 4
+        """)
+    result = extract_tutorial(source, "scaled")
+    # FACTOR reads SCALE = 1 when the module runs; scaled() reads the module's last SCALE, 4.
+    assert "SCALE = 1" in result.code
+    assert "SCALE = 4" in result.code
+    assert "SCALE = 3" not in result.code
+    assert [d.line for d in result.dropped] == [3]
+
+
+def test_decorators_defaults_class_bodies_and_forward_references_are_followed():
+    source = textwrap.dedent("""\
+        def deco(f):
+            return f
+        DEFAULT = 2
+        class Base:
+            pass
+        class Op(Base):
+            factor = FACTOR_AT_CLASS
+            @staticmethod
+            @deco
+            def apply(x, k=DEFAULT):
+                return helper(x) * k
+        FACTOR_AT_CLASS = 5
+        def helper(x):
+            return x
+        def unused():
+            return 0
+        """)
+    with pytest.raises(ExtractError, match=r"FACTOR_AT_CLASS \(line 6, read at import before its definition on line"):
+        extract_tutorial(source, "Op.apply")
+    fixed = source.replace("    factor = FACTOR_AT_CLASS\n", "")
+    result = extract_tutorial(fixed, "Op.apply")
+    assert result.kept == ["deco", "DEFAULT", "Base", "Op", "helper"]
+
+
+def test_statement_sharing_a_line_keeps_only_its_own_columns():
+    result = extract_tutorial("import math; X = 2; Y = 3\ndef f():\n    return X * math.pi\n", "f")
+    assert result.code == "import math\nX = 2\n\n\ndef f():\n    return X * math.pi\n"
+
+
+def test_dropped_statement_that_modifies_a_kept_name_is_a_warning():
+    source = "CONFIGS = []\nCONFIGS.append(1)\ndef configs():\n    return CONFIGS\n"
+    result = extract_tutorial(source, "configs")
+    assert result.warnings == ["line 2: a dropped statement binds or modifies 'CONFIGS', kept from line 1"]
+
+
+def test_loop_that_binds_a_needed_name_is_kept_with_its_own_loop_variable():
+    source = "TOTAL = 0\nfor size in (1, 2):\n    TOTAL += size\nprint(TOTAL)\ndef total():\n    return TOTAL\n"
+    result = extract_tutorial(source, "total")
+    assert result.code == "TOTAL = 0\nfor size in (1, 2):\n    TOTAL += size\n\n\ndef total():\n    return TOTAL\n"
+
+
+def test_global_declaration_keeps_the_binding_it_updates():
+    source = "CALLS = 0\ndef counted(x):\n    global CALLS\n    CALLS += 1\n    return x\n"
+    assert extract_tutorial(source, "counted").kept == ["CALLS", "counted"]
+
+
+def test_comprehension_variables_are_not_module_names():
+    result = extract_tutorial("SIZES = [2 ** i for i in range(4)]\ndef sizes():\n    return SIZES\n", "sizes")
+    assert result.kept == ["SIZES", "sizes"]
+
+
+# Errors.
+
+
+def test_undefined_entry_names_the_name_and_the_file():
+    with pytest.raises(ExtractError, match=r"entry 'Softmax\.apply': 'Softmax' is not defined at the top level of t"):
+        extract_tutorial("def softmax(x):\n    return x\n", "Softmax.apply", "t.py")
+
+
+def test_syntax_error_names_the_line():
+    with pytest.raises(ExtractError, match=r"^t\.py:2: syntax error: "):
+        extract_tutorial("import torch\ndef softmax(x:\n", "softmax", "t.py")
+
+
+def test_name_defined_nowhere_is_an_error():
+    with pytest.raises(ExtractError, match=r"kept code reads undefined names: NUM_SM \(line 1\)"):
+        extract_tutorial("def softmax(x):\n    return x * NUM_SM + len(x)\n", "softmax")
+
+
+def test_missing_tutorials_dir_is_an_error_per_task_with_the_path_and_a_checkout_command(tmp_path):
+    missing = tmp_path / "no-triton"
+    rc, records = run_extract(tmp_path, missing)
+    assert rc == 1
+    assert sorted(records) == TASK_NAMES
+    for record in records.values():
+        assert record["status"] == "error"
+        assert f"Triton tutorials not found: {missing} does not exist" in record["message"]
+        assert "git clone --depth 1 --filter=blob:none --sparse --branch v" in record["message"]
+        assert "sparse-checkout set python/tutorials" in record["message"]
+    assert not list((tmp_path / "out").glob("*.py"))
+
+
+def test_missing_tutorial_file_fails_that_task_only(tmp_path):
+    tutorials = tmp_path / "tutorials"
+    tutorials.mkdir()
+    shutil.copy(FIXTURE_TUTORIALS / "02-fused-softmax.py", tutorials)
+    rc, records = run_extract(tmp_path, tutorials)
+    assert rc == 1
+    assert records["softmax"]["status"] == "ok"
+    missing = tutorials / "03-matrix-multiplication.py"
+    assert records["matmul"]["message"].startswith(f"task matmul: tutorial file not found: {missing}; get them with")
+    assert (tmp_path / "out" / "softmax.py").exists()
+    assert not (tmp_path / "out" / "matmul.py").exists()
+
+
+def test_cli_records_undefined_entry_and_syntax_errors_and_removes_stale_modules(tmp_path):
+    tasks, tutorials = tmp_path / "tasks", tmp_path / "tutorials"
+    tutorials.mkdir()
+    (tutorials / "broken.py").write_text("import torch\n\ndef f(:\n")
+    (tutorials / "fine.py").write_text("def f(x):\n    return x\n")
+    write_task(tasks, "broken", "broken.py", "f")
+    write_task(tasks, "wrong_entry", "fine.py", "LayerNorm.apply")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "broken.py").write_text("# from an earlier run\n")
+    rc, records = run_extract(tmp_path, tutorials, tasks=tasks)
+    assert rc == 1
+    assert records["broken"]["message"] == f"task broken: {tutorials / 'broken.py'}:3: syntax error: invalid syntax"
+    assert records["wrong_entry"]["message"] == (
+        f"task wrong_entry: entry 'LayerNorm.apply': 'LayerNorm' is not defined at the top level of "
+        f"{tutorials / 'fine.py'}")
+    assert not (tmp_path / "out" / "broken.py").exists()
+
+
+def test_configuration_errors_are_reported_together_with_exit_2(tmp_path, capsys):
+    tasks = tmp_path / "tasks"
+    write_task(tasks, "bad", "/abs/tutorial.py", "f")
+    rc, _ = run_extract(tmp_path, FIXTURE_ROOT, "--task", "bad", "--task", "nope", tasks=tasks)
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "[expert].tutorial must be a file name in python/tutorials, got '/abs/tutorial.py'" in err
+    assert "unknown task 'nope'" in err
+
+
+def test_checkout_hint_uses_the_installed_release_tag():
+    assert "--branch v3.6.0 https://github.com/triton-lang/triton" in checkout_hint("3.6.0+git1234abc")
+    assert "--branch vX.Y.Z" in checkout_hint(None)
+
+
+# The command line on the fixtures, and the extracted modules running on the CPU.
+
+
+def test_cli_writes_a_module_with_its_header_and_the_report(tmp_path):
+    rc, records = run_extract(tmp_path, FIXTURE_ROOT)
+    assert rc == 0
+    for task in TASK_NAMES:
+        record, spec = records[task], expert(task)
+        path = FIXTURE_TUTORIALS / spec["tutorial"]
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert (record["status"], record["path"], record["sha256"], record["entry"]) == ("ok", str(path), digest,
+                                                                                           spec["entry"])
+        assert record["kept"] == FIXTURE_KEPT[task]
+        module = Path(record["module"]).read_text()
+        assert f"# source: {path}\n# sha256: {digest}\n" in module
+        assert f"# entry: {spec['entry']}\n" in module
+        for dropped in record["dropped"]:
+            assert f"#   {dropped['line']:>5}  {dropped['kind']:<9} {dropped['name']}".rstrip() + "\n" in module
+        assert module.endswith(extract_tutorial(path.read_text(), spec["entry"]).code)
+
+
+# Loads the extracted module, evaluates the entry in its namespace and prints how far each output is off:
+# max(|out - ref| - (atol + rtol * |ref|)) against float64 PyTorch, <= 0 when within tolerance.
+CHECK_SCRIPT = """
+import importlib.util, json, sys
+import torch
+spec = importlib.util.spec_from_file_location("expert", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+entry = eval(sys.argv[2], vars(module))
+task, tol = sys.argv[3], json.loads(sys.argv[4])
+torch.manual_seed(0)
+excess = {}
+def check(name, out, ref):
+    out, ref = out.double(), ref.double()
+    bound = tol[name]["atol"] + tol[name]["rtol"] * ref.abs()
+    excess[name] = max(excess.get(name, -1.0), ((out - ref).abs() - bound).max().item())
+if task == "softmax":
+    for shape in [(37, 93), (64, 128), (1, 1)]:
+        x = torch.randn(*shape)
+        check("y", entry(x), torch.softmax(x.double(), dim=1))
+elif task == "matmul":
+    for m, n, k in [(37, 93, 29), (64, 64, 64), (1, 1, 1)]:
+        a, b = torch.randn(m, k, dtype=torch.float16), torch.randn(k, n, dtype=torch.float16)
+        check("y", entry(a, b), a.double() @ b.double())
+else:
+    for m, n in [(37, 93), (64, 128)]:
+        x = torch.randn(m, n, dtype=torch.float16, requires_grad=True)
+        w = torch.rand(n, dtype=torch.float16, requires_grad=True)
+        b = torch.rand(n, dtype=torch.float16, requires_grad=True)
+        dy = 0.1 * torch.randn(m, n, dtype=torch.float16)
+        y = entry(x, (n,), w, b, 1e-5)
+        y.backward(dy)
+        ref_inputs = [t.detach().double().requires_grad_() for t in (x, w, b)]
+        y_ref = torch.nn.functional.layer_norm(ref_inputs[0], (n,), ref_inputs[1], ref_inputs[2], 1e-5)
+        y_ref.backward(dy.double())
+        check("y", y, y_ref)
+        for name, t, r in zip(["grad_x", "grad_weight", "grad_bias"], (x, w, b), ref_inputs):
+            check(name, t.grad, r.grad)
+print(json.dumps(excess))
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("triton") is None or importlib.util.find_spec("torch") is None,
+                    reason="torch and triton are not installed")
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_extracted_fixture_runs_correctly_under_the_interpreter(task, tmp_path):
+    rc, records = run_extract(tmp_path, FIXTURE_ROOT, "--task", task)
+    assert rc == 0
+    tolerance = tomllib.loads((TASKS / task / "task.toml").read_text())["tolerance"]
+    env = dict(os.environ, TRITON_INTERPRET="1", TRITON_CACHE_DIR=str(tmp_path / "triton-cache"),
+               CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run([sys.executable, "-c", CHECK_SCRIPT, records[task]["module"], records[task]["entry"], task,
+                           json.dumps(tolerance)], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    excess = json.loads(proc.stdout.splitlines()[-1])
+    expected_outputs = {"y", "grad_x", "grad_weight", "grad_bias"} if task == "layernorm" else {"y"}
+    assert set(excess) == expected_outputs
+    assert all(value <= 0 for value in excess.values()), excess
+
+
+# The real tutorials, where a checkout was placed in .tutorials (git-ignored).
+
+REAL_KEPT = {
+    "softmax": {"softmax", "softmax_kernel", "DEVICE", "driver", "properties", "NUM_SM", "NUM_REGS", "SIZE_SMEM",
+                "WARP_SIZE", "is_hip", "is_cdna"},
+    "layernorm": {"LayerNorm", "_layer_norm_fwd_fused", "_layer_norm_bwd_dx_fused", "_layer_norm_bwd_dwdb"},
+    "matmul": {"matmul", "matmul_kernel", "leaky_relu", "get_autotune_config", "get_cuda_autotune_config",
+               "get_hip_autotune_config", "is_cuda"},
+}
+
+
+@pytest.mark.skipif(not REAL_TUTORIALS.is_dir(), reason=f"no Triton tutorials at {REAL_TUTORIALS}")
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_real_tutorial_extracts_kernels_without_tests_or_benchmarks(task):
+    spec = expert(task)
+    source = (REAL_TUTORIALS / spec["tutorial"]).read_text()
+    result = extract_tutorial(source, spec["entry"])
+    assert REAL_KEPT[task] <= set(result.kept)
+    module = ast.parse(result.code)
+    assert not [node for node in module.body if isinstance(node, (ast.Expr, ast.Assert, ast.For, ast.While))]
+    assert "perf_report" not in result.code
+    assert "benchmark" not in top_level_names(result.code)
+    for statement in kept_statements(result.code):
+        assert statement in source
