@@ -1,0 +1,14 @@
+#pragma once
+
+#include <ostream>
+
+#include "report/bench_report.h"
+
+namespace tritonize {
+
+/// Plain-text tables for a terminal: per task the kernel-time table with speedups and
+/// ratings, the call-latency table and the notes (or, for an untimed run, the correctness
+/// table and the notes); then the method and the environment.
+void PrintTables(const BenchReport& report, std::ostream& out);
+
+}  // namespace tritonize

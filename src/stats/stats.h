@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace tritonize {
+
+/// Five-number summary of a sample set. Quantiles interpolate linearly between order
+/// statistics, as numpy's default (`method="linear"`). For an empty input n is 0 and every
+/// figure is NaN.
+struct Summary {
+  size_t n = 0;
+  double median = 0;
+  double q1 = 0;
+  double q3 = 0;
+  double iqr = 0;  // q3 - q1
+  double min = 0;
+  double max = 0;
+  double rel_iqr = 0;  // iqr / median: the spread as a fraction of the typical value
+};
+
+Summary Summarize(std::vector<double> values);
+
+/// The q-quantile, q in [0, 1]; NaN for an empty input or q outside [0, 1].
+double Quantile(std::vector<double> values, double q);
+double Median(std::vector<double> values);
+
+/// exp(mean(log x)); nullopt when empty or when a value is not a positive finite number,
+/// since a geometric mean of speedups is only meaningful over positive ratios.
+std::optional<double> GeometricMean(const std::vector<double>& values);
+
+/// A ratio of medians with a percentile-bootstrap confidence interval.
+struct RatioCi {
+  double point = 0;  // median(num) / median(den)
+  double lo = 0;
+  double hi = 0;
+};
+
+/// Resamples num and den independently, with replacement, `iterations` times and takes the
+/// (1 - confidence) / 2 and (1 + confidence) / 2 quantiles of the resampled ratios.
+/// Deterministic for a given seed (std::mt19937_64) on every platform. NaN everywhere when
+/// either set is empty; lo = hi = point when iterations <= 0.
+RatioCi BootstrapRatioCi(const std::vector<double>& num, const std::vector<double>& den,
+                         int iterations, uint64_t seed, double confidence);
+
+/// Unbiased pass@k estimator (Chen et al. 2021): 1 - C(n-c, k) / C(n, k) for n samples of
+/// which c pass, computed as a product so large n does not overflow. NaN unless
+/// 0 <= c <= n and 1 <= k <= n.
+double PassAtK(int n, int c, int k);
+
+}  // namespace tritonize

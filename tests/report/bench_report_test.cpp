@@ -1,0 +1,162 @@
+#include "report/bench_report.h"
+
+#include <gtest/gtest.h>
+
+#include "report_fixtures.h"
+
+namespace tritonize {
+namespace {
+
+using namespace testing_fixtures;
+
+TEST(BenchReportTest, SpeedupsAreRatiosOfKernelMedians) {
+  const Task task = SoftmaxTask();
+  const JobResult base = TimedJob(task, {20, 40, 80});
+  const JobResult expert = TimedJob(task, {10, 20, 40});
+  const JobResult llm = TimedJob(task, {12.5, 10, 80});
+  const TaskTable table = BuildTaskTable(task, &base, &expert, &llm, "claude-x");
+  ASSERT_EQ(table.rows.size(), 3u);
+  const Row& row = table.rows[0];
+  EXPECT_EQ(row.size, "1024x1024");
+  EXPECT_EQ(row.mode, "forward");
+  ASSERT_TRUE(row.baseline.kernel_us.has_value());
+  EXPECT_DOUBLE_EQ(row.baseline.kernel_us->median, 20.0);
+  EXPECT_DOUBLE_EQ(*row.expert_over_base, 2.0);
+  EXPECT_DOUBLE_EQ(*row.llm_over_base, 1.6);
+  EXPECT_DOUBLE_EQ(*row.llm_over_expert, 0.8);
+  EXPECT_DOUBLE_EQ(*table.rows[1].llm_over_expert, 2.0);
+  EXPECT_DOUBLE_EQ(*table.rows[2].llm_over_expert, 0.5);
+  EXPECT_TRUE(table.notes.empty());
+}
+
+TEST(BenchReportTest, GeomeansAreOverRowsWhereTheRatioIsDefined) {
+  const Task task = SoftmaxTask();
+  const JobResult base = TimedJob(task, {20, 40, 80});
+  const JobResult expert = TimedJob(task, {10, 20, 40});
+  JobResult llm = TimedJob(task, {5, 80, 1});
+  llm.timings.pop_back();  // no 4096x4096 timing: that row's LLM ratios are undefined
+  const TaskTable table = BuildTaskTable(task, &base, &expert, &llm, "claude-x");
+  ASSERT_EQ(table.rows.size(), 3u);
+  EXPECT_FALSE(table.rows[2].llm_over_expert.has_value());
+  EXPECT_DOUBLE_EQ(*table.geomean_expert_over_base, 2.0);
+  // LLM/Expert: 10/5 = 2 and 20/80 = 0.25 -> sqrt(0.5).
+  EXPECT_NEAR(*table.geomean_llm_over_expert, std::sqrt(0.5), 1e-12);
+  // LLM/Base: 20/5 = 4 and 40/80 = 0.5 -> sqrt(2).
+  EXPECT_NEAR(*table.geomean_llm_over_base, std::sqrt(2.0), 1e-12);
+}
+
+TEST(BenchReportTest, OkJobMissingATimingGetsAnUnavailableCellAndANote) {
+  const Task task = SoftmaxTask();
+  const JobResult base = TimedJob(task, {20, 40, 80});
+  JobResult expert = TimedJob(task, {10, 20, 40});
+  expert.timings.erase(expert.timings.begin() + 1);
+  const TaskTable table = BuildTaskTable(task, &base, &expert, nullptr, "");
+  EXPECT_EQ(table.rows[1].expert.status, Status::kUnavailable);
+  EXPECT_FALSE(table.rows[1].expert.kernel_us.has_value());
+  EXPECT_FALSE(table.rows[1].expert_over_base.has_value());
+  ASSERT_EQ(table.notes.size(), 2u);
+  EXPECT_EQ(table.notes[0], "Expert: unavailable: no timing at 2048x2048 forward");
+  EXPECT_EQ(table.notes[1], "LLM: unavailable: not requested");
+}
+
+TEST(BenchReportTest, FailedJobFillsEveryRowWithItsStatus) {
+  const Task task = SoftmaxTask();
+  const JobResult base = TimedJob(task, {20, 40, 80});
+  const JobResult expert = TimedJob(task, {10, 20, 40});
+  const JobResult llm =
+      FailedJob(Status::kWrongResult, "y differs at 1823x781 seed 0 (523 of 1423763 elements)");
+  const TaskTable table = BuildTaskTable(task, &base, &expert, &llm, "claude-x");
+  ASSERT_EQ(table.rows.size(), 3u);
+  for (const Row& row : table.rows) {
+    EXPECT_EQ(row.llm.status, Status::kWrongResult);
+    EXPECT_FALSE(row.llm.kernel_us.has_value());
+    EXPECT_FALSE(row.llm.call_us.has_value());
+    EXPECT_FALSE(row.llm_over_base.has_value());
+    EXPECT_FALSE(row.llm_over_expert.has_value());
+    EXPECT_TRUE(row.expert_over_base.has_value());
+  }
+  EXPECT_FALSE(table.geomean_llm_over_expert.has_value());
+  ASSERT_EQ(table.notes.size(), 1u);
+  EXPECT_EQ(table.notes[0],
+            "LLM (claude-x): wrong_result: y differs at 1823x781 seed 0 (523 of 1423763 elements)");
+}
+
+TEST(BenchReportTest, NullJobIsAColumnNotRequested) {
+  const Task task = SoftmaxTask();
+  const JobResult base = TimedJob(task, {20, 40, 80});
+  const JobResult llm = TimedJob(task, {10, 20, 40});
+  const TaskTable table = BuildTaskTable(task, &base, nullptr, &llm, "m");
+  for (const Row& row : table.rows) {
+    EXPECT_EQ(row.expert.status, Status::kUnavailable);
+    EXPECT_EQ(row.expert.message, "not requested");
+    EXPECT_FALSE(row.llm_over_expert.has_value());
+    EXPECT_TRUE(row.llm_over_base.has_value());
+  }
+  ASSERT_EQ(table.notes.size(), 1u);
+  EXPECT_EQ(table.notes[0], "Expert: unavailable: not requested");
+}
+
+TEST(BenchReportTest, BackwardRowFollowsItsForwardRow) {
+  const Task task = LayerNormTask();
+  // TimedJob reports mode-major: 1024 fwd, 2048 fwd, 1024 bwd, 2048 bwd.
+  const JobResult base = TimedJob(task, {10, 20, 30, 40});
+  const TaskTable table = BuildTaskTable(task, &base, nullptr, nullptr, "");
+  ASSERT_EQ(table.rows.size(), 4u);
+  EXPECT_EQ(table.rows[0].size + " " + table.rows[0].mode, "1024x1024 forward");
+  EXPECT_EQ(table.rows[1].size + " " + table.rows[1].mode, "1024x1024 backward");
+  EXPECT_EQ(table.rows[2].size + " " + table.rows[2].mode, "2048x2048 forward");
+  EXPECT_EQ(table.rows[3].size + " " + table.rows[3].mode, "2048x2048 backward");
+  EXPECT_DOUBLE_EQ(table.rows[1].baseline.kernel_us->median, 30.0);
+}
+
+TEST(BenchReportTest, SizesTheManifestDoesNotListComeLast) {
+  const Task task = SoftmaxTask();
+  JobResult base;
+  base.status = Status::kOk;
+  base.timings = {MakeTiming("333x333", "forward", 5), MakeTiming("2048x2048", "forward", 6),
+                  MakeTiming("1024x1024", "forward", 7)};
+  const TaskTable table = BuildTaskTable(task, &base, nullptr, nullptr, "");
+  ASSERT_EQ(table.rows.size(), 3u);
+  EXPECT_EQ(table.rows[0].size, "1024x1024");
+  EXPECT_EQ(table.rows[1].size, "2048x2048");
+  EXPECT_EQ(table.rows[2].size, "333x333");
+}
+
+TEST(BenchReportTest, UntimedJobsGiveRowsFromTheirChecks) {
+  const Task task = LayerNormTask();
+  const JobResult base = CheckedJob(task);
+  const JobResult llm = FailedJob(Status::kCompileError, "triton.compiler.errors.CompilationError");
+  const TaskTable table = BuildTaskTable(task, &base, nullptr, &llm, "m");
+  ASSERT_EQ(table.rows.size(), 2u);
+  EXPECT_EQ(table.rows[0].size, "37x93");
+  EXPECT_EQ(table.rows[1].mode, "backward");
+  EXPECT_EQ(table.rows[0].baseline.status, Status::kOk);
+  EXPECT_FALSE(table.rows[0].baseline.kernel_us.has_value());
+  EXPECT_EQ(table.rows[1].llm.status, Status::kCompileError);
+}
+
+TEST(BenchReportTest, AllJobsFailedGivesTheTasksSizes) {
+  const Task task = LayerNormTask();
+  const JobResult crashed = FailedJob(Status::kCrashed, "worker killed by signal 9");
+  const TaskTable table = BuildTaskTable(task, &crashed, &crashed, &crashed, "m");
+  ASSERT_EQ(table.rows.size(), 4u);
+  EXPECT_EQ(table.rows[3].size, "2048x2048");
+  EXPECT_EQ(table.rows[3].mode, "backward");
+  EXPECT_EQ(table.rows[3].expert.status, Status::kCrashed);
+  EXPECT_EQ(table.notes.size(), 3u);
+}
+
+TEST(BenchReportTest, MultiLineMessageBecomesOneNoteLine) {
+  const Task task = SoftmaxTask();
+  const JobResult llm = FailedJob(Status::kRuntimeError, "CUDA error:\nillegal address");
+  const TaskTable table = BuildTaskTable(task, nullptr, nullptr, &llm, "m");
+  EXPECT_EQ(table.notes.back(), "LLM (m): runtime_error: CUDA error: illegal address");
+}
+
+TEST(BenchReportTest, LlmColumnName) {
+  EXPECT_EQ(LlmColumnName(""), "LLM");
+  EXPECT_EQ(LlmColumnName("claude-x"), "LLM (claude-x)");
+}
+
+}  // namespace
+}  // namespace tritonize
