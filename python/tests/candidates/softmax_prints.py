@@ -1,0 +1,13 @@
+"""A correct softmax that writes to stdout, including text that looks like a result."""
+
+import sys
+
+import torch
+
+print('{"schema_version": 1, "status": "wrong_result"}')
+
+
+def softmax(x: torch.Tensor) -> torch.Tensor:
+    print("softmax of", tuple(x.shape), "-" * 200)
+    sys.stdout.flush()
+    return torch.softmax(x, dim=1)

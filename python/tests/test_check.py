@@ -1,0 +1,160 @@
+"""The elementwise comparison against the float64 reference."""
+
+import math
+
+import pytest
+import torch
+
+from tritonize_worker.check import CheckFailure, compare, failure_report
+from tritonize_worker.protocol import Tolerance
+
+TOL = Tolerance(atol=1e-3, rtol=1e-2)
+
+
+def reference(*values):
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def test_identical_output_passes_with_zero_errors():
+    ref = reference(1.0, -2.0, 0.0)
+    result = compare(ref.float(), ref, torch.float32, TOL)
+
+    assert (result.ok, result.mismatches, result.numel) == (True, 0, 3)
+    assert (result.max_abs_err, result.max_rel_err) == (0.0, 0.0)
+    assert result.problem == ""
+
+
+def test_tolerance_is_atol_plus_rtol_times_the_reference():
+    ref = reference(100.0, 100.0)
+    bound = TOL.atol + TOL.rtol * 100.0  # 1.001
+    inside = torch.tensor([100.0 + bound * 0.999, 100.0 - bound * 0.999], dtype=torch.float64)
+    outside = torch.tensor([100.0 + bound * 1.001, 100.0], dtype=torch.float64)
+
+    assert compare(inside, ref, torch.float64, TOL).ok
+    result = compare(outside, ref, torch.float64, TOL)
+    assert (result.ok, result.mismatches) == (False, 1)
+    assert result.max_abs_err == pytest.approx(bound * 1.001)
+    assert result.max_rel_err == pytest.approx(bound * 1.001 / 100.0)
+
+
+def test_off_by_a_factor_lists_the_first_mismatches():
+    ref = torch.arange(1, 13, dtype=torch.float64).reshape(3, 4)
+    result = compare((ref * 2).float(), ref, torch.float32, TOL)
+
+    assert (result.ok, result.mismatches, result.numel) == (False, 12, 12)
+    assert result.problem == "12 of 12 elements outside atol 0.001 + rtol 0.01 * |ref| (max abs err 12)"
+    assert result.listing.splitlines() == [
+        "  at (0, 0): got 2, expected 1",
+        "  at (0, 1): got 4, expected 2",
+        "  at (0, 2): got 6, expected 3",
+        "  at (0, 3): got 8, expected 4",
+        "  at (1, 0): got 10, expected 5",
+    ]
+    assert result.max_rel_err == pytest.approx(1.0)
+
+
+def test_nan_or_inf_where_the_reference_is_finite_is_a_mismatch():
+    ref = reference(1.0, 2.0, 3.0)
+    result = compare(torch.tensor([1.0, math.nan, math.inf]), ref, torch.float32, TOL)
+
+    assert (result.ok, result.mismatches) == (False, 2)
+    assert (result.max_abs_err, result.max_rel_err) == (None, None)
+    assert "max abs err non-finite" in result.problem
+    assert "at (1,): got nan, expected 2" in result.listing
+
+
+def test_nan_and_inf_where_the_reference_has_them_match():
+    ref = reference(math.nan, math.inf, -math.inf, 1.0)
+    result = compare(torch.tensor([math.nan, math.inf, -math.inf, 1.0]), ref, torch.float32, TOL)
+
+    assert result.ok and result.max_abs_err == 0.0
+
+
+def test_relative_error_leaves_out_zeros_of_the_reference():
+    result = compare(torch.tensor([1e-4, 2.0]), reference(0.0, 2.0), torch.float32, TOL)
+
+    assert result.ok
+    assert result.max_abs_err == pytest.approx(1e-4)
+    assert result.max_rel_err == 0.0
+
+
+def test_shape_mismatch():
+    result = compare(torch.zeros(3, 2), torch.zeros(2, 3, dtype=torch.float64), torch.float32, TOL)
+
+    assert (result.ok, result.mismatches, result.max_abs_err) == (False, 6, None)
+    assert result.problem == "shape (3, 2), expected (2, 3)"
+
+
+def test_dtype_mismatch_fails_even_when_the_values_are_right():
+    ref = reference(0.25, 0.5)
+    result = compare(ref.clone(), ref, torch.float32, TOL)
+
+    assert (result.ok, result.mismatches) == (False, 0)
+    assert result.problem == "dtype float64, expected float32"
+
+
+def test_not_a_tensor():
+    result = compare((torch.zeros(2),), reference(0.0, 0.0), torch.float32, TOL)
+    missing = compare(None, reference(0.0, 0.0), torch.float32, TOL)
+
+    assert not result.ok and result.problem == "expected a tensor, got tuple"
+    assert not missing.ok and missing.problem == "expected a tensor, got None"
+
+
+def test_failure_report_gives_the_first_failure_as_message_and_lists_a_few():
+    failures = [
+        CheckFailure(f"y at size {n}x4, seed 0 (forward): wrong", "  at (0, 0): got 1, expected 2") for n in range(7)
+    ]
+    message, detail = failure_report(failures)
+
+    assert message == "y at size 0x4, seed 0 (forward): wrong"
+    assert detail.splitlines()[:2] == [message, "  at (0, 0): got 1, expected 2"]
+    assert detail.splitlines()[-1] == "... and 2 more failing checks"
+
+
+def layernorm_request():
+    from conftest import TASKS_DIR, make_request
+
+    from tritonize_worker.protocol import parse_request
+
+    raw = make_request("layernorm", TASKS_DIR / "layernorm" / "baseline.py")
+    raw["check"]["sizes"] = ["5x8"]
+    raw["check"]["seeds"] = [0]
+    return parse_request(raw)
+
+
+def baseline_layer_norm():
+    from conftest import TASKS_DIR
+
+    from tritonize_worker.load import load_entry
+
+    return load_entry(str(TASKS_DIR / "layernorm" / "baseline.py"), "layer_norm", "baseline")
+
+
+def test_output_of_the_wrong_shape_in_a_backward_task_is_a_wrong_result_not_an_exception():
+    from tritonize_worker.check import run_checks
+
+    baseline = baseline_layer_norm()
+    records = []
+    failures = run_checks(lambda x, *rest: baseline(x, *rest)[:, :-1], baseline, layernorm_request(), records)
+
+    assert [(r["mode"], r["output"], r["ok"]) for r in records] == [
+        ("forward", "y", False),
+        ("backward", "grad_x", False),
+        ("backward", "grad_weight", False),
+        ("backward", "grad_bias", False),
+    ]
+    assert failures[0].headline == "y at size 5x8, seed 0 (forward): shape (5, 7), expected (5, 8)"
+    assert failures[1].headline.endswith("backward not run: y has shape (5, 7), expected (5, 8)")
+
+
+def test_an_output_without_gradient_raises_in_the_backward():
+    from tritonize_worker.check import run_checks
+    from tritonize_worker.errors import CandidateError
+
+    baseline = baseline_layer_norm()
+    with pytest.raises(CandidateError) as caught:
+        run_checks(lambda *args: baseline(*args).detach(), baseline, layernorm_request(), [])
+
+    assert caught.value.context == "the backward at size 5x8, seed 0"
+    assert "does not require grad" in str(caught.value)

@@ -1,0 +1,82 @@
+"""The worker on a CUDA GPU: real compilation errors and the timing. Skipped, visibly, without a GPU."""
+
+import statistics
+
+import pytest
+import torch
+from conftest import CANDIDATES_DIR, TASKS_DIR, make_request
+
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
+
+CALLS = 30
+NO_INTERPRETER = {"TRITON_INTERPRET": "0"}
+
+
+def gpu_request(task: str, path, entry: str | None = None, sizes=("1024x1024",)) -> dict:
+    request = make_request(task, path, entry)
+    request.update(device="cuda", interpret=False)
+    request["timing"] = {
+        "enabled": True,
+        "sizes": list(sizes),
+        "warmup_calls": 3,
+        "calls": CALLS,
+        "flush_bytes": 1 << 26,
+    }
+    return request
+
+
+def test_triton_softmax_is_timed_without_the_flush(run_worker):
+    result, _ = run_worker(gpu_request("softmax", CANDIDATES_DIR / "softmax_triton.py"), env=NO_INTERPRETER)
+
+    assert (result["status"], result["phase"]) == ("ok", "time"), result["message"]
+    [timing] = result["timings"]
+    assert (timing["size"], timing["mode"]) == ("1024x1024", "forward")
+    assert timing["kernels"] == {"softmax_kernel": 1}
+    assert len(timing["kernel_us"]) == len(timing["call_us"]) == CALLS
+    assert all(0 < kernel_us < 1000 for kernel_us in timing["kernel_us"])
+    # The latency wraps the kernel and its launch.
+    assert statistics.median(timing["call_us"]) >= statistics.median(timing["kernel_us"])
+    assert timing["first_call_s"] >= 0
+    environment = result["environment"]
+    assert environment["gpu"] and environment["interpret"] is False
+
+
+def test_layernorm_baseline_is_timed_forward_and_backward(run_worker):
+    request = gpu_request("layernorm", TASKS_DIR / "layernorm" / "baseline.py", sizes=("1024x1024", "2048x2048"))
+    result, _ = run_worker(request, env=NO_INTERPRETER)
+
+    assert result["status"] == "ok", result["message"]
+    assert [(t["size"], t["mode"]) for t in result["timings"]] == [
+        ("1024x1024", "forward"),
+        ("1024x1024", "backward"),
+        ("2048x2048", "forward"),
+        ("2048x2048", "backward"),
+    ]
+    for timing in result["timings"]:
+        assert timing["kernels"] and "tritonize_l2_flush" not in timing["kernels"]
+        assert len(timing["kernel_us"]) == CALLS and min(timing["kernel_us"]) > 0
+
+
+def test_matmul_baseline_is_timed(run_worker):
+    request = gpu_request("matmul", TASKS_DIR / "matmul" / "baseline.py", sizes=("1024x1024x1024",))
+    result, _ = run_worker(request, env=NO_INTERPRETER)
+
+    assert result["status"] == "ok", result["message"]
+    assert min(result["timings"][0]["kernel_us"]) > 0
+
+
+def test_compilation_error_is_a_compile_error(run_worker):
+    result, _ = run_worker(gpu_request("softmax", CANDIDATES_DIR / "softmax_compile_error.py"), env=NO_INTERPRETER)
+
+    assert (result["status"], result["phase"]) == ("compile_error", "check")
+    assert result["message"] == (
+        "CompilationError: in softmax_kernel at 3:11: arange's arguments must be of type tl.constexpr"
+    )
+    assert result["timings"] == []
+
+
+def test_wrong_result_is_never_timed(run_worker):
+    result, _ = run_worker(gpu_request("softmax", CANDIDATES_DIR / "softmax_off_by_factor.py"), env=NO_INTERPRETER)
+
+    assert result["status"] == "wrong_result"
+    assert result["timings"] == []

@@ -1,0 +1,126 @@
+"""The pure part of the timing: splitting the profile at the flush kernels; and the flush kernel itself."""
+
+from collections import Counter
+
+import pytest
+import torch
+
+from tritonize_worker.timing import (
+    FLUSH_KERNEL,
+    CallProfile,
+    DeviceActivity,
+    device_activities,
+    launches_per_call,
+    split_at_flushes,
+)
+
+
+def flush(start: float) -> DeviceActivity:
+    return DeviceActivity(FLUSH_KERNEL, start, start + 90.0)
+
+
+def test_each_call_gets_the_activities_between_its_flush_and_the_next():
+    activities = [
+        flush(0.0),
+        DeviceActivity("softmax_kernel", 100.0, 112.0),
+        flush(200.0),
+        DeviceActivity("softmax_kernel", 300.0, 311.5),
+        flush(400.0),
+        DeviceActivity("Memset (Device)", 495.0, 496.0),
+        DeviceActivity("softmax_kernel", 500.0, 513.0),
+        DeviceActivity("Memcpy DtoD (Device -> Device)", 520.0, 522.0),
+    ]
+
+    profiles = split_at_flushes(activities, calls=3)
+
+    assert [p.kernel_us for p in profiles] == [12.0, 11.5, 16.0]
+    assert profiles[2].launches == {"softmax_kernel": 1, "Memset (Device)": 1, "Memcpy DtoD (Device -> Device)": 1}
+
+
+def test_activities_are_sorted_by_start_before_the_split():
+    activities = [
+        DeviceActivity("k", 300.0, 301.0),
+        flush(200.0),
+        DeviceActivity("k", 100.0, 102.0),
+        flush(0.0),
+    ]
+
+    assert [p.kernel_us for p in split_at_flushes(activities, calls=2)] == [2.0, 1.0]
+
+
+def test_overlapping_activities_on_other_streams_count_in_full():
+    activities = [flush(0.0), DeviceActivity("a", 100.0, 110.0), DeviceActivity("b", 105.0, 115.0)]
+
+    assert split_at_flushes(activities, calls=1)[0].kernel_us == 20.0
+
+
+def test_synchronisation_records_are_not_work():
+    activities = [flush(0.0), DeviceActivity("k", 100.0, 101.0), DeviceActivity("Context Sync", 101.0, 900.0)]
+
+    assert split_at_flushes(activities, calls=1)[0].kernel_us == 1.0
+
+
+def test_a_call_without_device_work_takes_zero():
+    profiles = split_at_flushes([flush(0.0), flush(100.0), DeviceActivity("k", 200.0, 203.0)], calls=2)
+
+    assert [p.kernel_us for p in profiles] == [0.0, 3.0]
+
+
+def test_the_number_of_flushes_must_be_the_number_of_calls():
+    with pytest.raises(ValueError, match="holds 2 tritonize_l2_flush kernels, expected 3"):
+        split_at_flushes([flush(0.0), flush(100.0)], calls=3)
+
+
+def test_activities_before_the_first_flush_are_refused():
+    with pytest.raises(ValueError, match="1 device activities precede the first tritonize_l2_flush kernel: stray"):
+        split_at_flushes([DeviceActivity("stray", 0.0, 1.0), flush(10.0)], calls=1)
+
+
+def test_flush_name_with_a_mangled_suffix_is_a_flush():
+    profiles = split_at_flushes([DeviceActivity(FLUSH_KERNEL + "_0d1d", 0.0, 1.0)], calls=1)
+
+    assert len(profiles) == 1
+
+
+def test_launches_per_call_is_an_integer_when_steady_and_the_mean_otherwise():
+    profiles = [
+        CallProfile(1.0, Counter(k=1, reduce=2)),
+        CallProfile(1.0, Counter(k=1)),
+        CallProfile(1.0, Counter(k=1)),
+    ]
+
+    assert launches_per_call(profiles) == {"k": 1, "reduce": 0.667}
+    assert isinstance(launches_per_call(profiles)["k"], int)
+
+
+@pytest.mark.filterwarnings("ignore:Warning. Profiler clears events")
+def test_device_activities_read_the_profilers_events():
+    # On the CPU the profiler's own CPU events stand in for the CUDA ones: same FunctionEvent attributes.
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+
+    buffer, x = torch.empty(1024), torch.randn(64, 64)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(3):
+            buffer.zero_()
+            torch.mm(x, x)
+
+    activities = device_activities(prof.events(), DeviceType.CPU)
+    profiles = split_at_flushes(activities, calls=3, flush_name="aten::zero_")
+
+    assert all(a.end_us >= a.start_us for a in activities)
+    assert [p.launches["aten::mm"] for p in profiles] == [1, 1, 1]
+    assert all(p.kernel_us > 0 for p in profiles)
+    assert device_activities(prof.events(), DeviceType.CUDA) == []
+
+
+def test_l2_flush_kernel_writes_the_whole_buffer():
+    from tritonize_worker.l2_flush import FLUSH_BLOCK, L2Flush, tritonize_l2_flush
+
+    flush_buffer = L2Flush(4 * (FLUSH_BLOCK + 5), "cpu")  # a partial last block
+    flush_buffer.buffer.fill_(7)
+    flush_buffer()
+
+    assert flush_buffer.buffer.numel() == FLUSH_BLOCK + 5
+    assert int(flush_buffer.buffer.abs().sum()) == 0
+    assert tritonize_l2_flush.__name__ == FLUSH_KERNEL  # the name the profile is split at

@@ -1,0 +1,120 @@
+"""The environment a measurement was made in. Every field is optional (null when unknown); nothing here fails."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+from typing import Any
+
+NVIDIA_SMI_TIMEOUT_S = 10
+_TRUE_WORDS = ("1", "true", "yes", "on", "y")
+
+
+def interpret_from_environment() -> bool:
+    """Whether TRITON_INTERPRET, which Triton reads, turns the interpreter on in this process."""
+    return os.environ.get("TRITON_INTERPRET", "0").strip().lower() in _TRUE_WORDS
+
+
+class Environment:
+    """The environment's fields, and the GPU to read the SM clock of. CUDA is touched only for device 'cuda'."""
+
+    def __init__(self, device: str, interpret: bool):
+        self.fields: dict[str, Any] = {
+            "python": platform.python_version(),
+            "torch": None,
+            "triton": None,
+            "cuda": None,
+            "gpu": None,
+            "driver": None,
+            "sm_clock_mhz_before": None,
+            "sm_clock_mhz_after": None,
+            "sm_clock_max_mhz": None,
+            "interpret": interpret,
+        }
+        self.fields.update(_library_versions())
+        self.gpu_id: str | None = None
+        self.on_gpu = device == "cuda"
+        if self.on_gpu:
+            self.gpu_id = _cuda_gpu_id()
+            self.fields["gpu"] = _cuda_gpu_name()
+            row = query_gpu(["name", "driver_version", "clocks.max.sm"], self.gpu_id)
+            if row:
+                self.fields["gpu"] = self.fields["gpu"] or row[0]
+                self.fields["driver"] = row[1]
+                self.fields["sm_clock_max_mhz"] = _int_or_none(row[2])
+
+    def record_clock(self, key: str) -> None:
+        """Stores the current SM clock under `key` (sm_clock_mhz_before or sm_clock_mhz_after), if it can be read."""
+        if not self.on_gpu:
+            return
+        row = query_gpu(["clocks.sm"], self.gpu_id)
+        if row:
+            self.fields[key] = _int_or_none(row[0])
+
+
+def _library_versions() -> dict[str, Any]:
+    versions: dict[str, Any] = {}
+    try:
+        import torch
+
+        versions["torch"] = torch.__version__.split("+")[0]
+        versions["cuda"] = torch.version.cuda
+    except Exception:  # noqa: BLE001 - the environment is informative only
+        pass
+    try:
+        import triton
+
+        versions["triton"] = triton.__version__
+    except Exception:  # noqa: BLE001
+        pass
+    return versions
+
+
+def _cuda_gpu_name() -> str | None:
+    try:
+        import torch
+
+        return torch.cuda.get_device_name(0)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _cuda_gpu_id() -> str | None:
+    """The nvidia-smi id ('GPU-<uuid>') of the GPU torch uses: nvidia-smi's indices ignore CUDA_VISIBLE_DEVICES."""
+    try:
+        import torch
+
+        uuid = str(torch.cuda.get_device_properties(0).uuid)
+        return uuid if uuid.startswith("GPU-") else f"GPU-{uuid}"
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def query_gpu(fields: list[str], gpu_id: str | None) -> list[str] | None:
+    """One row of `nvidia-smi --query-gpu=FIELDS --format=csv,noheader,nounits`, or None."""
+    executable = shutil.which("nvidia-smi")
+    if executable is None:
+        return None
+    command = [executable, f"--query-gpu={','.join(fields)}", "--format=csv,noheader,nounits"]
+    for id_args in ([["-i", gpu_id]] if gpu_id else []) + [[]]:
+        try:
+            completed = subprocess.run(
+                command + id_args, capture_output=True, text=True, timeout=NVIDIA_SMI_TIMEOUT_S, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        lines = completed.stdout.strip().splitlines()
+        if completed.returncode == 0 and lines:
+            row = [cell.strip() for cell in lines[0].split(",")]
+            if len(row) == len(fields):
+                return row
+    return None
+
+
+def _int_or_none(text: str) -> int | None:
+    try:
+        return int(float(text))
+    except ValueError:
+        return None

@@ -1,0 +1,419 @@
+"""The request and the result of one job (docs/protocol.md, schema_version 1).
+
+`parse_request` checks the whole request and reports every problem at once; `Result` is the one result
+shape, with every key always present.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .inputs import parse_size
+
+SCHEMA_VERSION = 1
+
+STATUSES = (
+    "ok",
+    "wrong_result",
+    "syntax_error",
+    "import_error",
+    "missing_entry",
+    "compile_error",
+    "runtime_error",
+)
+PHASES = ("load", "check", "time")
+MODES = ("forward", "backward")
+DEVICES = ("cuda", "cpu")
+INPUT_KINDS = ("tensor", "shape", "float", "int")
+TENSOR_DTYPES = ("float16", "bfloat16", "float32")
+INITS = ("randn", "rand")
+
+# Prefix of the messages for failures that are not the implementation's fault: a bad request, a baseline that
+# does not run, a bug in the worker. The engine can tell them from a candidate's own errors by it.
+WORKER_ERROR = "worker error: "
+
+
+class RequestError(Exception):
+    """The request does not follow the protocol; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    atol: float
+    rtol: float
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One positional argument of the entry, from the manifest's [[inputs]]."""
+
+    name: str
+    kind: str  # tensor | shape | float | int
+    shape: tuple[str | int, ...] = ()  # tensor: dim names or numbers
+    dtype: str = ""  # tensor
+    init: str = "randn"  # tensor
+    scale: float = 1.0  # tensor
+    grad: bool = False  # tensor
+    value: Any = None  # shape (dim names or numbers), float, int
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    entry: str
+    baseline: str
+    modes: tuple[str, ...]
+    dims: tuple[str, ...]
+    inputs: tuple[InputSpec, ...]
+    tolerances: dict[str, Tolerance]
+    grad_output_scale: float = 1.0
+
+    @property
+    def grad_inputs(self) -> tuple[InputSpec, ...]:
+        return tuple(spec for spec in self.inputs if spec.kind == "tensor" and spec.grad)
+
+    @property
+    def output_dtype(self) -> str:
+        """The result's dtype: that of the first tensor input."""
+        return next(spec.dtype for spec in self.inputs if spec.kind == "tensor")
+
+
+@dataclass(frozen=True)
+class Implementation:
+    name: str
+    path: str
+    entry: str
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    sizes: tuple[str, ...]
+    seeds: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class TimingPlan:
+    enabled: bool
+    sizes: tuple[str, ...] = ()
+    warmup_calls: int = 0
+    calls: int = 0
+    flush_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class Request:
+    task: Task
+    task_dir: str
+    implementation: Implementation
+    device: str
+    interpret: bool
+    check: CheckPlan
+    timing: TimingPlan
+
+
+@dataclass
+class Result:
+    """The result file's content. Checks and timings are appended as they are made."""
+
+    status: str = "ok"
+    message: str = ""
+    detail: str = ""
+    phase: str = "load"
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    timings: list[dict[str, Any]] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
+    wall_s: float = 0.0
+
+    def fail(self, status: str, message: str, detail: str = "") -> None:
+        if status not in STATUSES or status == "ok":
+            raise ValueError(f"not a failure status: {status!r}")
+        self.status = status
+        self.message = message
+        self.detail = detail
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as JSON data; NaN and infinities, which JSON cannot carry, become null."""
+        return _finite_only(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "status": self.status,
+                "message": self.message,
+                "detail": self.detail,
+                "phase": self.phase,
+                "checks": self.checks,
+                "timings": self.timings,
+                "environment": self.environment,
+                "wall_s": self.wall_s,
+            }
+        )
+
+
+def _finite_only(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite_only(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_only(item) for item in value]
+    return value
+
+
+# --- Request validation -----------------------------------------------------------------------------------------------
+
+
+class _Fields:
+    """Typed access to the fields of one JSON object; problems are collected, named by their path."""
+
+    _MISSING = object()
+
+    def __init__(self, obj: Any, where: str, problems: list[str]):
+        self.where = where
+        self.problems = problems
+        # None: the parent already reported the field as missing or mistyped; its fields are not looked at.
+        self.valid = isinstance(obj, dict)
+        if obj is not None and not self.valid:
+            problems.append(f"{where or 'the request'}: expected an object, got {_json_type(obj)}")
+        self.obj = obj if self.valid else {}
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = _MISSING) -> Any:
+        """The field's value, or `default` when the field is absent (a problem if there is no default)."""
+        path = f"{self.where}.{key}" if self.where else key
+        if not self.valid:
+            return None
+        if key not in self.obj:
+            if default is self._MISSING:
+                self.problems.append(f"{path}: missing")
+                return None
+            return default
+        value = self.obj[key]
+        if not _is_a(value, kind):
+            self.problems.append(f"{path}: expected {_type_name(kind)}, got {_json_type(value)}")
+            return None
+        return value
+
+    def list_of(self, key: str, kind: type | tuple[type, ...], default: Any = _MISSING, non_empty: bool = True):
+        path = f"{self.where}.{key}" if self.where else key
+        value = self.get(key, list, default)
+        if value is None:
+            return None
+        if non_empty and not value:
+            self.problems.append(f"{path}: must not be empty")
+            return None
+        bad = [i for i, item in enumerate(value) if not _is_a(item, kind)]
+        if bad:
+            self.problems.append(f"{path}[{bad[0]}]: expected {_type_name(kind)}, got {_json_type(value[bad[0]])}")
+            return None
+        return tuple(value)
+
+    def problem(self, key: str, text: str) -> None:
+        self.problems.append(f"{self.where}.{key}: {text}" if self.where else f"{key}: {text}")
+
+
+def _is_a(value: Any, kind: type | tuple[type, ...]) -> bool:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool):  # JSON true is not a number
+        return bool in kinds
+    if float in kinds and isinstance(value, int):
+        return True
+    return isinstance(value, kinds)
+
+
+_JSON_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    list: "a list",
+    dict: "an object",
+    type(None): "null",
+}
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(_JSON_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def parse_request(raw: Any) -> Request:
+    """The validated request; raises RequestError listing every problem."""
+    problems: list[str] = []
+    top = _Fields(raw, "", problems)
+    version = top.get("schema_version", int)
+    if version is not None and version != SCHEMA_VERSION:
+        problems.append(f"schema_version: this worker reads {SCHEMA_VERSION}, got {version}")
+    task = _parse_task(_Fields(top.get("task", dict), "task", problems))
+    task_dir = top.get("task_dir", str)
+    implementation = _parse_implementation(_Fields(top.get("implementation", dict), "implementation", problems))
+    device = top.get("device", str)
+    if device is not None and device not in DEVICES:
+        top.problem("device", f"expected one of {', '.join(DEVICES)}, got {device!r}")
+    interpret = top.get("interpret", bool)
+    if interpret and device == "cuda":
+        top.problem("interpret", "the Triton interpreter runs on the CPU: device must be 'cpu'")
+    dims = task.dims if task else None
+    check = _parse_check(_Fields(top.get("check", dict), "check", problems), dims)
+    timing = _parse_timing(_Fields(top.get("timing", dict), "timing", problems), dims)
+    if timing and timing.enabled and device == "cpu":
+        top.problem("timing.enabled", "timing needs CUDA, but the request's device is 'cpu'")
+    if problems:
+        raise RequestError(problems)
+    return Request(task, task_dir, implementation, device, interpret, check, timing)
+
+
+def _parse_implementation(fields: _Fields) -> Implementation | None:
+    name = fields.get("name", str)
+    path = fields.get("path", str)
+    entry = fields.get("entry", str)
+    if None in (name, path, entry):
+        return None
+    return Implementation(name, path, entry)
+
+
+def _parse_sizes(fields: _Fields, key: str, dims: tuple[str, ...] | None, non_empty: bool = True):
+    sizes = fields.list_of(key, str, non_empty=non_empty)
+    if sizes is None or dims is None:
+        return sizes
+    for size in sizes:
+        try:
+            parse_size(size, dims)
+        except ValueError as exc:
+            fields.problem(key, str(exc))
+    return sizes
+
+
+def _parse_check(fields: _Fields, dims: tuple[str, ...] | None) -> CheckPlan | None:
+    sizes = _parse_sizes(fields, "sizes", dims)
+    seeds = fields.list_of("seeds", int)
+    if sizes is None or seeds is None:
+        return None
+    return CheckPlan(sizes, seeds)
+
+
+def _parse_timing(fields: _Fields, dims: tuple[str, ...] | None) -> TimingPlan | None:
+    enabled = fields.get("enabled", bool)
+    if not enabled:
+        return TimingPlan(False) if enabled is not None else None
+    sizes = _parse_sizes(fields, "sizes", dims)
+    warmup_calls = fields.get("warmup_calls", int)
+    calls = fields.get("calls", int)
+    flush_bytes = fields.get("flush_bytes", int)
+    if warmup_calls is not None and warmup_calls < 0:
+        fields.problem("warmup_calls", f"must be >= 0, got {warmup_calls}")
+    if calls is not None and calls < 1:
+        fields.problem("calls", f"must be >= 1, got {calls}")
+    if flush_bytes is not None and flush_bytes < 4:
+        fields.problem("flush_bytes", f"must be >= 4, got {flush_bytes}")
+    if None in (sizes, warmup_calls, calls, flush_bytes):
+        return None
+    return TimingPlan(True, sizes, warmup_calls, calls, flush_bytes)
+
+
+def _parse_task(fields: _Fields) -> Task | None:
+    name = fields.get("name", str)
+    entry = fields.get("entry", str)
+    baseline = fields.get("baseline", str)
+    modes = fields.list_of("modes", str)
+    if modes is not None and (set(modes) - set(MODES) or "forward" not in modes):
+        fields.problem("modes", f"expected 'forward' or 'forward' and 'backward', got {list(modes)}")
+        modes = None
+    dims = fields.list_of("dims", str)
+    raw_inputs = fields.get("inputs", list)
+    inputs = None
+    if raw_inputs is not None:
+        inputs = tuple(
+            _parse_input(_Fields(item, f"task.inputs[{i}]", fields.problems), dims) for i, item in enumerate(raw_inputs)
+        )
+        if None in inputs:
+            inputs = None
+        elif not any(spec.kind == "tensor" for spec in inputs):
+            fields.problem("inputs", "at least one input must be a tensor")
+            inputs = None
+    tolerances = _parse_tolerances(_Fields(fields.get("tolerance", dict), "task.tolerance", fields.problems))
+    grad_output_scale = 1.0
+    if modes is not None and "backward" in modes:
+        backward = _Fields(fields.get("backward", dict), "task.backward", fields.problems)
+        grad_output_scale = backward.get("grad_output_scale", float)
+    if None in (name, entry, baseline, modes, dims, inputs, tolerances, grad_output_scale):
+        return None
+    task = Task(name, entry, baseline, modes, dims, inputs, tolerances, float(grad_output_scale))
+    needed = ["y"] + ([f"grad_{spec.name}" for spec in task.grad_inputs] if "backward" in modes else [])
+    missing = [output for output in needed if output not in tolerances]
+    if missing:
+        fields.problem("tolerance", f"missing a tolerance for {', '.join(missing)}")
+        return None
+    if "backward" in modes and not task.grad_inputs:
+        fields.problem("inputs", "the backward mode needs at least one tensor input with grad = true")
+        return None
+    return task
+
+
+def _parse_tolerances(fields: _Fields) -> dict[str, Tolerance] | None:
+    if not fields.valid:
+        return None
+    tolerances = {}
+    for output in fields.obj:
+        pair = _Fields(fields.obj[output], f"{fields.where}.{output}", fields.problems)
+        atol = pair.get("atol", float)
+        rtol = pair.get("rtol", float)
+        if atol is not None and rtol is not None:
+            tolerances[output] = Tolerance(float(atol), float(rtol))
+    return tolerances if len(tolerances) == len(fields.obj) else None
+
+
+def _parse_input(fields: _Fields, dims: tuple[str, ...] | None) -> InputSpec | None:
+    name = fields.get("name", str)
+    kind = fields.get("kind", str)
+    if kind is not None and kind not in INPUT_KINDS:
+        fields.problem("kind", f"expected one of {', '.join(INPUT_KINDS)}, got {kind!r}")
+        return None
+    if name is None or kind is None:
+        return None
+    if kind == "tensor":
+        return _parse_tensor_input(fields, name, dims)
+    if kind == "shape":
+        value = fields.list_of("value", (str, int), non_empty=False)
+        if value is not None and not _check_dims(fields, "value", value, dims):
+            return None
+        return InputSpec(name, kind, value=value) if value is not None else None
+    value = fields.get("value", float if kind == "float" else int)
+    return InputSpec(name, kind, value=value) if value is not None else None
+
+
+def _parse_tensor_input(fields: _Fields, name: str, dims: tuple[str, ...] | None) -> InputSpec | None:
+    shape = fields.list_of("shape", (str, int), non_empty=False)
+    dtype = fields.get("dtype", str)
+    init = fields.get("init", str)
+    scale = fields.get("scale", float, 1.0)
+    grad = fields.get("grad", bool, False)
+    ok = shape is not None and _check_dims(fields, "shape", shape, dims)
+    if dtype is not None and dtype not in TENSOR_DTYPES:
+        fields.problem("dtype", f"expected one of {', '.join(TENSOR_DTYPES)}, got {dtype!r}")
+        ok = False
+    if init is not None and init not in INITS:
+        fields.problem("init", f"expected one of {', '.join(INITS)}, got {init!r}")
+        ok = False
+    if not ok or None in (dtype, init, scale, grad):
+        return None
+    return InputSpec(name, "tensor", shape=shape, dtype=dtype, init=init, scale=float(scale), grad=grad)
+
+
+def _check_dims(fields: _Fields, key: str, entries: tuple[str | int, ...], dims: tuple[str, ...] | None) -> bool:
+    if dims is None:
+        return False
+    unknown = [entry for entry in entries if isinstance(entry, str) and entry not in dims]
+    negative = [entry for entry in entries if isinstance(entry, int) and entry < 0]
+    if unknown:
+        fields.problem(key, f"unknown dim {unknown[0]!r} (dims are {', '.join(dims)})")
+    if negative:
+        fields.problem(key, f"negative size {negative[0]}")
+    return not unknown and not negative
