@@ -1,12 +1,20 @@
-"""Compares the LLM/Expert ratio (and the kernel-time medians) of two or more `bench --json`
-reports row by row: how much a figure moves between runs in fresh processes.
+"""Compares two or more `bench --json` reports row by row: how much a figure moves between runs in fresh processes.
 
-usage: python3 scripts/compare_runs.py RUN1.json RUN2.json [...] [--min-size-dim N]
-Rows whose every dim is below --min-size-dim (default 0) are listed but not counted in the maximum.
+usage: python3 scripts/compare_runs.py RUN1.json RUN2.json [...] [--min-size-dim N] [--min-kernel-us US]
+                                       [--max-spread F]
+
+Per row: LLM/Expert per run and its spread; the kernel-time median spread of each column (baseline, expert, LLM,
+compile); whether the LLM/Expert 95% intervals of all runs overlap (they share a common point). The acceptance of
+docs/measurement.md: every kernel-time median of a kernel >= --min-kernel-us (default 10) within --max-spread
+(default 0.02) of the others, and every LLM/Expert interval overlapping. Exits 1 when a counted row fails it.
+Rows whose every dim is below --min-size-dim (default 0) are listed but not counted.
 """
 
 import argparse
 import json
+import sys
+
+COLUMNS = ("baseline", "expert", "llm", "compile")
 
 
 def rows(report):
@@ -23,32 +31,66 @@ def spread(values):
     return (max(values) - min(values)) / min(values)
 
 
+def median_of(row, column):
+    cell = (row or {}).get(column) or {}
+    return (cell.get("kernel_us") or {}).get("median")
+
+
+def intervals_overlap(intervals):
+    intervals = [i for i in intervals if i and i.get("lo") is not None and i.get("hi") is not None]
+    if len(intervals) < 2:
+        return None
+    return max(i["lo"] for i in intervals) <= min(i["hi"] for i in intervals)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("reports", nargs="+")
     parser.add_argument("--min-size-dim", type=int, default=0)
+    parser.add_argument("--min-kernel-us", type=float, default=10.0)
+    parser.add_argument("--max-spread", type=float, default=0.02)
     args = parser.parse_args()
-    runs = [dict(rows(json.load(open(path)))) for path in args.reports]
-    worst = 0.0
-    print(f"{'task':<10} {'size':<16} {'mode':<9} {'LLM/Expert per run':<28} {'spread':>7}  kernel-time spread B/E/L")
+    runs = []
+    for path in args.reports:
+        with open(path) as file:
+            runs.append(dict(rows(json.load(file))))
+    worst, failures, compared = 0.0, [], 0
+    print(f"{'task':<10} {'size':<16} {'mode':<9} {'LLM/Expert per run':<28} {'spread':>7}  CI overlap  "
+          "kernel-time spread B/E/L/C")
     for key in runs[0]:
         task, _, size, mode = key
-        ratios = [run.get(key, {}).get("llm_over_expert") for run in runs]
+        per_run = [run.get(key) for run in runs]
+        ratios = [(row or {}).get("llm_over_expert") for row in per_run]
         s = spread(ratios)
-        cols = []
-        for column in ("baseline", "expert", "llm"):
-            medians = [(run.get(key, {}).get(column, {}).get("kernel_us") or {}).get("median") for run in runs]
-            m = spread(medians)
-            cols.append("-" if m is None else f"{100 * m:.1f}%")
+        overlap = intervals_overlap([(row or {}).get("llm_over_expert_ci") for row in per_run])
         counted = all(int(d) >= args.min_size_dim for d in size.split("x"))
+        cols = []
+        for column in COLUMNS:
+            medians = [median_of(row, column) for row in per_run]
+            m = spread(medians)
+            compared += m is not None
+            cols.append("-" if m is None else f"{100 * m:.1f}%")
+            big = [v for v in medians if v is not None and v >= args.min_kernel_us]
+            if counted and m is not None and len(big) == len(runs) and m > args.max_spread:
+                failures.append(f"{task} {size} {mode} {column}: medians {medians} spread {100 * m:.2f}%")
+        if counted and overlap is False:
+            failures.append(f"{task} {size} {mode}: LLM/Expert intervals do not overlap")
         if s is not None and counted:
             worst = max(worst, s)
         shown = " ".join("-" if r is None else f"{r:.3f}" for r in ratios)
         mark = "" if counted else "  (not counted)"
+        overlap_text = "-" if overlap is None else ("yes" if overlap else "NO")
         print(f"{task:<10} {size:<16} {mode:<9} {shown:<28} {'-' if s is None else f'{100 * s:6.2f}%'}  "
-              f"{'/'.join(cols)}{mark}")
+              f"{overlap_text:<10}  {'/'.join(cols)}{mark}")
     print(f"largest LLM/Expert spread over counted rows: {100 * worst:.2f}%")
+    if compared == 0:
+        failures.append("no kernel-time median is in two or more runs: nothing was compared")
+    for failure in failures:
+        print("FAIL " + failure)
+    print("acceptance: " + ("FAILED" if failures else "passed") +
+          f" (kernel medians >= {args.min_kernel_us:g} us within {100 * args.max_spread:g}%, intervals overlap)")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# On the GPU machine (the device tool): doctor, then two full bench runs in fresh processes,
-# for the stability check of LLM/Expert. Expects the binary in .devbin/ and the tutorials in
-# .tutorials/ (both carried, neither committed).
+# On the GPU machine (the device tool): two full bench runs (baseline, expert, LLM) in fresh
+# processes, for the stability check of LLM/Expert, then their comparison. Expects the binary in
+# .devbin/ and the tutorials in .tutorials/ (both carried, neither committed).
 set -uo pipefail
-export TRITONIZE_PYTHON=${TRITONIZE_PYTHON:-python3}
-export PYTHONUNBUFFERED=1
+export TRITONIZE_PYTHON=${TRITONIZE_PYTHON:-python3} PYTHONUNBUFFERED=1
 out=${OUT:-/tmp/out}
-bin=.devbin/tritonize
-nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv
-$bin doctor --tutorials .tutorials --db "$out/tritonize.db"
+bin=${BIN:-.devbin/tritonize}
 for run in ${RUNS:-1 2}; do
   echo "=== run $run"
-  $bin bench --tasks "${TASKS:-all}" --tutorials .tutorials --db "$out/tritonize.db" \
-    --json "$out/run$run.json" 2>&1 | tee "$out/run$run.txt"
+  timeout ${RUN_LIMIT:-295} $bin bench --tasks "${TASKS:-all}" --impls "${IMPLS:-baseline,expert,llm}" \
+    --tutorials .tutorials --db "$out/tritonize.db" --json "$out/run$run.json" > "$out/run$run.txt" 2>&1
+  echo "run $run rc=$?"
 done
+python3 scripts/compare_runs.py "$out"/run*.json --min-size-dim 2048 --max-spread 0.03 | tee "$out/compare.txt"

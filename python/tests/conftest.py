@@ -34,18 +34,21 @@ def load_manifest(task: str) -> dict:
         return tomllib.load(file)
 
 
-def make_request(task: str, path: Path, entry: str | None = None, name: str = "candidate") -> dict:
+def make_request(task: str, path: Path, entry: str | None = None, name: str = "candidate", kind: str = "") -> dict:
     """A request as the engine sends it with --interpret: the task's interpret_check_sizes, no timing."""
     manifest = load_manifest(task)
+    kind = kind or (name if name in ("baseline", "expert") else "candidate")
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "task": manifest,
         "task_dir": str(TASKS_DIR / task),
-        "implementation": {"name": name, "path": str(path), "entry": entry or manifest["entry"]},
+        "implementation": {"name": name, "kind": kind, "path": str(path), "entry": entry or manifest["entry"]},
         "device": "cpu",
         "interpret": True,
         "check": {"sizes": manifest["interpret_check_sizes"], "seeds": manifest["seeds"]},
         "timing": {"enabled": False},
+        "role": "candidate",
+        "files": {"outputs": "outputs.safetensors"},
     }
 
 
@@ -58,9 +61,37 @@ def request_for():
 def run_worker(tmp_path, triton_cache):
     """Runs `python -m tritonize_worker` on a request (a dict, or raw text for the request file)."""
 
-    def run(request, env: dict | None = None) -> tuple[dict, subprocess.CompletedProcess]:
-        request_path = tmp_path / "request.json"
-        result_path = tmp_path / "result.json"
+    def run(request, env: dict | None = None, pipeline: bool = True) -> tuple[dict, subprocess.CompletedProcess]:
+        """A request (dict) runs as the engine runs a job: the reference, candidate and compare steps; with
+        pipeline=False, or raw text, as one step."""
+        if isinstance(request, dict) and pipeline:
+            return run_pipeline(request, env)
+        return run_step(request, env, "")
+
+    def run_pipeline(request: dict, env: dict | None) -> tuple[dict, subprocess.CompletedProcess]:
+        files = {name: str(tmp_path / name) for name in ("reference.safetensors", "outputs.safetensors")}
+        reference = {key: value for key, value in request.items() if key != "implementation"}
+        reference.update(role="reference", files={"reference": files["reference.safetensors"]})
+        ref_result, completed = run_step(reference, env, "reference-")
+        if ref_result["status"] != "ok":
+            return ref_result, completed
+        candidate = dict(request, role="candidate", files={"outputs": files["outputs.safetensors"]})
+        _, completed = run_step(candidate, env, "candidate-")
+        compare = dict(
+            request,
+            role="compare",
+            files={
+                "reference": files["reference.safetensors"],
+                "outputs": files["outputs.safetensors"],
+                "candidate_result": str(tmp_path / "candidate-result.json"),
+            },
+        )
+        result, _ = run_step(compare, env, "")
+        return result, completed
+
+    def run_step(request, env: dict | None, prefix: str) -> tuple[dict, subprocess.CompletedProcess]:
+        request_path = tmp_path / f"{prefix}request.json"
+        result_path = tmp_path / f"{prefix}result.json"
         request_path.write_text(request if isinstance(request, str) else json.dumps(request))
         worker_env = {
             **os.environ,

@@ -55,7 +55,7 @@ def test_every_problem_is_reported_at_once():
     problems = problems_of(raw)
 
     assert problems == [
-        "schema_version: this worker reads 1, got 7",
+        "schema_version: this worker reads 2, got 7",
         "task.inputs[0].dtype: expected one of float16, bfloat16, float32, got 'int8'",
         "task_dir: missing",
         "device: expected one of cuda, cpu, got 'tpu'",
@@ -131,5 +131,5 @@ def test_result_replaces_non_finite_numbers_with_null():
 
 
 def test_fail_refuses_an_unknown_status():
-    with pytest.raises(ValueError, match="crashed"):
-        Result().fail("crashed", "the engine's status, not the worker's")
+    with pytest.raises(ValueError, match="unavailable"):
+        Result().fail("unavailable", "the engine's status, not the worker's")

@@ -114,13 +114,41 @@ def test_device_activities_read_the_profilers_events():
     assert device_activities(prof.events(), DeviceType.CUDA) == []
 
 
-def test_l2_flush_kernel_writes_the_whole_buffer():
+def test_l2_flush_kernel_in_write_mode_writes_the_whole_buffer():
     from tritonize_worker.l2_flush import FLUSH_BLOCK, L2Flush, tritonize_l2_flush
 
-    flush_buffer = L2Flush(4 * (FLUSH_BLOCK + 5), "cpu")  # a partial last block
+    flush_buffer = L2Flush(4 * (FLUSH_BLOCK + 5), "cpu", mode="write")  # a partial last block
     flush_buffer.buffer.fill_(7)
     flush_buffer()
 
     assert flush_buffer.buffer.numel() == FLUSH_BLOCK + 5
     assert int(flush_buffer.buffer.abs().sum()) == 0
     assert tritonize_l2_flush.__name__ == FLUSH_KERNEL  # the name the profile is split at
+
+
+def test_l2_flush_kernel_in_read_mode_reads_every_word_and_writes_none():
+    from tritonize_worker.l2_flush import FLUSH_BLOCK, L2Flush
+
+    flush_buffer = L2Flush(4 * (FLUSH_BLOCK + 5), "cpu")  # read is the default
+    flush_buffer.buffer.fill_(3)
+    flush_buffer()
+
+    assert flush_buffer.mode == "read"
+    assert int(flush_buffer.buffer.sum()) == 3 * (FLUSH_BLOCK + 5)  # untouched
+    assert flush_buffer.sums.tolist() == [3 * FLUSH_BLOCK, 3 * 5]  # every word was loaded, the mask held
+
+
+def test_l2_flush_refuses_an_unknown_mode():
+    from tritonize_worker.l2_flush import L2Flush
+
+    with pytest.raises(ValueError, match="flush mode 'erase'"):
+        L2Flush(1024, "cpu", mode="erase")
+
+
+def test_a_low_sm_clock_is_below_three_quarters_of_the_maximum():
+    from tritonize_worker.timing import clock_is_low
+
+    assert clock_is_low({"sm_clock_mhz": 1400, "sm_clock_max_mhz": 1980})
+    assert not clock_is_low({"sm_clock_mhz": 1485, "sm_clock_max_mhz": 1980})
+    assert not clock_is_low({"sm_clock_mhz": None, "sm_clock_max_mhz": 1980})
+    assert not clock_is_low(None)

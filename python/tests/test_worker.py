@@ -7,7 +7,19 @@ import sys
 import pytest
 from conftest import CANDIDATES_DIR, PYTHON_DIR, TASKS_DIR
 
-RESULT_KEYS = {"schema_version", "status", "message", "detail", "phase", "checks", "timings", "environment", "wall_s"}
+RESULT_KEYS = {
+    "schema_version",
+    "status",
+    "message",
+    "detail",
+    "phase",
+    "rejected_by",
+    "checks",
+    "guards",
+    "timings",
+    "environment",
+    "wall_s",
+}
 CHECK_KEYS = {
     "size",
     "seed",
@@ -160,10 +172,10 @@ def test_matmul_baseline_passes(run_worker, request_for):
 
 def test_invalid_request_lists_every_problem(run_worker, request_for):
     request = request_for("softmax", candidate("softmax_triton"))
-    request["schema_version"] = 2
+    request["schema_version"] = 1
     request["check"]["sizes"] = ["37"]
     del request["implementation"]["entry"]
-    result, _ = run_worker(request)
+    result, _ = run_worker(request, pipeline=False)
 
     assert (result["status"], result["phase"]) == ("runtime_error", "load")
     assert result["message"].startswith("worker error: invalid request: ")
@@ -204,7 +216,7 @@ def test_failing_baseline_is_a_worker_error(run_worker, request_for, tmp_path):
     request["task_dir"] = str(task_dir)
     result, _ = run_worker(request)
 
-    assert (result["status"], result["phase"]) == ("runtime_error", "check")
+    assert (result["status"], result["phase"]) == ("runtime_error", "reference")
     assert result["message"] == "worker error: the baseline failed: KeyError: 'no baseline today'"
 
 

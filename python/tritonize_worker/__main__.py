@@ -22,7 +22,7 @@ from .protocol import SCHEMA_VERSION, WORKER_ERROR, RequestError, Result, parse_
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     started = time.perf_counter()
-    result = _run(args.request)
+    result = _run(args.request, args.result)
     if result.wall_s == 0.0:
         result.wall_s = time.perf_counter() - started
     try:
@@ -30,20 +30,23 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         traceback.print_exc()
         return 1
-    return 0
+    # Candidate code may have left atexit handlers or threads (e.g. one that rewrites the result file): none runs.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tritonize_worker",
-        description=f"Check and time one implementation of one task (protocol schema_version {SCHEMA_VERSION}).",
+        description=f"One step (reference, candidate, compare) of a job (protocol schema_version {SCHEMA_VERSION}).",
     )
     parser.add_argument("--request", required=True, metavar="REQ.json", help="the job's request")
     parser.add_argument("--result", required=True, metavar="RES.json", help="where the result is written")
     return parser.parse_args(argv)
 
 
-def _run(request_path: str) -> Result:
+def _run(request_path: str, result_path: str) -> Result:
     try:
         with open(request_path, encoding="utf-8") as file:
             raw = json.load(file)
@@ -56,7 +59,7 @@ def _run(request_path: str) -> Result:
     from .job import run_job
 
     try:
-        return run_job(request)
+        return run_job(request, on_timeout=lambda result: write_result(result_path, result))
     except Exception as exc:  # noqa: BLE001 - run_job reports its own failures; this is the last resort
         return _worker_failure(describe(exc), format_detail(exc))
 

@@ -44,6 +44,18 @@ class Environment:
                 self.fields["gpu"] = self.fields["gpu"] or row[0]
                 self.fields["driver"] = row[1]
                 self.fields["sm_clock_max_mhz"] = _int_or_none(row[2])
+            self.fields["device"] = device_properties()
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """Clocks, throttle reasons, power and temperature now (nvidia-smi), or None off the GPU or without it."""
+        if not self.on_gpu:
+            return None
+        row = query_gpu(SNAPSHOT_FIELDS, self.gpu_id)
+        if row is None:
+            # Drivers that renamed the throttle reasons refuse the whole query: ask without them.
+            row = query_gpu(SNAPSHOT_FIELDS[:-1], self.gpu_id)
+            row = [*row, "[N/A]"] if row else None
+        return parse_snapshot(row) if row else None
 
     def record_clock(self, key: str) -> None:
         """Stores the current SM clock under `key` (sm_clock_mhz_before or sm_clock_mhz_after), if it can be read."""
@@ -52,6 +64,70 @@ class Environment:
         row = query_gpu(["clocks.sm"], self.gpu_id)
         if row:
             self.fields[key] = _int_or_none(row[0])
+
+
+# nvidia-smi --query-gpu fields of a snapshot; the throttle reasons last (see Environment.snapshot).
+SNAPSHOT_FIELDS = [
+    "clocks.sm",
+    "clocks.max.sm",
+    "clocks.mem",
+    "clocks.max.mem",
+    "power.draw",
+    "temperature.gpu",
+    "clocks_throttle_reasons.active",
+]
+# Bits of clocks_throttle_reasons.active that are not a slowdown: 0x1 is "GPU idle".
+IDLE_THROTTLE_BITS = 0x1
+
+
+def parse_snapshot(row: list[str]) -> dict[str, Any]:
+    """One nvidia-smi row of SNAPSHOT_FIELDS as named numbers; unreadable cells ('[N/A]') are None."""
+    sm, sm_max, mem, mem_max, power, temperature, throttle = row
+    reasons = _hex_or_none(throttle)
+    return {
+        "sm_clock_mhz": _int_or_none(sm),
+        "sm_clock_max_mhz": _int_or_none(sm_max),
+        "mem_clock_mhz": _int_or_none(mem),
+        "mem_clock_max_mhz": _int_or_none(mem_max),
+        "power_w": _float_or_none(power),
+        "temperature_c": _int_or_none(temperature),
+        "throttle_reasons": None if reasons is None else f"0x{reasons:x}",
+        "throttled": None if reasons is None else bool(reasons & ~IDLE_THROTTLE_BITS),
+    }
+
+
+def device_properties() -> dict[str, Any]:
+    """Memory clock (kHz), bus width (bits), SM count and compute capability of CUDA device 0, as the driver
+    reports them (through Triton's driver utilities), for the bandwidth peak; empty when unreadable."""
+    try:
+        import torch
+        import triton
+
+        properties = triton.runtime.driver.active.utils.get_device_properties(torch.cuda.current_device())
+        major, minor = torch.cuda.get_device_capability(0)
+        return {
+            "mem_clock_khz": properties.get("mem_clock_rate"),
+            "mem_bus_width_bits": properties.get("mem_bus_width"),
+            "sm_count": properties.get("multiprocessor_count"),
+            "sm_clock_khz": properties.get("sm_clock_rate"),
+            "compute_capability": f"{major}.{minor}",
+        }
+    except Exception:  # noqa: BLE001 - the environment is informative only
+        return {}
+
+
+def _float_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _hex_or_none(text: str) -> int | None:
+    try:
+        return int(text, 16)
+    except ValueError:
+        return None
 
 
 def _library_versions() -> dict[str, Any]:

@@ -45,12 +45,40 @@ def candidate_code(context: str = "") -> Iterator[None]:
         raise CandidateError(exc, context) from exc
 
 
+# CUDA errors after which the context is unusable: the job is `crashed` (with the CUDA error text), and no further
+# call is made in this process; the next job starts in a fresh one.
+GPU_FAULTS = (
+    "illegal memory access",
+    "misaligned address",
+    "unspecified launch failure",
+    "device-side assert",
+    "illegal instruction",
+    "an illegal address",
+    "hardware stack error",
+    "launch timed out",
+)
+
+
+def is_gpu_fault(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = str(exc).lower()
+        if any(fault in text for fault in GPU_FAULTS):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def classify(exc: BaseException) -> str:
-    """compile_error for Triton compilation errors (anywhere in the cause chain), runtime_error otherwise.
+    """crashed for GPU faults (illegal address and the like), compile_error for Triton compilation errors (anywhere
+    in the cause chain), runtime_error otherwise (CUDA out of memory included).
 
     Under the Triton interpreter nothing is compiled: a kernel that would not compile raises an
     InterpreterError wrapping a ValueError or AssertionError, and comes out as runtime_error.
     """
+    if is_gpu_fault(exc):
+        return "crashed"
     compile_errors = _compile_error_types()
     seen = set()
     while exc is not None and id(exc) not in seen:

@@ -1,63 +1,65 @@
-"""One job: load the implementation, check it against the baseline, time it. One failure gives one status."""
+"""One step of a job (docs/protocol.md): the reference, the candidate or the compare step. One failure gives one
+status; an exception of the implementation is classified (errors.py); a guard's rejection names its check.
+"""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
-from typing import Any
 
-from .check import failure_report, run_checks
 from .env import Environment, interpret_from_environment
 from .errors import CandidateError, JobFailure, classify, describe, format_detail
-from .load import load_entry
+from .guards import Rejection
 from .protocol import WORKER_ERROR, Request, Result
-from .timing import run_timings
+from .watchdog import Watchdog
 
 
-def run_job(request: Request) -> Result:
+def run_job(request: Request, on_timeout=None) -> Result:
+    """Runs the request's step. `on_timeout(result)` writes the result when a phase timeout ends the process."""
     started = time.perf_counter()
     result = Result()
-    environment = Environment(request.device, request.interpret)
+    environment = Environment(request.device, request.interpret) if request.role != "compare" else None
+
+    def timed_out(phase: str, limit_s: float) -> None:
+        result.phase = phase
+        result.status, result.rejected_by = "timeout", ""
+        result.message = f"the {phase} phase took longer than its {limit_s:g} s timeout"
+        result.detail = ""
+        if environment is not None:
+            result.environment = environment.fields
+        result.wall_s = time.perf_counter() - started
+        if on_timeout is not None:
+            on_timeout(result)
+
     try:
-        _run_phases(request, result, environment)
+        _check_device(request)
+        if request.role == "reference":
+            from .reference import run_reference
+
+            run_reference(request, result)
+        elif request.role == "compare":
+            from .compare import run_compare
+
+            run_compare(request, result)
+        else:
+            from .candidate import run_candidate
+
+            run_candidate(request, result, Watchdog(timed_out), environment)
     except JobFailure as failure:
         result.fail(failure.status, failure.message, failure.detail)
+    except Rejection as rejection:
+        result.fail("rejected", str(rejection))
+        result.rejected_by = rejection.check
     except CandidateError as error:
         context = f"In {error.context}:\n" if error.context else ""
         detail = context + format_detail(error.original, drop_worker_frames=True)
         result.fail(classify(error.original), describe(error.original), detail)
     except Exception as exc:  # noqa: BLE001 - a bug of the worker still gives a result
         result.fail("runtime_error", WORKER_ERROR + describe(exc), format_detail(exc))
-    result.environment = environment.fields
+    if environment is not None:
+        result.environment = environment.fields
     result.wall_s = time.perf_counter() - started
     return result
-
-
-def _run_phases(request: Request, result: Result, environment: Environment) -> None:
-    # 1. Load: the implementation first, so that its own load errors decide the status.
-    result.phase = "load"
-    _check_device(request)
-    implementation = request.implementation
-    entry = load_entry(implementation.path, implementation.entry, implementation.name)
-    baseline = _load_baseline(request)
-
-    # 2. Check every size, seed and mode; a wrong result is never timed.
-    result.phase = "check"
-    failures = run_checks(entry, baseline, request, result.checks)
-    if failures:
-        result.fail("wrong_result", *failure_report(failures))
-        return
-
-    # 3. Time, with the SM clock read around it.
-    if not request.timing.enabled:
-        return
-    result.phase = "time"
-    environment.record_clock("sm_clock_mhz_before")
-    try:
-        run_timings(entry, request, result.timings)
-    finally:
-        environment.record_clock("sm_clock_mhz_after")
 
 
 def _check_device(request: Request) -> None:
@@ -68,20 +70,10 @@ def _check_device(request: Request) -> None:
             f"{WORKER_ERROR}the request says interpret = {str(request.interpret).lower()}, but TRITON_INTERPRET is"
             f" {os.environ.get('TRITON_INTERPRET')!r} in the worker's environment",
         )
-    if request.device == "cuda":
+    if request.device == "cuda" and request.role != "compare":
         import torch
 
         if not torch.cuda.is_available():
             raise JobFailure(
                 "runtime_error", f"{WORKER_ERROR}device 'cuda' requested, but torch.cuda.is_available() is False"
             )
-
-
-def _load_baseline(request: Request) -> Callable[..., Any]:
-    path = os.path.join(request.task_dir, request.task.baseline)
-    try:
-        return load_entry(path, request.task.entry, "baseline")
-    except JobFailure as failure:
-        raise JobFailure(
-            "runtime_error", f"{WORKER_ERROR}the task's baseline ({failure.status}): {failure.message}", failure.detail
-        ) from failure

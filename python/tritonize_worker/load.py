@@ -20,13 +20,18 @@ _module_numbers = itertools.count()
 
 def load_entry(path: str, entry: str, label: str) -> Callable[..., Any]:
     """The callable that `entry` evaluates to in the module at `path`; `label` names the module."""
-    source = _read_source(path)
-    _check_syntax(source, path)
+    return load_module(path, entry, label)[1]
+
+
+def load_module(path: str, entry: str, label: str) -> tuple[ModuleType, Callable[..., Any]]:
+    """The module at `path` and its entry."""
+    source = read_source(path)
+    check_syntax(source, path)
     module = _import_file(path, label)
-    return _evaluate_entry(module, entry, path)
+    return module, _evaluate_entry(module, entry, path)
 
 
-def _read_source(path: str) -> str:
+def read_source(path: str) -> str:
     try:
         with open(path, encoding="utf-8") as file:
             return file.read()
@@ -34,7 +39,7 @@ def _read_source(path: str) -> str:
         raise JobFailure("import_error", f"cannot read {path}: {describe(exc)}") from exc
 
 
-def _check_syntax(source: str, path: str) -> None:
+def check_syntax(source: str, path: str) -> None:
     try:
         compile(source, path, "exec")
     except (SyntaxError, ValueError) as exc:  # ValueError: null bytes in the source

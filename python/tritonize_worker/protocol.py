@@ -1,4 +1,4 @@
-"""The request and the result of one job (docs/protocol.md, schema_version 1).
+"""The request and the result of one step of a job (docs/protocol.md, schema_version 2).
 
 `parse_request` checks the whole request and reports every problem at once; `Result` is the one result
 shape, with every key always present.
@@ -12,7 +12,7 @@ from typing import Any
 
 from .inputs import parse_size
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 STATUSES = (
     "ok",
@@ -22,8 +22,16 @@ STATUSES = (
     "missing_entry",
     "compile_error",
     "runtime_error",
+    "timeout",
+    "crashed",
+    "rejected",
 )
-PHASES = ("load", "check", "time")
+PHASES = ("reference", "static", "load", "import", "check", "compile", "call", "guards", "time", "compare")
+# reference: fp64 reference outputs from the baseline, never imports candidate code; candidate: imports the
+# implementation, runs it, writes its outputs; compare: reads both files and gives the verdict.
+ROLES = ("reference", "candidate", "compare")
+# Implementation kinds exempt from the static checks and the Triton time share: the baseline is PyTorch by design.
+EXEMPT_KINDS = ("baseline", "compile")
 MODES = ("forward", "backward")
 DEVICES = ("cuda", "cpu")
 INPUT_KINDS = ("tensor", "shape", "float", "int")
@@ -73,6 +81,8 @@ class Task:
     inputs: tuple[InputSpec, ...]
     tolerances: dict[str, Tolerance]
     grad_output_scale: float = 1.0
+    forbidden: tuple[str, ...] = ()  # [checks].forbidden: dotted names the candidate must not use
+    triton_time_share: float = 0.8  # [checks].triton_time_share: least share of GPU time in its own kernels
 
     @property
     def grad_inputs(self) -> tuple[InputSpec, ...]:
@@ -89,6 +99,7 @@ class Implementation:
     name: str
     path: str
     entry: str
+    kind: str = "candidate"  # baseline | expert | llm | candidate
 
 
 @dataclass(frozen=True)
@@ -104,17 +115,45 @@ class TimingPlan:
     warmup_calls: int = 0
     calls: int = 0
     flush_bytes: int = 0
+    # Adaptive sampling and the rest of the method (docs/measurement.md); optional in the request.
+    flush_mode: str = "read"
+    max_calls: int = 1000
+    min_gpu_ms: float = 1.0
+    max_median_rse: float = 0.0025
+    timeout_s: float = 10.0
+    host_calls: int = 50
+    host_rounds: int = 5
+
+
+@dataclass(frozen=True)
+class Files:
+    """Where the steps of a job hand over their tensors and results (all in the engine's scratch folders)."""
+
+    reference: str = ""  # written by the reference step, read by the compare step
+    outputs: str = ""  # written by the candidate step, read by the compare step
+    candidate_result: str = ""  # the candidate step's result, read by the compare step
+
+
+@dataclass(frozen=True)
+class Guards:
+    run_seed: int = 0  # per run: seeds the extra draws of the guards
+    import_s: float = 0.0  # phase timeouts, 0: none (the engine's job timeout still holds)
+    compile_s: float = 0.0
+    call_s: float = 0.0
 
 
 @dataclass(frozen=True)
 class Request:
     task: Task
     task_dir: str
-    implementation: Implementation
+    implementation: Implementation | None
     device: str
     interpret: bool
     check: CheckPlan
     timing: TimingPlan
+    role: str = "candidate"
+    files: Files = Files()
+    guards: Guards = Guards()
 
 
 @dataclass
@@ -125,7 +164,9 @@ class Result:
     message: str = ""
     detail: str = ""
     phase: str = "load"
+    rejected_by: str = ""  # the check that rejected the implementation, when status is rejected
     checks: list[dict[str, Any]] = field(default_factory=list)
+    guards: list[dict[str, Any]] = field(default_factory=list)  # the anti-cheat checks passed, with figures
     timings: list[dict[str, Any]] = field(default_factory=list)
     environment: dict[str, Any] = field(default_factory=dict)
     wall_s: float = 0.0
@@ -146,7 +187,9 @@ class Result:
                 "message": self.message,
                 "detail": self.detail,
                 "phase": self.phase,
+                "rejected_by": self.rejected_by,
                 "checks": self.checks,
+                "guards": self.guards,
                 "timings": self.timings,
                 "environment": self.environment,
                 "wall_s": self.wall_s,
@@ -253,7 +296,17 @@ def parse_request(raw: Any) -> Request:
         problems.append(f"schema_version: this worker reads {SCHEMA_VERSION}, got {version}")
     task = _parse_task(_Fields(top.get("task", dict), "task", problems))
     task_dir = top.get("task_dir", str)
-    implementation = _parse_implementation(_Fields(top.get("implementation", dict), "implementation", problems))
+    role = top.get("role", str)
+    if role is not None and role not in ROLES:
+        top.problem("role", f"expected one of {', '.join(ROLES)}, got {role!r}")
+    # The reference step never sees the implementation: it must not even know its path.
+    implementation = None
+    if role != "reference":
+        implementation = _parse_implementation(_Fields(top.get("implementation", dict), "implementation", problems))
+    elif "implementation" in top.obj:
+        top.problem("implementation", "the reference step gets no implementation")
+    files = _parse_files(_Fields(top.get("files", dict), "files", problems), role)
+    guards = _parse_guards(_Fields(top.get("guards", dict, {}), "guards", problems))
     device = top.get("device", str)
     if device is not None and device not in DEVICES:
         top.problem("device", f"expected one of {', '.join(DEVICES)}, got {device!r}")
@@ -267,16 +320,42 @@ def parse_request(raw: Any) -> Request:
         top.problem("timing.enabled", "timing needs CUDA, but the request's device is 'cpu'")
     if problems:
         raise RequestError(problems)
-    return Request(task, task_dir, implementation, device, interpret, check, timing)
+    return Request(task, task_dir, implementation, device, interpret, check, timing, role, files, guards)
+
+
+_FILES_BY_ROLE = {
+    "reference": ("reference",),
+    "candidate": ("outputs",),
+    "compare": ("reference", "outputs", "candidate_result"),
+}
+
+
+def _parse_files(fields: _Fields, role: str | None) -> Files | None:
+    if role not in _FILES_BY_ROLE:
+        return None
+    values = {name: fields.get(name, str) for name in _FILES_BY_ROLE[role]}
+    return None if None in values.values() else Files(**values)
+
+
+def _parse_guards(fields: _Fields) -> Guards | None:
+    run_seed = fields.get("run_seed", int, 0)
+    timeouts = {name: fields.get(name, float, 0.0) for name in ("import_s", "compile_s", "call_s")}
+    for name, value in timeouts.items():
+        if value is not None and value < 0:
+            fields.problem(name, f"must be >= 0, got {value}")
+    if run_seed is None or None in timeouts.values():
+        return None
+    return Guards(run_seed, *(float(v) for v in timeouts.values()))
 
 
 def _parse_implementation(fields: _Fields) -> Implementation | None:
     name = fields.get("name", str)
     path = fields.get("path", str)
     entry = fields.get("entry", str)
-    if None in (name, path, entry):
+    kind = fields.get("kind", str, "candidate")
+    if None in (name, path, entry, kind):
         return None
-    return Implementation(name, path, entry)
+    return Implementation(name, path, entry, kind)
 
 
 def _parse_sizes(fields: _Fields, key: str, dims: tuple[str, ...] | None, non_empty: bool = True):
@@ -315,7 +394,30 @@ def _parse_timing(fields: _Fields, dims: tuple[str, ...] | None) -> TimingPlan |
         fields.problem("flush_bytes", f"must be >= 4, got {flush_bytes}")
     if None in (sizes, warmup_calls, calls, flush_bytes):
         return None
-    return TimingPlan(True, sizes, warmup_calls, calls, flush_bytes)
+    return TimingPlan(True, sizes, warmup_calls, calls, flush_bytes, **_parse_method(fields))
+
+
+def _parse_method(fields: _Fields) -> dict[str, Any]:
+    """The optional fields of the measurement method; absent ones keep TimingPlan's defaults."""
+    defaults = TimingPlan(True)
+    method = {
+        "flush_mode": fields.get("flush_mode", str, defaults.flush_mode),
+        "max_calls": fields.get("max_calls", int, defaults.max_calls),
+        "min_gpu_ms": fields.get("min_gpu_ms", (int, float), defaults.min_gpu_ms),
+        "max_median_rse": fields.get("max_median_rse", (int, float), defaults.max_median_rse),
+        "timeout_s": fields.get("timeout_s", (int, float), defaults.timeout_s),
+        "host_calls": fields.get("host_calls", int, defaults.host_calls),
+        "host_rounds": fields.get("host_rounds", int, defaults.host_rounds),
+    }
+    if method["flush_mode"] not in (None, "read", "write"):
+        fields.problem("flush_mode", f"expected 'read' or 'write', got {method['flush_mode']!r}")
+    for key in ("max_calls", "host_rounds"):
+        if method[key] is not None and method[key] < 1:
+            fields.problem(key, f"must be >= 1, got {method[key]}")
+    for key in ("min_gpu_ms", "max_median_rse", "timeout_s", "host_calls"):
+        if method[key] is not None and method[key] < 0:
+            fields.problem(key, f"must be >= 0, got {method[key]}")
+    return {key: value for key, value in method.items() if value is not None}
 
 
 def _parse_task(fields: _Fields) -> Task | None:
@@ -343,9 +445,17 @@ def _parse_task(fields: _Fields) -> Task | None:
     if modes is not None and "backward" in modes:
         backward = _Fields(fields.get("backward", dict), "task.backward", fields.problems)
         grad_output_scale = backward.get("grad_output_scale", float)
-    if None in (name, entry, baseline, modes, dims, inputs, tolerances, grad_output_scale):
+    checks = _Fields(fields.get("checks", dict, {}), "task.checks", fields.problems)
+    forbidden = checks.list_of("forbidden", str, (), non_empty=False)
+    share = checks.get("triton_time_share", float, 0.8)
+    if share is not None and not 0 <= share <= 1:
+        checks.problem("triton_time_share", f"must be in [0, 1], got {share}")
+        share = None
+    if None in (name, entry, baseline, modes, dims, inputs, tolerances, grad_output_scale, forbidden, share):
         return None
-    task = Task(name, entry, baseline, modes, dims, inputs, tolerances, float(grad_output_scale))
+    task = Task(
+        name, entry, baseline, modes, dims, inputs, tolerances, float(grad_output_scale), forbidden, float(share)
+    )
     needed = ["y"] + ([f"grad_{spec.name}" for spec in task.grad_inputs] if "backward" in modes else [])
     missing = [output for output in needed if output not in tolerances]
     if missing:

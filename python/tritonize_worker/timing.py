@@ -5,9 +5,17 @@ Kernel time: `calls` calls under torch.profiler (CUDA activities, i.e. CUPTI), e
 split at the flushes; a call's kernel time is the sum of its activities' durations. `split_at_flushes` is the
 pure part of it.
 
+Kernel time is sampled adaptively (sampling.py): batches of profiled calls until the median is precise enough,
+or a call or time limit. The SM clock is read before and after; a measurement taken below 75% of the maximum SM
+clock is made again once, and marked `clock_low` if the clock is still low.
+
 Call latency: `calls` more calls, each after the same flush, between a pair of CUDA events. The host waits for
 the flush before it records the start event, so the latency includes the call's host-side launch overhead (the
 flush cannot hide it, as it does in triton.testing.do_bench); `kernel_us` is the device-only time.
+
+Host overhead: `host_calls` calls back to back with no flush and no synchronisation, timed on the host clock and
+divided by their number, in `host_rounds` rounds: the CPU cost of one call (Python, launch, guards), which the
+GPU hides as long as the host stays ahead of it.
 """
 
 from __future__ import annotations
@@ -20,13 +28,17 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .check import first_call_s as first_calls
+from .env import Environment
 from .errors import JobFailure, candidate_code
 from .inputs import copy_args, draw_inputs, draw_tensor
 from .protocol import WORKER_ERROR, Request
+from .sampling import SamplingPlan, next_batch, rel_iqr, stop_reason
 
 FLUSH_KERNEL = "tritonize_l2_flush"
 # CUPTI synchronisation records are device-typed but are not work of the call (torch's inductor drops them too).
 SYNC_ACTIVITIES = frozenset({"Context Sync", "Stream Sync", "Event Sync", "Stream Wait Event"})
+# Below this fraction of its maximum SM clock, the GPU was throttled or idling: the measurement is made again.
+MIN_SM_CLOCK_FRACTION = 0.75
 
 
 class DeviceActivity(NamedTuple):
@@ -101,44 +113,107 @@ def device_activities(events: Iterable[Any], device_type: Any) -> list[DeviceAct
 # --- Measuring on the GPU ---------------------------------------------------------------------------------------------
 
 
-def run_timings(entry: Callable[..., Any], request: Request, records: list[dict]) -> None:
-    """Times every timed size and mode, appending one record each to `records`. CUDA only."""
+def sampling_plan(request: Request) -> SamplingPlan:
+    timing = request.timing
+    return SamplingPlan(
+        batch_calls=timing.calls,
+        min_calls=timing.calls,
+        max_calls=max(timing.calls, timing.max_calls),
+        min_gpu_ms=timing.min_gpu_ms,
+        max_median_rse=timing.max_median_rse,
+        timeout_s=timing.timeout_s,
+    )
+
+
+def clock_is_low(snapshot: dict[str, Any] | None) -> bool:
+    """Whether an environment snapshot shows the SM clock below MIN_SM_CLOCK_FRACTION of its maximum."""
+    if not snapshot or not snapshot.get("sm_clock_mhz") or not snapshot.get("sm_clock_max_mhz"):
+        return False
+    return snapshot["sm_clock_mhz"] < MIN_SM_CLOCK_FRACTION * snapshot["sm_clock_max_mhz"]
+
+
+def run_timings(
+    entry: Callable[..., Any], request: Request, records: list[dict], environment: Environment | None = None
+) -> None:
+    """Times every timed size and mode, appending one record each to `records`. CUDA only.
+
+    Two passes: first the host overhead and the call latency of every size and mode, then the profiled kernel
+    times, so that no host-side figure is taken in a process where the profiler (CUPTI) has been started.
+    """
     import torch
 
     from .l2_flush import L2Flush
 
     if not torch.cuda.is_available():
         raise JobFailure("runtime_error", f"{WORKER_ERROR}timing needs CUDA, and torch.cuda.is_available() is False")
-    flush = L2Flush(request.timing.flush_bytes, "cuda")
-    for size in request.timing.sizes:
+    flush = L2Flush(request.timing.flush_bytes, "cuda", request.timing.flush_mode)
+    plan = request.timing
+    prepared = []
+    for size in plan.sizes:
         for mode in request.task.modes:
-            records.append(_time_one(entry, request, size, mode, flush))
+            where = f"timing the {mode} mode at size {size}"
+            call, reset = _prepare_call(entry, request, size, mode, where)
+            # The checks made the first call at this size (compile, autotune); measure one here only if they did not.
+            first_call_s = first_calls.get((size, mode)) or _first_call(call, reset, where)
+            _warm_up(call, reset, plan.warmup_calls, where)
+            host_us = _host_timed_calls(call, reset, plan.host_calls, plan.host_rounds, where)
+            call_us = _event_timed_calls(call, reset, flush, plan.calls, where)
+            record = {
+                "size": size,
+                "mode": mode,
+                "host_us": [round(v, 3) for v in host_us],
+                "call_us": [round(v, 3) for v in call_us],
+                "first_call_s": first_call_s,
+            }
+            prepared.append((record, call, reset, where))
+    _warm_up_profiler(flush)
+    for record, call, reset, where in prepared:
+        _warm_up(call, reset, plan.warmup_calls, where)
+        record.update(_kernel_times(call, reset, flush, sampling_plan(request), environment, where))
+        records.append(record)
 
 
-def _time_one(entry: Callable[..., Any], request: Request, size: str, mode: str, flush: Callable[[], None]) -> dict:
+def _warm_up(call: Callable[[], Any], reset: Callable[[], None], calls: int, where: str) -> None:
     import torch
 
-    plan = request.timing
-    where = f"timing the {mode} mode at size {size}"
-    call, reset = _prepare_call(entry, request, size, mode, where)
-    # The checks made the first call at this size (compile, autotune); measure one here only if they did not.
-    first_call_s = first_calls.get((size, mode)) or _first_call(call, reset, where)
     with candidate_code(where):
-        for _ in range(plan.warmup_calls):
+        for _ in range(calls):
             reset()
             call()
         torch.cuda.synchronize()
-    profiles = _profiled_calls(call, reset, flush, plan.calls, where)
-    call_us = _event_timed_calls(call, reset, flush, plan.calls, where)
-    return {
-        "size": size,
-        "mode": mode,
-        # Nanoseconds are the profile's resolution; the rest is float noise of subtracting microsecond times.
-        "kernel_us": [round(profile.kernel_us, 3) for profile in profiles],
-        "call_us": [round(latency, 3) for latency in call_us],
-        "kernels": launches_per_call(profiles),
-        "first_call_s": first_call_s,
-    }
+
+
+def _warm_up_profiler(flush: Callable[[], None]) -> None:
+    """The first profiler session of a process initialises CUPTI (seconds): not in any timed batch or timeout."""
+    _profiled_calls(lambda: None, lambda: None, flush, 1, "warming up the profiler")
+
+
+def _kernel_times(
+    call: Callable[[], Any],
+    reset: Callable[[], None],
+    flush: Callable[[], None],
+    plan: SamplingPlan,
+    environment: Environment | None,
+    where: str,
+) -> dict[str, Any]:
+    """Sampled kernel times with the clocks read around them; made again once if the SM clock was low."""
+    record: dict[str, Any] = {}
+    for attempt in range(2):
+        before = environment.snapshot() if environment else None
+        profiles, sampling = _sampled_calls(call, reset, flush, plan, where)
+        after = environment.snapshot() if environment else None
+        low = clock_is_low(before) or clock_is_low(after)
+        record = {
+            # Nanoseconds are the profile's resolution; the rest is float noise of subtracting microsecond times.
+            "kernel_us": [round(profile.kernel_us, 3) for profile in profiles],
+            "kernels": launches_per_call(profiles),
+            "sampling": {**sampling, "attempts": attempt + 1, "clock_low": low},
+            "env_before": before,
+            "env_after": after,
+        }
+        if not low:
+            break
+    return record
 
 
 def _prepare_call(
@@ -174,6 +249,28 @@ def _first_call(call: Callable[[], Any], reset: Callable[[], None], where: str) 
         call()
         torch.cuda.synchronize()
         return time.perf_counter() - start
+
+
+def _sampled_calls(
+    call: Callable[[], Any], reset: Callable[[], None], flush: Callable[[], None], plan: SamplingPlan, where: str
+) -> tuple[list[CallProfile], dict[str, Any]]:
+    """Batches of profiled calls until sampling.stop_reason says stop; every sample is kept."""
+    profiles: list[CallProfile] = []
+    started = time.perf_counter()
+    batches = 0
+    while True:
+        profiles += _profiled_calls(call, reset, flush, next_batch(len(profiles), plan), where)
+        batches += 1
+        samples = [profile.kernel_us for profile in profiles]
+        reason = stop_reason(samples, time.perf_counter() - started, plan)
+        if reason:
+            noise = rel_iqr(samples)
+            return profiles, {
+                "stop": reason,
+                "batches": batches,
+                "elapsed_s": round(time.perf_counter() - started, 3),
+                "rel_iqr": round(noise, 5) if noise != float("inf") else None,
+            }
 
 
 def _profiled_calls(
@@ -213,3 +310,24 @@ def _event_timed_calls(
             end.record()
         torch.cuda.synchronize()
     return [start.elapsed_time(end) * 1000.0 for start, end in pairs]
+
+
+def _host_timed_calls(
+    call: Callable[[], Any], reset: Callable[[], None], calls: int, rounds: int, where: str
+) -> list[float]:
+    """Per-call host time, one figure per round: `calls` calls back to back, no flush, no synchronisation."""
+    import torch
+
+    per_call: list[float] = []
+    if calls <= 0:
+        return per_call
+    with candidate_code(where):
+        for _ in range(rounds):
+            torch.cuda.synchronize()
+            started = time.perf_counter()
+            for _ in range(calls):
+                reset()
+                call()
+            per_call.append((time.perf_counter() - started) * 1e6 / calls)
+        torch.cuda.synchronize()
+    return per_call

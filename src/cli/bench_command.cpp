@@ -1,21 +1,28 @@
 // `tritonize bench`: check and time baseline, expert and LLM implementations of each task
 // in fresh worker processes, store every finished job at once, print the tables.
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <tuple>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "cli/command.h"
 #include "cli/context.h"
+#include "cli/guard_options.h"
 #include "cli/method.h"
+#include "core/calibration.h"
 #include "core/candidates.h"
+#include "core/gpu_specs.h"
 #include "exec/extractor.h"
 #include "exec/subprocess.h"
 #include "exec/worker.h"
 #include "report/bench_report.h"
 #include "report/json_printer.h"
+#include "report/sample_metrics.h"
+#include "report/sample_printer.h"
 #include "report/table_printer.h"
 #include "store/store.h"
 
@@ -27,26 +34,36 @@ namespace fs = std::filesystem;
 struct BenchOptions {
   CommonOptions common;
   std::string tasks = "softmax";
-  std::string impls = "baseline,expert,llm";
+  std::string impls = "baseline,expert,llm,compile";
   std::string llm_dir;
   std::string models;
   std::string tutorials;
   std::string json_path;
   int calls = 50;
   int warmup_calls = 10;
+  GuardOptions guards;
+  bool resume = false;
+  int repeat = 1;           // fresh processes per implementation, alternating order
+  std::string calibration;  // the ceilings cache (tritonize calibrate)
 };
+
+/// Jobs of an unfinished run that are already stored, by (task, implementation, content hash):
+/// `--resume` keeps them and runs only the others.
+using StoredJobs = std::map<std::tuple<std::string, std::string, std::string>, int64_t>;
 
 /// One job to run and, once run, its result.
 struct PlannedJob {
   const Task* task;
   Implementation impl;
   JobResult result;
+  int repeat = 0;  // which of --repeat's fresh processes
 };
 
 struct BenchPlan {
   std::vector<const Task*> tasks;
   std::vector<std::string> models;  // LLM model ids, one table per task and model
-  bool baseline = false, expert = false, llm = false;
+  bool baseline = false, expert = false, llm = false, compile = false;
+  int repeats = 1;
   std::vector<PlannedJob> jobs;
 };
 
@@ -60,12 +77,47 @@ bool ParseImpls(const std::string& impls, BenchPlan* plan, std::vector<std::stri
       plan->expert = true;
     } else if (name == "llm") {
       plan->llm = true;
+    } else if (name == "compile") {
+      plan->compile = true;
     } else if (!name.empty()) {
       errors->push_back(fmt::format("--impls: unknown implementation \"{}\" (known: baseline, "
-                                    "expert, llm)", name));
+                                    "expert, llm, compile)", name));
     }
   }
   return errors->empty();
+}
+
+/// The torch.compile contender: the task's baseline, which the worker wraps in torch.compile
+/// when the implementation is named "compile" (python/tritonize_worker/inductor.py).
+Implementation CompileImplementation(const Task& task) {
+  Implementation impl = BaselineImplementation(task);
+  impl.name = "compile";
+  return impl;
+}
+
+/// --repeat R: every table column's job R times, each in a fresh process, the order of the
+/// implementations reversed on every other repeat (B, E, L, C then C, L, E, B) so that no
+/// implementation always runs first on a cold GPU or last on a warm one. LLM samples (scored
+/// for pass@k, not in the tables) run once.
+void RepeatJobs(BenchPlan* plan) {
+  if (plan->repeats <= 1) return;
+  std::vector<PlannedJob> first = std::move(plan->jobs);
+  plan->jobs.clear();
+  for (int r = 0; r < plan->repeats; ++r) {
+    for (const Task* task : plan->tasks) {
+      std::vector<PlannedJob> of_task;
+      for (const PlannedJob& job : first) {
+        const bool sample = job.impl.metadata.contains("sample") &&
+                            job.impl.name != "llm:" + job.impl.model_id;
+        if (job.task == task && (r == 0 || !sample)) of_task.push_back(job);
+      }
+      if (r % 2 == 1) std::reverse(of_task.begin(), of_task.end());
+      for (PlannedJob& job : of_task) {
+        job.repeat = r;
+        plan->jobs.push_back(std::move(job));
+      }
+    }
+  }
 }
 
 /// Resolves every implementation the run needs; the expert column is extracted from the
@@ -97,21 +149,61 @@ void PlanJobs(const BenchOptions& options, EngineContext& context, BenchPlan* pl
     if (plan->llm) {
       for (const auto& model : plan->models) {
         plan->jobs.push_back({task, LlmImplementation(context.llm_dir, model, *task), {}});
+        // Every sample and turn `generate` wrote (docs/generate.md), scored as its own job.
+        for (auto& sample : ListLlmSamples(context.llm_dir, model, *task)) {
+          plan->jobs.push_back({task, std::move(sample.impl), {}});
+        }
       }
     }
+    if (plan->compile) plan->jobs.push_back({task, CompileImplementation(*task), {}});
   }
+  RepeatJobs(plan);
+}
+
+/// An earlier LLM job of the same task with byte-identical code (the primary candidate is a
+/// copy of sample 0's latest turn), or null.
+const JobResult* SameCodeResult(const BenchPlan& plan, size_t i) {
+  const PlannedJob& job = plan.jobs[i];
+  if (job.impl.kind != ImplKind::kLlm || job.impl.content_hash.empty()) return nullptr;
+  for (size_t k = 0; k < i; ++k) {
+    const PlannedJob& other = plan.jobs[k];
+    if (other.task == job.task && other.impl.kind == ImplKind::kLlm &&
+        other.repeat == job.repeat && other.impl.content_hash == job.impl.content_hash) {
+      return &other.result;
+    }
+  }
+  return nullptr;
 }
 
 /// Runs the jobs one at a time (one GPU: concurrent jobs would disturb each other's
 /// timings), committing each to the store as it finishes.
-bool RunJobs(EngineContext& context, Store* store, int64_t run_id, BenchPlan* plan) {
+bool RunJobs(EngineContext& context, Store* store, int64_t run_id, const StoredJobs& stored,
+             BenchPlan* plan) {
   const size_t total = plan->jobs.size();
   bool all_ok = true;
   for (size_t i = 0; i < total; ++i) {
     PlannedJob& job = plan->jobs[i];
-    std::cerr << fmt::format("[{}/{}] {} {} ... ", i + 1, total, job.task->name, job.impl.name)
+    if (const JobResult* same = SameCodeResult(*plan, i)) {
+      job.result = *same;  // a sample's file identical to one already run: same verdict
+      continue;
+    }
+    std::cerr << fmt::format("[{}/{}] {} {}{} ... ", i + 1, total, job.task->name, job.impl.name,
+                             job.repeat > 0 ? fmt::format(" (repeat {})", job.repeat + 1) : "")
               << std::flush;
+    // A stored job stands for the first repeat only: later repeats are fresh processes.
+    auto done = job.repeat == 0 ? stored.find({job.task->name, job.impl.name, job.impl.content_hash})
+                                : stored.end();
+    std::string load_err;
+    if (done != stored.end() && store != nullptr &&
+        store->LoadJobResult(done->second, &job.result, &load_err)) {
+      std::cerr << StatusName(job.result.status) << " (stored, job " << done->second << ")\n";
+      if (job.result.status != Status::kOk && job.result.status != Status::kUnavailable) {
+        all_ok = false;
+      }
+      continue;
+    }
     job.result = RunWorkerJob(*job.task, job.impl, context.worker);
+    for (Timing& timing : job.result.timings) timing.process = job.repeat;
     std::cerr << StatusName(job.result.status)
               << fmt::format(" ({:.1f} s)", job.result.wall_s)
               << (job.result.message.empty() ? "" : ": " + job.result.message) << "\n";
@@ -135,26 +227,124 @@ const JobResult* FindResult(const BenchPlan& plan, const Task* task, const std::
   return nullptr;
 }
 
-BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& worker) {
-  BenchReport report;
-  report.timed = timed;
-  report.method = timed ? TimingMethod(worker) : InterpretMethod();
-  for (const Task* task : plan.tasks) {
-    std::vector<std::string> models = plan.llm ? plan.models : std::vector<std::string>{""};
-    if (models.empty()) models.push_back("");
-    for (const auto& model : models) {
-      const JobResult* llm = model.empty() ? nullptr : FindResult(plan, task, "llm:" + model);
-      report.tables.push_back(BuildTaskTable(*task, FindResult(plan, task, "baseline"),
-                                             FindResult(plan, task, "expert"), llm, model));
+/// Per model and task with samples: pass@k, fast_p and the rest (report/sample_metrics.h).
+std::vector<SampleMetrics> BuildSampleMetrics(const BenchPlan& plan, bool timed) {
+  std::vector<SampleMetrics> metrics;
+  for (const auto& model : plan.models) {
+    for (const Task* task : plan.tasks) {
+      std::vector<SampleTurn> turns;
+      const JobResult* baseline = FindResult(plan, task, "baseline");
+      const JobResult* expert = FindResult(plan, task, "expert");
+      for (const auto& job : plan.jobs) {
+        if (job.task != task || job.impl.model_id != model ||
+            !job.impl.metadata.contains("sample") || job.impl.name == "llm:" + model) {
+          continue;
+        }
+        SampleTurn t;
+        const auto& meta = job.impl.metadata;
+        t.sample = meta.value("sample", 0);
+        t.turn = meta.value("turn", 1);
+        t.correct = job.result.status == Status::kOk;
+        if (baseline != nullptr) t.speedup_vs_baseline = GeomeanSpeedup(*baseline, job.result);
+        if (expert != nullptr) t.speedup_vs_expert = GeomeanSpeedup(*expert, job.result);
+        auto number = [&](const char* key) {
+          return meta.contains(key) && meta[key].is_number() ? meta[key].get<double>() : -1.0;
+        };
+        t.tokens_in = static_cast<long long>(number("tokens_in"));
+        t.tokens_out = static_cast<long long>(number("tokens_out"));
+        t.cost_usd = number("cost_usd");
+        turns.push_back(t);
+      }
+      if (!turns.empty()) metrics.push_back(ComputeSampleMetrics(model, task->name, turns, timed));
     }
   }
+  return metrics;
+}
+
+/// Every repeat's result of one implementation of one task, in repeat order.
+std::vector<const JobResult*> FindResults(const BenchPlan& plan, const Task* task,
+                                          const std::string& name) {
+  std::vector<const JobResult*> results;
+  for (const auto& job : plan.jobs) {
+    if (job.task == task && job.impl.name == name) results.push_back(&job.result);
+  }
+  return results;
+}
+
+/// The roofline's limits for one task: spec peaks of the GPU the worker named, and the
+/// calibrated ceilings when `tritonize calibrate` cached them for that GPU.
+std::optional<PeakLimits> PeaksFor(const Task& task, const nlohmann::json& environment,
+                                   const std::string& calibration) {
+  const std::string gpu = environment.is_object() ? environment.value("gpu", "") : "";
+  const auto spec = FindGpuSpec(gpu);
+  if (gpu.empty() || !spec) return std::nullopt;
+  PeakLimits peaks;
+  peaks.gpu = spec->name;
+  peaks.bandwidth_gb_s = PeakBandwidthGbS(environment, spec);
+  peaks.tflops = PeakTflops(*spec, TaskDtype(task));
+  Ceilings ceilings;
+  std::string err;
+  const fs::path cache = calibration.empty() ? DefaultCalibrationPath() : fs::path(calibration);
+  if (LoadCeilings(cache, gpu, &ceilings, &err)) {
+    peaks.measured_gb_s = ceilings.copy_gb_s;
+    peaks.measured_tflops = MeasuredTflops(ceilings, TaskDtype(task));
+  } else if (!err.empty()) {
+    std::cerr << "tritonize: warning: " << err << "\n";
+  }
+  return peaks;
+}
+
+BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& worker,
+                        const std::string& calibration) {
+  BenchReport report;
+  report.timed = timed;
+  report.method = timed ? TimingMethod(worker, plan.repeats) : InterpretMethod();
   for (const auto& job : plan.jobs) {
     if (!job.result.environment.empty()) {
       report.environment = job.result.environment;
       break;
     }
   }
+  for (const Task* task : plan.tasks) {
+    std::vector<std::string> models = plan.llm ? plan.models : std::vector<std::string>{""};
+    if (models.empty()) models.push_back("");
+    for (const auto& model : models) {
+      TableInputs inputs;
+      inputs.baseline = FindResults(plan, task, "baseline");
+      inputs.expert = FindResults(plan, task, "expert");
+      if (!model.empty()) inputs.llm = FindResults(plan, task, "llm:" + model);
+      inputs.compile = FindResults(plan, task, "compile");
+      inputs.llm_name = model;
+      if (timed) inputs.peaks = PeaksFor(*task, report.environment, calibration);
+      report.tables.push_back(BuildTaskTable(*task, inputs));
+    }
+  }
   return report;
+}
+
+/// --resume: the newest unfinished run in the store, its run seed (so the hidden checks are
+/// the same) and its stored jobs.
+bool ResumeRun(Store* store, WorkerOptions* worker, int64_t* run_id, StoredJobs* stored) {
+  std::string err;
+  StoredRun run;
+  std::vector<StoredJob> jobs;
+  if (!store->LastUnfinishedRun(run_id, &err) ||
+      (*run_id != 0 && (!store->Run(*run_id, &run, &err) || !store->Jobs(*run_id, &jobs, &err) ||
+                        !store->ReopenRun(*run_id, &err)))) {
+    std::cerr << "tritonize: error: " << err << "\n";
+    return false;
+  }
+  if (*run_id == 0) {
+    std::cerr << "tritonize: error: --resume: " << store->path().string()
+              << " has no unfinished run (every run finished); run without --resume\n";
+    return false;
+  }
+  if (run.environment.contains("run_seed") && run.environment["run_seed"].is_number_unsigned()) {
+    worker->run_seed = run.environment["run_seed"].get<uint64_t>();
+  }
+  for (const auto& job : jobs) (*stored)[{job.task, job.implementation, job.content_hash}] = job.id;
+  std::cerr << fmt::format("tritonize: resuming run {} ({} jobs stored)\n", *run_id, jobs.size());
+  return true;
 }
 
 int RunBench(BenchOptions& options) {
@@ -164,6 +354,9 @@ int RunBench(BenchOptions& options) {
   MakeContext(options.common, &context, &errors);
   BenchPlan plan;
   ParseImpls(options.impls, &plan, &errors);
+  plan.repeats = options.repeat;
+  // torch.compile is timed on the GPU: an interpreter run leaves it out unless asked for.
+  if (options.common.interpret && options.impls == BenchOptions().impls) plan.compile = false;
   plan.tasks = context.suite.Select(options.tasks, &errors);
   if (!options.llm_dir.empty()) context.llm_dir = fs::absolute(options.llm_dir);
   if (plan.llm) {
@@ -186,6 +379,7 @@ int RunBench(BenchOptions& options) {
   }
   context.worker.calls = options.calls;
   context.worker.warmup_calls = options.warmup_calls;
+  ApplyGuardOptions(options.guards, &context.worker, &errors);
   if (!errors.empty()) return ReportUsageErrors(errors);
 
   // Pass 2: resolve implementations (extract the expert column).
@@ -198,19 +392,28 @@ int RunBench(BenchOptions& options) {
     std::cerr << "tritonize: error: " << err << "\n";
     return kExitFailed;
   }
+  StoredJobs stored;
+  int64_t run_id = 0;
+  if (options.resume && !ResumeRun(store.get(), &context.worker, &run_id, &stored)) {
+    return kExitFailed;
+  }
   nlohmann::json run_env = {{"engine_version", TRITONIZE_VERSION},
                             {"interpret", options.common.interpret},
-                            {"python", context.worker.python}};
-  int64_t run_id = store->BeginRun(CommandLine(), run_env, &err);
+                            {"python", context.worker.python},
+                            {"run_seed", context.worker.run_seed}};
+  if (run_id == 0) run_id = store->BeginRun(CommandLine(), run_env, &err);
   if (run_id == 0) {
     std::cerr << "tritonize: error: " << err << "\n";
     return kExitFailed;
   }
-  bool all_ok = RunJobs(context, store.get(), run_id, &plan);
+  bool all_ok = RunJobs(context, store.get(), run_id, stored, &plan);
 
   // Pass 4: report.
-  BenchReport report = BuildReport(plan, !options.common.interpret, context.worker);
+  BenchReport report =
+      BuildReport(plan, !options.common.interpret, context.worker, options.calibration);
   PrintTables(report, std::cout);
+  std::vector<SampleMetrics> sample_metrics = BuildSampleMetrics(plan, !options.common.interpret);
+  PrintSampleTables(sample_metrics, !options.common.interpret, std::cout);
   if (!report.environment.empty()) {
     run_env["worker"] = report.environment;
     store->UpdateRunEnvironment(run_id, run_env, &err);
@@ -220,6 +423,8 @@ int RunBench(BenchOptions& options) {
     j["run_id"] = run_id;
     j["db"] = fs::absolute(options.common.db).string();
     j["jobs"] = nlohmann::json::array();
+    j["samples"] = nlohmann::json::array();
+    for (const auto& m : sample_metrics) j["samples"].push_back(SampleMetricsToJson(m));
     for (const auto& job : plan.jobs) {
       nlohmann::json entry = JobResultToJson(job.result);
       entry["task"] = job.task->name;
@@ -249,7 +454,7 @@ std::function<int()> SetupBench(CLI::App* app) {
   auto options = std::make_shared<BenchOptions>();
   AddCommonOptions(app, &options->common);
   app->add_option("--tasks", options->tasks, "Comma list of tasks, or all")->capture_default_str();
-  app->add_option("--impls", options->impls, "Comma list of baseline, expert, llm")->capture_default_str();
+  app->add_option("--impls", options->impls, "Comma list of baseline, expert, llm, compile")->capture_default_str();
   app->add_option("--llm-dir", options->llm_dir,
                   "Folder of LLM candidates <model-id>/<task>.py (default: <root>/llm_triton)");
   app->add_option("--models", options->models,
@@ -262,6 +467,17 @@ std::function<int()> SetupBench(CLI::App* app) {
       ->check(CLI::Range(30, 100000));
   app->add_option("--warmup", options->warmup_calls, "Warm-up calls after the first")->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app->add_option("--repeat", options->repeat,
+                  "Fresh processes per implementation, in alternating order; intervals of the "
+                  "ratios resample them (docs/measurement.md)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  app->add_option("--calibration", options->calibration,
+                  "Ceilings cache written by `tritonize calibrate` (default: "
+                  "$TRITONIZE_CALIBRATION, else ~/.cache/tritonize/calibration.json)");
+  AddGuardOptions(app, &options->guards);
+  app->add_flag("--resume", options->resume,
+                "Finish the newest unfinished run in --db: stored jobs are kept, not rerun");
   return [options] { return RunBench(*options); };
 }
 

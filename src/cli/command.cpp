@@ -10,6 +10,12 @@ const std::vector<Command>& Commands() {
       {"tasks", "List the task suite", SetupTasks},
       {"doctor", "Check python, torch, triton, the GPU, the tutorials and the tasks", SetupDoctor},
       {"extract", "Extract the expert modules from a Triton checkout's tutorials", SetupExtract},
+      {"checks", "List the anti-cheat checks and the exploit each one stops", SetupChecks},
+      {"generate", "Ask a model (or recorded responses) for candidates; cache, cost, samples, turns",
+       SetupGenerate},
+      {"prompt", "Print the exact prompt a model is sent for a task", SetupPrompt},
+      {"calibrate", "Measure the GPU's copy bandwidth and GEMM TFLOP/s against its spec; cache them",
+       SetupCalibrate},
   };
   return kCommands;
 }

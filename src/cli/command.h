@@ -29,5 +29,9 @@ std::function<int()> SetupEval(CLI::App* app);
 std::function<int()> SetupTasks(CLI::App* app);
 std::function<int()> SetupDoctor(CLI::App* app);
 std::function<int()> SetupExtract(CLI::App* app);
+std::function<int()> SetupChecks(CLI::App* app);
+std::function<int()> SetupGenerate(CLI::App* app);
+std::function<int()> SetupPrompt(CLI::App* app);
+std::function<int()> SetupCalibrate(CLI::App* app);
 
 }  // namespace tritonize

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/context.h"
+#include "cli/guard_options.h"
 #include "core/candidates.h"
 #include "exec/worker.h"
 #include "stats/stats.h"
@@ -21,6 +22,7 @@ struct EvalOptions {
   std::string file;
   bool json = false;
   int calls = 50;
+  GuardOptions guards;
 };
 
 nlohmann::json SummaryJson(const std::vector<double>& samples) {
@@ -73,6 +75,7 @@ int RunEval(const EvalOptions& options) {
   if (!fs::is_regular_file(options.file)) {
     errors.push_back(fmt::format("--file {}: no such file", options.file));
   }
+  ApplyGuardOptions(options.guards, &context.worker, &errors);
   if (!errors.empty()) return ReportUsageErrors(errors);
   context.worker.calls = options.calls;
 
@@ -109,6 +112,7 @@ std::function<int()> SetupEval(CLI::App* app) {
   app->add_flag("--json", options->json, "Print the verdict as one JSON object");
   app->add_option("--calls", options->calls, "Timed calls per size and mode (>= 30)")->capture_default_str()
       ->check(CLI::Range(30, 100000));
+  AddGuardOptions(app, &options->guards);
   return [options] { return RunEval(*options); };
 }
 

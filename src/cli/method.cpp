@@ -4,18 +4,34 @@
 
 namespace tritonize {
 
-std::string TimingMethod(const WorkerOptions& worker) {
+std::string TimingMethod(const WorkerOptions& worker, int repeats) {
+  const std::string processes =
+      repeats > 1 ? fmt::format("{} fresh processes per implementation, in alternating order; the "
+                                "95% intervals resample processes, then calls within each",
+                                repeats)
+                  : "one fresh process per implementation; the 95% intervals resample calls "
+                    "(within-process noise only: --repeat R adds the between-process variance)";
   return fmt::format(
-      "Method: kernel time = sum of the implementation's GPU activity per call (kernels, "
-      "memcpy, memset, all streams) from CUPTI via torch.profiler, L2 flushed before every call "
-      "({} MiB written by a separate kernel, excluded), median of {} calls after the first call "
-      "(compile, autotune) and {} warm-up calls. Call latency = CUDA events around each call, "
-      "same flush, median of {}. Each implementation runs in its own fresh process and is "
-      "checked against an fp64 reference before it is timed. Ratios are speedups of the "
-      "kernel-time medians: Expert/Base = baseline/expert, LLM/Base = baseline/LLM, LLM/Expert "
-      "= expert/LLM. Rating of LLM/Expert: >=1.0 matches, >0.8 very good, 0.5-0.8 decent, <0.5 "
-      "significant gap.",
-      worker.flush_bytes >> 20, worker.calls, worker.warmup_calls, worker.calls);
+      "Method (docs/measurement.md): kernel time = sum of the implementation's GPU activity per "
+      "call (kernels, memcpy, memset, all streams) from CUPTI via torch.profiler, the L2 flushed "
+      "before every call by a separate kernel that reads {} MiB (excluded). Adaptive sampling: "
+      "batches of {} calls until at least {} calls and 1 ms of GPU time are in hand and the "
+      "median's relative standard error is below 0.25% (at most 1000 calls or 10 s), after the "
+      "first call (compile, autotune) and {} warm-up calls; median ±IQR/median shown. {}. The SM "
+      "clock is read before and after; a measurement below 75% of the maximum SM clock is made "
+      "again once and marked * if still low. Call latency = CUDA events around each call, same "
+      "flush, median of {}. Host time = 50 calls back to back without synchronisation, per call, "
+      "median of 5 rounds, before any profiling. Throughput = the task's [cost] bytes and flops "
+      "over the median; % of the roofline at the spec peaks (bandwidth = 2 x memory clock x bus "
+      "width; dense tensor-core FLOP/s), [% of the ceilings measured by tritonize calibrate]; "
+      "above 100% of peak is IMPOSSIBLE and never a win. Compile = the baseline under "
+      "torch.compile (Inductor). Each implementation is checked against an fp64 reference "
+      "before it is timed. Ratios are speedups of the kernel-time medians: Expert/Base = "
+      "baseline/expert, LLM/Base = baseline/LLM, LLM/Expert = expert/LLM, Compile/Base = "
+      "baseline/compile. Rating of LLM/Expert: >=1.0 matches, >0.8 very good, 0.5-0.8 decent, "
+      "<0.5 significant gap.",
+      worker.flush_bytes >> 20, worker.calls, worker.calls, worker.warmup_calls, processes,
+      worker.calls);
 }
 
 std::string InterpretMethod() {

@@ -1,6 +1,7 @@
 #include "core/candidates.h"
 
 #include <algorithm>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -53,6 +54,44 @@ Implementation LlmImplementation(const fs::path& llm_dir, const std::string& mod
     impl.metadata = {{"error", "no metadata record: " + meta.string()}};
   }
   return impl;
+}
+
+std::vector<LlmSample> ListLlmSamples(const fs::path& llm_dir, const std::string& model,
+                                      const Task& task) {
+  std::vector<LlmSample> samples;
+  const fs::path dir = llm_dir / model / "samples" / task.name;
+  const std::regex name(R"(s(\d+)-t(\d+)\.meta\.json)");
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::smatch m;
+    std::string file = entry.path().filename().string();
+    if (!std::regex_match(file, m, name)) continue;
+    LlmSample s;
+    s.sample = std::stoi(m[1].str());
+    s.turn = std::stoi(m[2].str());
+    Implementation& impl = s.impl;
+    impl.kind = ImplKind::kLlm;
+    impl.name = fmt::format("llm:{}:s{}-t{}", model, s.sample, s.turn);
+    impl.model_id = model;
+    impl.entry = task.entry;
+    impl.path = fs::absolute(dir / fmt::format("s{}-t{}.py", s.sample, s.turn));
+    std::string text, err;
+    if (ReadFile(entry.path(), &text, &err)) {
+      auto j = nlohmann::json::parse(text, nullptr, false);
+      impl.metadata = j.is_discarded() ? nlohmann::json{{"error", file + ": not JSON"}} : j;
+    }
+    if (fs::is_regular_file(impl.path)) {
+      HashImplementation(&impl);
+    } else {
+      impl.unavailable = fmt::format("no code in the answer ({})",
+                                     impl.metadata.value("status", std::string("no file")));
+    }
+    samples.push_back(std::move(s));
+  }
+  std::sort(samples.begin(), samples.end(), [](const LlmSample& a, const LlmSample& b) {
+    return std::tie(a.sample, a.turn) < std::tie(b.sample, b.turn);
+  });
+  return samples;
 }
 
 Implementation BaselineImplementation(const Task& task) {

@@ -31,8 +31,9 @@ bool ParseJobResult(const nlohmann::json& j, JobResult* out, std::string* err) {
       *err = "result is not a JSON object";
       return false;
     }
-    if (j.value("schema_version", 0) != 1) {
-      *err = fmt::format("result schema_version is {}, expected 1", j.value("schema_version", 0));
+    if (j.value("schema_version", 0) != kWorkerSchemaVersion) {
+      *err = fmt::format("result schema_version is {}, expected {}", j.value("schema_version", 0),
+                         kWorkerSchemaVersion);
       return false;
     }
     auto status = ParseStatus(j.value("status", ""));
@@ -69,9 +70,13 @@ bool ParseJobResult(const nlohmann::json& j, JobResult* out, std::string* err) {
       timing.mode = t.value("mode", "forward");
       timing.first_call_s = t.value("first_call_s", 0.0);
       if (!ReadNumbers(t, "kernel_us", &timing.kernel_us, err) ||
-          !ReadNumbers(t, "call_us", &timing.call_us, err)) {
+          !ReadNumbers(t, "call_us", &timing.call_us, err) ||
+          !ReadNumbers(t, "host_us", &timing.host_us, err)) {
         return false;
       }
+      if (t.contains("sampling") && t["sampling"].is_object()) timing.sampling = t["sampling"];
+      timing.env_before = t.value("env_before", nlohmann::json());
+      timing.env_after = t.value("env_after", nlohmann::json());
       const nlohmann::json kernels = t.value("kernels", nlohmann::json::object());
       for (const auto& [name, count] : kernels.items()) {
         timing.kernels[name] = count.get<int>();
@@ -104,7 +109,9 @@ nlohmann::json JobResultToJson(const JobResult& result) {
   for (const auto& t : result.timings) {
     j["timings"].push_back({{"size", t.size}, {"mode", t.mode}, {"kernel_us", t.kernel_us},
                             {"call_us", t.call_us}, {"kernels", t.kernels},
-                            {"first_call_s", t.first_call_s}});
+                            {"first_call_s", t.first_call_s}, {"host_us", t.host_us},
+                            {"sampling", t.sampling}, {"env_before", t.env_before},
+                            {"env_after", t.env_after}, {"process", t.process}});
   }
   return j;
 }

@@ -10,6 +10,9 @@
 
 namespace tritonize {
 
+/// The engine-worker protocol's version (docs/protocol.md), in requests and results.
+constexpr int kWorkerSchemaVersion = 2;
+
 /// One correctness comparison made by the worker (one size, seed, mode and output).
 struct CheckRecord {
   std::string size;
@@ -33,6 +36,11 @@ struct Timing {
   std::vector<double> call_us;            // CUDA events around each call, L2 flushed
   std::map<std::string, int> kernels;     // kernel name -> launches per call
   double first_call_s = 0;                // compile + autotune, wall time
+  std::vector<double> host_us;            // per-call host time, one per round (no sync)
+  nlohmann::json sampling = nlohmann::json::object();  // stop reason, batches, clock_low
+  nlohmann::json env_before = nullptr;    // clocks, power, temperature around kernel_us
+  nlohmann::json env_after = nullptr;
+  int process = 0;                        // which repeat (fresh process) measured it, 0-based
 };
 
 /// Everything one job (one implementation of one task) produced.

@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "core/formula.h"
+
 namespace tritonize {
 namespace {
 
@@ -245,6 +247,15 @@ bool LoadTask(const fs::path& manifest_path, Task* task, std::vector<std::string
   for (const auto& mode : task->modes) {
     if (!task->cost.contains(mode)) {
       reader.Fail("cost." + mode, "missing: bytes and flops formulas are required per mode");
+    }
+  }
+  for (const auto& [mode, formulas] : task->cost) {
+    for (const auto& [field, formula] : {std::pair{"bytes", &formulas.bytes},
+                                         std::pair{"flops", &formulas.flops}}) {
+      std::string why;
+      if (!ValidateFormula(*formula, task->dims, &why)) {
+        reader.Fail(fmt::format("cost.{}.{}", mode, field), why);
+      }
     }
   }
 

@@ -72,6 +72,16 @@ SubprocessResult RunSubprocess(const SubprocessOptions& options) {
   const std::string err_path = options.stderr_path.string();
   const std::string cwd = options.cwd.string();
 
+  PreparedSandbox sandbox;
+  if (options.sandbox) {
+    std::string err;
+    if (!PrepareSandbox(*options.sandbox, &sandbox, &err)) {
+      result.spawn_error = err;
+      return result;
+    }
+    result.sandbox = DescribeSandbox(sandbox);
+  }
+
   int exec_pipe[2];  // reports an exec failure back to the parent
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
     result.spawn_error = fmt::format("pipe: {}", std::strerror(errno));
@@ -99,6 +109,16 @@ SubprocessResult RunSubprocess(const SubprocessOptions& options) {
       int fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) dup2(fd, 2);
     }
+    if (options.sandbox) {
+      const char* stage = "";
+      int e = ApplySandbox(sandbox, &stage);
+      if (e != 0) {
+        e = -e;  // negative: the sandbox failed, the stage follows
+        (void)!write(exec_pipe[1], &e, sizeof e);
+        (void)!write(exec_pipe[1], stage, strlen(stage));
+        _exit(127);
+      }
+    }
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
       int e = errno;
       (void)!write(exec_pipe[1], &e, sizeof e);
@@ -113,7 +133,20 @@ SubprocessResult RunSubprocess(const SubprocessOptions& options) {
   close(exec_pipe[1]);
   int child_errno = 0;
   ssize_t n = read(exec_pipe[0], &child_errno, sizeof child_errno);
+  char stage[128] = {};
+  ssize_t stage_n = 0;
+  if (n == static_cast<ssize_t>(sizeof child_errno) && child_errno < 0) {
+    stage_n = read(exec_pipe[0], stage, sizeof stage - 1);
+  }
   close(exec_pipe[0]);
+  if (n == static_cast<ssize_t>(sizeof child_errno) && child_errno < 0) {
+    waitpid(pid, nullptr, 0);
+    result.spawn_error =
+        fmt::format("sandbox: {}: {} (--sandbox off runs without it)",
+                    std::string(stage, stage_n > 0 ? static_cast<size_t>(stage_n) : 0),
+                    std::strerror(-child_errno));
+    return result;
+  }
   if (n == static_cast<ssize_t>(sizeof child_errno)) {
     waitpid(pid, nullptr, 0);
     result.spawn_error =

@@ -5,8 +5,11 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "exec/sandbox.h"
 
 namespace tritonize {
 
@@ -17,6 +20,7 @@ struct SubprocessOptions {
   std::filesystem::path stdout_path;       // the child's stdout and stderr go to files,
   std::filesystem::path stderr_path;       // so a chatty child can never block on a pipe
   double timeout_s = 0;                    // 0: no limit
+  std::optional<SandboxPolicy> sandbox;    // set: the child runs in it (exec/sandbox.h)
 };
 
 struct SubprocessResult {
@@ -27,6 +31,7 @@ struct SubprocessResult {
   bool timed_out = false;   // the engine killed its process group at the deadline
   bool interrupted = false; // the engine got SIGINT/SIGTERM and killed the child
   double wall_s = 0;
+  std::string sandbox;      // the layers applied (DescribeSandbox), when one was asked for
 };
 
 /// Runs a child in its own process group and waits for it, killing the whole group

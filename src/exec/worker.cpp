@@ -3,12 +3,16 @@
 #include <signal.h>
 #include <string.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "core/sha256.h"
+#include "exec/roofline_check.h"
 #include "exec/subprocess.h"
 
 namespace tritonize {
@@ -51,16 +55,224 @@ std::string LastLine(const std::string& text) {
   return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
+/// splitmix64: a well-mixed stream of numbers from one seed.
+uint64_t Mix(uint64_t* state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t TaskSeed(const Task& task, const WorkerOptions& options) {
+  uint64_t state = options.run_seed;
+  for (char c : task.name) state = state * 131 + static_cast<unsigned char>(c);
+  return state;
+}
+
+/// One worker process: writes `request` to <dir>/<name>-request.json, runs it, reads
+/// <dir>/<name>-result.json. A failure of the process itself becomes *failure.
+struct Step {
+  std::string name;
+  std::filesystem::path dir;
+  double timeout_s = 0;
+  std::optional<SandboxPolicy> sandbox;
+};
+
+bool RunStep(const Step& step, const nlohmann::json& request, const WorkerOptions& options,
+             nlohmann::json* result, JobResult* failure, std::string* sandbox_used) {
+  const fs::path request_path = step.dir / (step.name + "-request.json");
+  const fs::path result_path = step.dir / (step.name + "-result.json");
+  {
+    std::ofstream out(request_path);
+    out << request.dump(2);
+    if (!out) {
+      *failure = Failure(Status::kCrashed, "spawn",
+                         fmt::format("cannot write {} (disk full?)", request_path.string()), "");
+      return false;
+    }
+  }
+  SubprocessOptions sub;
+  sub.argv = {options.python, "-m", "tritonize_worker", "--request", request_path.string(),
+              "--result", result_path.string()};
+  sub.env["PYTHONPATH"] = options.package_dir.string();
+  sub.env["PYTHONUNBUFFERED"] = "1";
+  sub.env["PYTHONDONTWRITEBYTECODE"] = "1";
+  sub.env["TRITON_CACHE_DIR"] = (step.dir / "triton-cache").string();
+  if (options.interpret) sub.env["TRITON_INTERPRET"] = "1";
+  if (!options.cuda_visible_devices.empty()) {
+    sub.env["CUDA_VISIBLE_DEVICES"] = options.cuda_visible_devices;
+  }
+  if (step.sandbox) {
+    // Everything the candidate's process may write is in its folder.
+    std::error_code ec;
+    fs::create_directories(step.dir / "tmp", ec);
+    sub.env["TMPDIR"] = (step.dir / "tmp").string();
+    sub.env["HOME"] = step.dir.string();
+    sub.env["XDG_CACHE_HOME"] = (step.dir / "tmp").string();
+  }
+  sub.cwd = step.dir;
+  sub.stdout_path = step.dir / (step.name + "-stdout.log");
+  sub.stderr_path = step.dir / (step.name + "-stderr.log");
+  sub.timeout_s = step.timeout_s;
+  sub.sandbox = step.sandbox;
+
+  SubprocessResult run = RunSubprocess(sub);
+  if (sandbox_used != nullptr) *sandbox_used = run.sandbox;
+  const std::string stderr_tail = TailOfFile(sub.stderr_path, kTailBytes);
+  const std::string where = step.name == "candidate" ? "" : "the " + step.name + " step: ";
+  if (!run.started) {
+    *failure = Failure(Status::kCrashed, "spawn", run.spawn_error,
+                       "set --python or TRITONIZE_PYTHON to a Python with torch and triton");
+    return false;
+  }
+  if (run.timed_out) {
+    *failure = Failure(Status::kTimeout, "run",
+                       fmt::format("{}killed after the {:.0f} s job timeout (--timeout)", where,
+                                   step.timeout_s),
+                       stderr_tail);
+    failure->wall_s = run.wall_s;
+    return false;
+  }
+  if (run.interrupted) {
+    *failure = Failure(Status::kCrashed, "run", "interrupted by the user", stderr_tail);
+    return false;
+  }
+  if (run.signal != 0) {
+    *failure = Failure(Status::kCrashed, "run",
+                       fmt::format("{}worker killed by signal {} ({}){}", where, run.signal,
+                                   strsignal(run.signal),
+                                   stderr_tail.empty() ? "" : ": " + LastLine(stderr_tail)),
+                       stderr_tail);
+    failure->wall_s = run.wall_s;
+    return false;
+  }
+  std::string text;
+  std::string err;
+  if (!ReadFile(result_path, &text, &err)) {
+    *failure = Failure(Status::kCrashed, "run",
+                       fmt::format("{}worker exited with code {} and wrote no result{}", where,
+                                   run.exit_code,
+                                   stderr_tail.empty() ? "" : ": " + LastLine(stderr_tail)),
+                       stderr_tail);
+    return false;
+  }
+  *result = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (result->is_discarded() || !result->is_object()) {
+    *failure = Failure(Status::kCrashed, "run",
+                       fmt::format("{}worker wrote an unreadable result (not valid JSON), exit code {}",
+                                   where, run.exit_code),
+                       stderr_tail);
+    return false;
+  }
+  if (run.exit_code != 0) {
+    *failure = Failure(Status::kCrashed, "run",
+                       fmt::format("{}worker exited with code {}", where, run.exit_code),
+                       stderr_tail);
+    return false;
+  }
+  failure->wall_s = run.wall_s;
+  return true;
+}
+
+/// The reference outputs for this task, sizes and seeds: made once, then reused (within a
+/// run the hidden size and seed are the same for every job of a task).
+bool EnsureReference(const nlohmann::json& candidate_request, const WorkerOptions& options,
+                     const std::string& task_name, fs::path* path, JobResult* failure) {
+  nlohmann::json request = candidate_request;
+  request.erase("implementation");
+  request["role"] = "reference";
+  request["timing"] = {{"enabled", false}};
+  const std::string key = Sha256Hex(request.dump()).substr(0, 16);
+  const fs::path dir = options.scratch_dir.parent_path() / "references";
+  *path = dir / fmt::format("{}-{}.safetensors", SafeName(task_name), key);
+  std::error_code ec;
+  if (fs::is_regular_file(*path, ec)) return true;
+  const fs::path step_dir = dir / fmt::format("{}-{}", SafeName(task_name), key);
+  fs::create_directories(step_dir / "triton-cache", ec);
+  request["files"] = {{"reference", path->string()}};
+  nlohmann::json result;
+  Step step{"reference", step_dir, options.timeout_s, std::nullopt};
+  if (!RunStep(step, request, options, &result, failure, nullptr)) {
+    failure->message = "the reference step failed: " + failure->message;
+    return false;
+  }
+  if (result.value("status", "") != "ok") {
+    JobResult parsed;
+    std::string err;
+    ParseJobResult(result, &parsed, &err);
+    *failure = parsed;
+    return false;
+  }
+  return fs::is_regular_file(*path, ec);
+}
+
+/// Whether CUDA initialises inside the full sandbox on this machine (asked once per Python).
+/// On one H100 machine cuInit failed (error 304) inside the mount namespace while the network
+/// namespace alone was fine: measured here rather than assumed.
+bool CudaWorksInSandbox(const WorkerOptions& options, const SandboxPolicy& policy,
+                        const fs::path& dir) {
+  static std::map<std::string, bool> cache;
+  auto found = cache.find(options.python);
+  if (found != cache.end()) return found->second;
+  SubprocessOptions sub;
+  sub.argv = {options.python, "-c",
+              "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 3)"};
+  if (!options.cuda_visible_devices.empty()) {
+    sub.env["CUDA_VISIBLE_DEVICES"] = options.cuda_visible_devices;
+  }
+  sub.env["HOME"] = dir.string();
+  sub.env["TMPDIR"] = dir.string();
+  sub.cwd = dir;
+  sub.stdout_path = dir / "cuda-probe-stdout.log";
+  sub.stderr_path = dir / "cuda-probe-stderr.log";
+  sub.timeout_s = 180;
+  sub.sandbox = policy;
+  SubprocessResult run = RunSubprocess(sub);
+  return cache[options.python] = run.started && !run.timed_out && run.exit_code == 0;
+}
+
 }  // namespace
 
 std::vector<std::string> CheckSizesFor(const Task& task, const WorkerOptions& options) {
-  return options.interpret ? task.interpret_check_sizes : task.check_sizes;
+  std::vector<std::string> sizes = options.interpret ? task.interpret_check_sizes : task.check_sizes;
+  for (auto& hidden : HiddenSizesFor(task, options)) sizes.push_back(hidden);
+  return sizes;
+}
+
+std::vector<std::string> HiddenSizesFor(const Task& task, const WorkerOptions& options) {
+  if (options.run_seed == 0) return {};
+  const auto& base = options.interpret ? task.interpret_check_sizes : task.check_sizes;
+  std::vector<long long> largest(task.dims.size(), 1);
+  for (const auto& size : base) {
+    std::vector<long long> values;
+    if (!ParseSize(size, task.dims.size(), &values)) continue;
+    for (size_t i = 0; i < values.size(); ++i) largest[i] = std::max(largest[i], values[i]);
+  }
+  uint64_t state = TaskSeed(task, options);
+  std::string size;
+  for (size_t i = 0; i < largest.size(); ++i) {
+    // An odd number in [1, largest]: odd sizes catch missing masks.
+    const auto span = static_cast<uint64_t>(largest[i]);
+    const uint64_t value = (Mix(&state) % span) | 1;
+    size += (i == 0 ? "" : "x") + std::to_string(std::min<uint64_t>(value, span));
+  }
+  return {size};
+}
+
+std::vector<int> CheckSeedsFor(const Task& task, const WorkerOptions& options) {
+  std::vector<int> seeds = task.seeds;
+  if (options.run_seed == 0) return seeds;
+  uint64_t state = TaskSeed(task, options) ^ 0x5eedULL;
+  int hidden = static_cast<int>(Mix(&state) % 2000000000ULL) + 1000;
+  seeds.push_back(hidden);
+  return seeds;
 }
 
 nlohmann::json BuildRequest(const Task& task, const Implementation& impl,
                             const WorkerOptions& options) {
   nlohmann::json request;
-  request["schema_version"] = 1;
+  request["schema_version"] = kWorkerSchemaVersion;
+  request["role"] = "candidate";
   request["task"] = task.manifest;
   request["task_dir"] = task.dir.string();
   request["implementation"] = {{"name", impl.name},
@@ -69,13 +281,18 @@ nlohmann::json BuildRequest(const Task& task, const Implementation& impl,
                                {"entry", impl.entry}};
   request["device"] = options.interpret ? "cpu" : "cuda";
   request["interpret"] = options.interpret;
-  request["check"] = {{"sizes", CheckSizesFor(task, options)}, {"seeds", task.seeds}};
+  request["check"] = {{"sizes", CheckSizesFor(task, options)},
+                      {"seeds", CheckSeedsFor(task, options)}};
   const bool timing = options.timing && !options.interpret;
   request["timing"] = {{"enabled", timing},
                        {"sizes", task.sizes},
                        {"warmup_calls", options.warmup_calls},
                        {"calls", options.calls},
                        {"flush_bytes", options.flush_bytes}};
+  request["guards"] = {{"run_seed", options.run_seed & 0x7fffffffffffULL},
+                       {"import_s", options.import_timeout_s},
+                       {"compile_s", options.compile_timeout_s},
+                       {"call_s", options.call_timeout_s}};
   return request;
 }
 
@@ -85,77 +302,63 @@ JobResult RunWorkerJob(const Task& task, const Implementation& impl,
     return Failure(Status::kUnavailable, "spawn", impl.unavailable, "");
   }
   const fs::path dir = MakeJobDir(options, task, impl);
-  const fs::path request_path = dir / "request.json";
-  const fs::path result_path = dir / "result.json";
-  {
-    std::ofstream out(request_path);
-    out << BuildRequest(task, impl, options).dump(2);
-    if (!out) {
+  const nlohmann::json request = BuildRequest(task, impl, options);
+  JobResult failure;
+
+  // 1. The reference, from a process that never sees the implementation.
+  fs::path reference;
+  if (!EnsureReference(request, options, task.name, &reference, &failure)) return failure;
+
+  // 2. The candidate, alone in its sandbox: it writes only to its folder and cannot read the
+  // reference files.
+  const fs::path outputs = dir / "outputs.safetensors";
+  nlohmann::json candidate_request = request;
+  candidate_request["files"] = {{"outputs", outputs.string()}};
+  SandboxPolicy policy = options.sandbox;
+  policy.writable = {dir};
+  policy.hidden = {reference.parent_path()};
+  if (!options.interpret && policy.mode != SandboxMode::kOff && ProbeSandbox().filesystem &&
+      !CudaWorksInSandbox(options, policy, dir)) {
+    const std::string why = "CUDA does not initialise inside the mount namespace on this machine";
+    if (policy.mode == SandboxMode::kOn) {
       return Failure(Status::kCrashed, "spawn",
-                     fmt::format("cannot write {}", request_path.string()), "");
+                     "sandbox: --sandbox on, but " + why + " (use --sandbox auto or off)", "");
     }
+    policy.no_filesystem = why;
   }
+  Step candidate{"candidate", dir, options.timeout_s, policy};
+  nlohmann::json candidate_result;
+  std::string sandbox;
+  if (!RunStep(candidate, candidate_request, options, &candidate_result, &failure, &sandbox)) {
+    failure.environment["sandbox"] = sandbox;
+    return failure;
+  }
+  const double candidate_wall_s = failure.wall_s;
 
-  SubprocessOptions sub;
-  sub.argv = {options.python, "-m", "tritonize_worker", "--request", request_path.string(),
-              "--result", result_path.string()};
-  sub.env["PYTHONPATH"] = options.package_dir.string();
-  sub.env["PYTHONUNBUFFERED"] = "1";
-  sub.env["TRITON_CACHE_DIR"] = (dir / "triton-cache").string();
-  if (options.interpret) sub.env["TRITON_INTERPRET"] = "1";
-  sub.cwd = dir;
-  sub.stdout_path = dir / "stdout.log";
-  sub.stderr_path = dir / "stderr.log";
-  sub.timeout_s = options.timeout_s;
-
-  SubprocessResult run = RunSubprocess(sub);
-  const std::string stderr_tail = TailOfFile(sub.stderr_path, kTailBytes);
-  if (!run.started) {
-    return Failure(Status::kCrashed, "spawn", run.spawn_error,
-                   "set --python or TRITONIZE_PYTHON to a Python with torch and triton");
+  // 3. The verdict, from the files, in a process that never imports candidate code.
+  nlohmann::json compare_request = request;
+  compare_request["role"] = "compare";
+  compare_request["files"] = {{"reference", reference.string()},
+                              {"outputs", outputs.string()},
+                              {"candidate_result", (dir / "candidate-result.json").string()}};
+  nlohmann::json final_result;
+  Step compare{"compare", dir, options.timeout_s, std::nullopt};
+  if (!RunStep(compare, compare_request, options, &final_result, &failure, nullptr)) {
+    failure.status = Status::kRuntimeError;
+    failure.message = "worker error: " + failure.message;
+    return failure;
   }
-  if (run.timed_out) {
-    JobResult r = Failure(Status::kTimeout, "run",
-                          fmt::format("killed after the {:.0f} s job timeout (--timeout)",
-                                      options.timeout_s),
-                          stderr_tail);
-    r.wall_s = run.wall_s;
-    return r;
-  }
-  if (run.interrupted) {
-    return Failure(Status::kCrashed, "run", "interrupted by the user", stderr_tail);
-  }
-  if (run.signal != 0) {
-    JobResult r = Failure(Status::kCrashed, "run",
-                          fmt::format("worker killed by signal {} ({}){}", run.signal,
-                                      strsignal(run.signal),
-                                      stderr_tail.empty() ? "" : ": " + LastLine(stderr_tail)),
-                          stderr_tail);
-    r.wall_s = run.wall_s;
-    return r;
-  }
-  std::string text;
-  std::string err;
-  if (!ReadFile(result_path, &text, &err)) {
-    return Failure(Status::kCrashed, "run",
-                   fmt::format("worker exited with code {} and wrote no result{}", run.exit_code,
-                               stderr_tail.empty() ? "" : ": " + LastLine(stderr_tail)),
-                   stderr_tail);
-  }
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   JobResult result;
-  if (j.is_discarded() || !ParseJobResult(j, &result, &err)) {
-    if (j.is_discarded()) err = "not valid JSON";
-    return Failure(Status::kCrashed, "run",
-                   fmt::format("worker wrote an unreadable result ({}), exit code {}", err,
-                               run.exit_code),
-                   stderr_tail);
+  std::string err;
+  if (!ParseJobResult(final_result, &result, &err)) {
+    return Failure(Status::kCrashed, "run", fmt::format("worker wrote an unreadable result ({})", err),
+                   "");
   }
-  if (run.exit_code != 0) {
-    return Failure(Status::kCrashed, "run",
-                   fmt::format("worker exited with code {}", run.exit_code), stderr_tail);
-  }
-  result.wall_s = run.wall_s;
+  result.environment["sandbox"] = sandbox;
+  result.wall_s = candidate_wall_s;
+  std::string roofline_note;
+  CheckRoofline(task, &result, &roofline_note);
+  if (!roofline_note.empty()) result.environment["roofline"] = roofline_note;
   return result;
 }
 

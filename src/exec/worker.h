@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "core/implementation.h"
 #include "core/job.h"
 #include "core/task.h"
+#include "exec/sandbox.h"
 
 namespace tritonize {
 
@@ -21,16 +23,31 @@ struct WorkerOptions {
   int warmup_calls = 10;
   int calls = 50;
   long long flush_bytes = 256LL << 20;  // 5x the H100's 50 MB L2
+  // Untrusted candidates (docs/security.md).
+  uint64_t run_seed = 0;          // per run: hidden check size and seed, guard draws; 0: none
+  double import_timeout_s = 120;  // phase timeouts inside the worker; timeout_s still holds
+  double compile_timeout_s = 600;  // the first call at a size (compile, autotune)
+  double call_timeout_s = 60;     // every later call
+  SandboxPolicy sandbox;          // the candidate step's sandbox; writable/hidden set per job
+  std::string cuda_visible_devices;  // empty: inherited
 };
+
+/// The hidden check size and seed of a run (none when run_seed is 0): drawn from the run seed
+/// and the task's name, within the task's own check sizes, so no candidate can know them.
+std::vector<std::string> HiddenSizesFor(const Task& task, const WorkerOptions& options);
+std::vector<int> CheckSeedsFor(const Task& task, const WorkerOptions& options);
 
 /// The sizes a job checks: the interpreter gets the task's small sizes.
 std::vector<std::string> CheckSizesFor(const Task& task, const WorkerOptions& options);
 
-/// The request document sent to the worker (docs/protocol.md).
+/// The candidate step's request (docs/protocol.md); the reference and compare steps' are
+/// derived from it.
 nlohmann::json BuildRequest(const Task& task, const Implementation& impl,
                             const WorkerOptions& options);
 
-/// Runs one job in a fresh worker process. Never throws and never hangs: a timeout,
+/// Runs one job as three fresh worker processes: the reference step (cached per task, sizes
+/// and seeds; never sees the implementation), the candidate step (sandboxed, the only one that
+/// imports it), the compare step (the verdict). Never throws and never hangs: a timeout,
 /// a signal, a non-zero exit or an unreadable result becomes the job's status.
 JobResult RunWorkerJob(const Task& task, const Implementation& impl,
                        const WorkerOptions& options);

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
 #include <utility>
+
+#include "core/formula.h"
 
 namespace tritonize {
 namespace {
@@ -12,9 +15,19 @@ using RowKey = std::pair<std::string, std::string>;  // size, mode
 
 struct Column {
   std::string label;
-  const JobResult* job;
+  std::vector<const JobResult*> jobs;  // one per repeat; empty: not requested
   Cell Row::*cell;
+
+  /// The job that decides the column's status: the first that is not ok, else the first.
+  const JobResult* job() const {
+    for (const JobResult* j : jobs) {
+      if (j->status != Status::kOk) return j;
+    }
+    return jobs.empty() ? nullptr : jobs.front();
+  }
 };
+
+using Columns = std::array<Column, 4>;
 
 void AddKey(const std::string& size, const std::string& mode, std::vector<RowKey>* keys) {
   RowKey key{size, mode};
@@ -53,23 +66,21 @@ void SortKeys(const Task& task, std::vector<RowKey>* keys) {
 }
 
 /// Returns the rows' keys and whether they came from timings.
-std::pair<std::vector<RowKey>, bool> RowKeys(const Task& task,
-                                             const std::array<Column, 3>& columns) {
+std::pair<std::vector<RowKey>, bool> RowKeys(const Task& task, const Columns& columns) {
   std::vector<RowKey> keys;
   for (const Column& c : columns) {
-    if (c.job == nullptr) {
-      continue;
-    }
-    for (const Timing& t : c.job->timings) {
-      AddKey(t.size, t.mode, &keys);
+    for (const JobResult* job : c.jobs) {
+      for (const Timing& t : job->timings) {
+        AddKey(t.size, t.mode, &keys);
+      }
     }
   }
   const bool timed = !keys.empty();
   for (const Column& c : columns) {
-    if (c.job == nullptr || timed) {
+    if (c.job() == nullptr || timed) {
       continue;
     }
-    for (const CheckRecord& check : c.job->checks) {
+    for (const CheckRecord& check : c.job()->checks) {
       AddKey(check.size, check.mode, &keys);
     }
   }
@@ -91,8 +102,34 @@ std::optional<Summary> SummaryOf(const std::vector<double>& samples) {
   return Summarize(samples);
 }
 
-Cell MakeCell(const JobResult* job, const RowKey& key, bool rows_are_timed) {
+const Timing* FindTiming(const JobResult& job, const RowKey& key) {
+  for (const Timing& t : job.timings) {
+    if (t.size == key.first && t.mode == key.second) return &t;
+  }
+  return nullptr;
+}
+
+// Every repeat's samples of one size and mode; the first repeat's compile time; the worst
+// stop reason and any low clock.
+void FillTimes(const std::vector<const Timing*>& timings, Cell* cell) {
+  std::vector<double> call_us, host_us;
+  for (const Timing* t : timings) {
+    cell->kernel_groups.push_back(t->kernel_us);
+    call_us.insert(call_us.end(), t->call_us.begin(), t->call_us.end());
+    host_us.insert(host_us.end(), t->host_us.begin(), t->host_us.end());
+    cell->clock_low = cell->clock_low || t->sampling.value("clock_low", false);
+    const std::string stop = t->sampling.value("stop", "");
+    if (cell->stop.empty() || cell->stop == "converged") cell->stop = stop;
+  }
+  cell->kernel_us = SummaryOf(Pool(cell->kernel_groups));
+  cell->call_us = SummaryOf(call_us);
+  cell->host_us = SummaryOf(host_us);
+  cell->first_call_s = timings.front()->first_call_s;
+}
+
+Cell MakeCell(const Column& column, const RowKey& key, bool rows_are_timed) {
   Cell cell;
+  const JobResult* job = column.job();
   if (job == nullptr) {
     cell.message = "not requested";
     return cell;
@@ -102,13 +139,12 @@ Cell MakeCell(const JobResult* job, const RowKey& key, bool rows_are_timed) {
   if (job->status != Status::kOk) {
     return cell;
   }
-  for (const Timing& t : job->timings) {
-    if (t.size != key.first || t.mode != key.second) {
-      continue;
-    }
-    cell.kernel_us = SummaryOf(t.kernel_us);
-    cell.call_us = SummaryOf(t.call_us);
-    cell.first_call_s = t.first_call_s;
+  std::vector<const Timing*> timings;
+  for (const JobResult* repeat : column.jobs) {
+    if (const Timing* t = FindTiming(*repeat, key)) timings.push_back(t);
+  }
+  if (!timings.empty()) {
+    FillTimes(timings, &cell);
     return cell;
   }
   if (rows_are_timed) {
@@ -116,6 +152,23 @@ Cell MakeCell(const JobResult* job, const RowKey& key, bool rows_are_timed) {
     cell.message = "no timing at " + key.first + " " + key.second;
   }
   return cell;
+}
+
+/// The interval of reference / subject, from every repeat's samples.
+std::optional<RatioEstimate> SpeedupInterval(const Cell& reference, const Cell& subject,
+                                             const TableInputs& inputs, uint64_t seed) {
+  if (reference.status != Status::kOk || subject.status != Status::kOk ||
+      !reference.kernel_us || !subject.kernel_us) {
+    return std::nullopt;
+  }
+  RatioEstimate estimate;
+  estimate.ci = HierarchicalBootstrapRatioCi(reference.kernel_groups, subject.kernel_groups,
+                                             inputs.bootstrap_iterations, seed, inputs.confidence);
+  if (!std::isfinite(estimate.ci.point)) return std::nullopt;
+  estimate.verdict = VerdictOf(estimate.ci);
+  estimate.impossible = (reference.roofline && reference.roofline->impossible) ||
+                        (subject.roofline && subject.roofline->impossible);
+  return estimate;
 }
 
 /// reference / subject kernel-time medians: the subject's speedup over the reference.
@@ -149,11 +202,13 @@ std::string OneLine(std::string text) {
   return text;
 }
 
-void AddNotes(const std::array<Column, 3>& columns, TaskTable* table) {
+void AddNotes(const Columns& columns, TaskTable* table) {
   for (const Column& c : columns) {
-    const Status status = c.job == nullptr ? Status::kUnavailable : c.job->status;
+    if (c.cell == &Row::compile && !table->has_compile) continue;
+    const JobResult* job = c.job();
+    const Status status = job == nullptr ? Status::kUnavailable : job->status;
     if (status != Status::kOk) {
-      const std::string message = c.job == nullptr ? "not requested" : OneLine(c.job->message);
+      const std::string message = job == nullptr ? "not requested" : OneLine(job->message);
       table->notes.push_back(c.label + ": " + std::string(StatusName(status)) +
                              (message.empty() ? "" : ": " + message));
       continue;
@@ -177,31 +232,95 @@ std::string LlmColumnName(const std::string& llm_name) {
 
 TaskTable BuildTaskTable(const Task& task, const JobResult* baseline, const JobResult* expert,
                          const JobResult* llm, const std::string& llm_name) {
-  const std::array<Column, 3> columns = {{{"Baseline", baseline, &Row::baseline},
-                                          {"Expert", expert, &Row::expert},
-                                          {LlmColumnName(llm_name), llm, &Row::llm}}};
+  TableInputs inputs;
+  if (baseline != nullptr) inputs.baseline = {baseline};
+  if (expert != nullptr) inputs.expert = {expert};
+  if (llm != nullptr) inputs.llm = {llm};
+  inputs.llm_name = llm_name;
+  return BuildTaskTable(task, inputs);
+}
+
+TaskTable BuildTaskTable(const Task& task, const TableInputs& inputs) {
+  const Columns columns = {{{"Baseline", inputs.baseline, &Row::baseline},
+                            {"Expert", inputs.expert, &Row::expert},
+                            {LlmColumnName(inputs.llm_name), inputs.llm, &Row::llm},
+                            {"Compile", inputs.compile, &Row::compile}}};
   TaskTable table;
   table.task = task.name;
   table.description = task.description;
-  table.llm_name = llm_name;
+  table.llm_name = inputs.llm_name;
+  table.has_compile = !inputs.compile.empty();
   const auto [keys, rows_are_timed] = RowKeys(task, columns);
+  uint64_t seed = 1;
   for (const RowKey& key : keys) {
     Row row;
     row.size = key.first;
     row.mode = key.second;
     for (const Column& c : columns) {
-      row.*c.cell = MakeCell(c.job, key, rows_are_timed);
+      Cell& cell = row.*c.cell;
+      cell = MakeCell(c, key, rows_are_timed);
+      if (inputs.peaks && cell.kernel_us) {
+        cell.roofline = RooflineOf(task, key.first, key.second, cell.kernel_us->median, *inputs.peaks);
+      }
     }
     row.expert_over_base = Speedup(row.baseline, row.expert);
     row.llm_over_base = Speedup(row.baseline, row.llm);
     row.llm_over_expert = Speedup(row.expert, row.llm);
+    row.compile_over_base = Speedup(row.baseline, row.compile);
+    // A fixed seed per ratio: the same samples always give the same interval.
+    row.expert_over_base_ci = SpeedupInterval(row.baseline, row.expert, inputs, seed++);
+    row.llm_over_base_ci = SpeedupInterval(row.baseline, row.llm, inputs, seed++);
+    row.llm_over_expert_ci = SpeedupInterval(row.expert, row.llm, inputs, seed++);
+    row.compile_over_base_ci = SpeedupInterval(row.baseline, row.compile, inputs, seed++);
     table.rows.push_back(std::move(row));
   }
   table.geomean_expert_over_base = ColumnGeomean(table.rows, &Row::expert_over_base);
   table.geomean_llm_over_base = ColumnGeomean(table.rows, &Row::llm_over_base);
   table.geomean_llm_over_expert = ColumnGeomean(table.rows, &Row::llm_over_expert);
+  table.geomean_compile_over_base = ColumnGeomean(table.rows, &Row::compile_over_base);
   AddNotes(columns, &table);
   return table;
+}
+
+std::string TaskDtype(const Task& task) {
+  for (const auto& input : task.manifest.value("inputs", nlohmann::json::array())) {
+    if (input.value("kind", "") == "tensor") return input.value("dtype", "");
+  }
+  return "";
+}
+
+std::optional<Roofline> RooflineOf(const Task& task, const std::string& size,
+                                   const std::string& mode, double median_us,
+                                   const PeakLimits& peaks) {
+  auto cost = task.cost.find(mode);
+  std::map<std::string, double> dims;
+  if (cost == task.cost.end() || !(median_us > 0) || !(peaks.bandwidth_gb_s > 0) ||
+      !BindDims(task.dims, size, &dims)) {
+    return std::nullopt;
+  }
+  double bytes = 0, flops = 0;
+  std::string err;
+  if (!EvaluateFormula(cost->second.bytes, dims, &bytes, &err) ||
+      !EvaluateFormula(cost->second.flops, dims, &flops, &err)) {
+    return std::nullopt;
+  }
+  Roofline r;
+  r.gb_s = bytes / median_us / 1e3;
+  r.tflop_s = flops / median_us / 1e6;
+  // The roofline time: the slower of moving the bytes at peak bandwidth and doing the flops
+  // at peak FLOP/s (a zero FLOP peak leaves the memory bound alone).
+  const double memory_us = bytes / peaks.bandwidth_gb_s / 1e3;
+  const double compute_us = peaks.tflops > 0 ? flops / peaks.tflops / 1e6 : 0;
+  r.memory_bound = memory_us >= compute_us;
+  r.pct_of_peak = 100 * std::max(memory_us, compute_us) / median_us;
+  if (peaks.measured_gb_s > 0) {
+    const double measured_memory_us = bytes / peaks.measured_gb_s / 1e3;
+    const double measured_compute_us =
+        peaks.measured_tflops > 0 ? flops / peaks.measured_tflops / 1e6 : 0;
+    r.pct_of_measured = 100 * std::max(measured_memory_us, measured_compute_us) / median_us;
+  }
+  r.impossible = r.pct_of_peak > 100;
+  return r;
 }
 
 }  // namespace tritonize

@@ -12,13 +12,35 @@
 
 namespace tritonize {
 
+/// Achieved throughput of one cell against the GPU's limits (docs/measurement.md).
+struct Roofline {
+  double gb_s = 0;             // manifest bytes / median kernel time
+  double tflop_s = 0;          // manifest flops / median kernel time
+  bool memory_bound = true;    // bytes / peak bandwidth >= flops / peak FLOP/s
+  double pct_of_peak = 0;      // roofline time at the spec peaks / median kernel time, in %
+  double pct_of_measured = 0;  // the same against the calibrated ceilings; 0 when none
+  bool impossible = false;     // above 100% of the spec peak: a measurement error, never a win
+};
+
 /// One implementation at one size and mode. Only an ok cell has timings.
 struct Cell {
   Status status = Status::kUnavailable;
   std::string message;
-  std::optional<Summary> kernel_us;  // CUPTI kernel time per call
+  std::optional<Summary> kernel_us;  // CUPTI kernel time per call, every process pooled
   std::optional<Summary> call_us;    // CUDA-event latency per call
-  double first_call_s = 0;           // compile + autotune
+  std::optional<Summary> host_us;    // host time per call, back to back (one per round)
+  SampleGroups kernel_groups;        // kernel_us samples per fresh process (--repeat)
+  double first_call_s = 0;           // compile + autotune (the first process's)
+  bool clock_low = false;            // the SM clock was below 75% of its maximum
+  std::string stop;                  // why sampling stopped: converged, max_calls, timeout
+  std::optional<Roofline> roofline;
+};
+
+/// A speedup with its bootstrap interval and what the interval says.
+struct RatioEstimate {
+  RatioCi ci;
+  Verdict verdict = Verdict::kTie;
+  bool impossible = false;  // a cell above 100% of peak: no verdict is given
 };
 
 /// One size and mode of a task. Ratios are speedups of kernel-time medians (higher is
@@ -26,10 +48,13 @@ struct Cell {
 struct Row {
   std::string size;
   std::string mode;  // forward | backward
-  Cell baseline, expert, llm;
+  Cell baseline, expert, llm, compile;
   std::optional<double> expert_over_base;  // baseline / expert
   std::optional<double> llm_over_base;     // baseline / LLM
   std::optional<double> llm_over_expert;   // expert / LLM: 1.00x means the LLM matches
+  std::optional<double> compile_over_base;  // baseline / torch.compile
+  std::optional<RatioEstimate> expert_over_base_ci, llm_over_base_ci, llm_over_expert_ci,
+      compile_over_base_ci;
 };
 
 struct TaskTable {
@@ -41,7 +66,28 @@ struct TaskTable {
   std::optional<double> geomean_expert_over_base;
   std::optional<double> geomean_llm_over_base;
   std::optional<double> geomean_llm_over_expert;
+  std::optional<double> geomean_compile_over_base;
+  bool has_compile = false;        // a torch.compile column was requested
   std::vector<std::string> notes;  // one line per failed or missing column or cell
+};
+
+/// The GPU's limits that the roofline is drawn against.
+struct PeakLimits {
+  std::string gpu;                // the spec's name; empty when the GPU is not in the table
+  double bandwidth_gb_s = 0;      // spec: memory clock and bus width
+  double tflops = 0;              // spec: dense peak for the task's dtype (set per task)
+  double measured_gb_s = 0;       // calibrate: device-to-device copy; 0 when not calibrated
+  double measured_tflops = 0;     // calibrate: cuBLAS GEMM of the task's dtype
+};
+
+/// What a table is built from: every repeat's job of each column (one per fresh process;
+/// empty: the column was not requested).
+struct TableInputs {
+  std::vector<const JobResult*> baseline, expert, llm, compile;
+  std::string llm_name;
+  std::optional<PeakLimits> peaks;  // none: no roofline
+  int bootstrap_iterations = 2000;
+  double confidence = 0.95;
 };
 
 struct BenchReport {
@@ -57,6 +103,18 @@ struct BenchReport {
 /// column that was not requested (unavailable, "not requested").
 TaskTable BuildTaskTable(const Task& task, const JobResult* baseline, const JobResult* expert,
                          const JobResult* llm, const std::string& llm_name);
+
+/// The same with repeats, the torch.compile column, intervals and the roofline.
+TaskTable BuildTaskTable(const Task& task, const TableInputs& inputs);
+
+/// The roofline of one cell: bytes and flops from the task's [cost.<mode>] formulas at the
+/// row's size; nullopt when a formula cannot be evaluated or the peaks are unknown.
+std::optional<Roofline> RooflineOf(const Task& task, const std::string& size,
+                                   const std::string& mode, double median_us,
+                                   const PeakLimits& peaks);
+
+/// The tensor dtype of a task: its first tensor input's; empty when it has none.
+std::string TaskDtype(const Task& task);
 
 /// "LLM (model)", or "LLM" when the model is unnamed.
 std::string LlmColumnName(const std::string& llm_name);

@@ -1,6 +1,10 @@
 #include "report/grid.h"
 
+#include <cmath>
+#include <functional>
 #include <optional>
+
+#include <fmt/format.h>
 
 #include "report/format.h"
 #include "report/rating.h"
@@ -9,7 +13,15 @@ namespace tritonize {
 namespace {
 
 std::vector<std::string> ColumnHeader(const TaskTable& table) {
-  return {"Size", "Baseline", "Expert", LlmColumnName(table.llm_name)};
+  std::vector<std::string> header = {"Size", "Baseline", "Expert", LlmColumnName(table.llm_name)};
+  if (table.has_compile) header.push_back("Compile");
+  return header;
+}
+
+std::vector<const Cell*> Cells(const TaskTable& table, const Row& row) {
+  std::vector<const Cell*> cells = {&row.baseline, &row.expert, &row.llm};
+  if (table.has_compile) cells.push_back(&row.compile);
+  return cells;
 }
 
 std::string TimeText(const Cell& cell, const std::optional<Summary>& summary) {
@@ -19,8 +31,72 @@ std::string TimeText(const Cell& cell, const std::optional<Summary>& summary) {
   return summary ? FormatMicroseconds(summary->median) : "-";
 }
 
+// The median with its noise (IQR / median), and "*" when the SM clock was low.
+std::string KernelTimeText(const Cell& cell) {
+  if (cell.status != Status::kOk || !cell.kernel_us) return TimeText(cell, cell.kernel_us);
+  const double noise = cell.kernel_us->rel_iqr;
+  return FormatMicroseconds(cell.kernel_us->median) +
+         (std::isfinite(noise) ? fmt::format(" ±{:.1f}%", 100 * noise) : "") +
+         (cell.clock_low ? "*" : "");
+}
+
 std::string SpeedupText(const std::optional<double>& ratio) {
   return ratio ? FormatSpeedup(*ratio) : "-";
+}
+
+// "+" clear win, "-" clear loss, "~" tie (the interval contains 1.0), "!" impossible.
+std::string VerdictMark(const RatioEstimate& estimate) {
+  if (estimate.impossible) return "!";
+  switch (estimate.verdict) {
+    case Verdict::kWin:
+      return "+";
+    case Verdict::kLoss:
+      return "-";
+    case Verdict::kTie:
+      return "~";
+  }
+  return "~";
+}
+
+std::string MarkedSpeedup(const std::optional<double>& ratio,
+                          const std::optional<RatioEstimate>& estimate) {
+  if (!ratio) return "-";
+  return FormatSpeedup(*ratio) + (estimate ? " " + VerdictMark(*estimate) : "");
+}
+
+std::string IntervalText(const std::optional<RatioEstimate>& estimate) {
+  if (!estimate || !std::isfinite(estimate->ci.lo)) return "-";
+  return fmt::format("{:.2f}-{:.2f}", estimate->ci.lo, estimate->ci.hi);
+}
+
+std::string RooflineText(const Cell& cell) {
+  if (cell.status != Status::kOk) return std::string(StatusName(cell.status));
+  if (!cell.roofline) return "-";
+  const Roofline& r = *cell.roofline;
+  std::string text = r.memory_bound ? fmt::format("{:.0f} GB/s", r.gb_s)
+                                    : fmt::format("{:.0f} TFLOP/s", r.tflop_s);
+  text += fmt::format(" {:.0f}%", r.pct_of_peak);
+  if (r.pct_of_measured > 0) text += fmt::format(" [{:.0f}%]", r.pct_of_measured);
+  if (r.impossible) text += " IMPOSSIBLE";
+  return text;
+}
+
+std::string SecondsText(const Cell& cell) {
+  if (cell.status != Status::kOk) return std::string(StatusName(cell.status));
+  return cell.kernel_us ? FormatMicroseconds(cell.first_call_s * 1e6) : "-";
+}
+
+Grid CellGrid(const TaskTable& table, const std::function<std::string(const Cell&)>& text) {
+  Grid grid;
+  grid.header = ColumnHeader(table);
+  grid.right_aligned.assign(grid.header.size(), true);
+  grid.right_aligned[0] = false;
+  for (const Row& row : table.rows) {
+    std::vector<std::string> line = {RowLabel(row.size, row.mode)};
+    for (const Cell* cell : Cells(table, row)) line.push_back(text(*cell));
+    grid.rows.push_back(std::move(line));
+  }
+  return grid;
 }
 
 std::string RatingText(const std::optional<double>& ratio) {
@@ -30,48 +106,63 @@ std::string RatingText(const std::optional<double>& ratio) {
 }  // namespace
 
 Grid KernelTimeGrid(const TaskTable& table) {
-  Grid grid;
-  grid.header = ColumnHeader(table);
-  for (const char* name : {"Expert/Base", "LLM/Base", "LLM/Expert", "Rating"}) {
+  Grid grid = CellGrid(table, KernelTimeText);
+  const bool compile = table.has_compile;
+  for (const char* name : {"Expert/Base", "LLM/Base", "LLM/Expert", "95% CI"}) {
     grid.header.push_back(name);
   }
-  grid.right_aligned = {false, true, true, true, true, true, true, false};
-  for (const Row& row : table.rows) {
-    grid.rows.push_back(
-        {RowLabel(row.size, row.mode), TimeText(row.baseline, row.baseline.kernel_us),
-         TimeText(row.expert, row.expert.kernel_us), TimeText(row.llm, row.llm.kernel_us),
-         SpeedupText(row.expert_over_base), SpeedupText(row.llm_over_base),
-         SpeedupText(row.llm_over_expert), RatingText(row.llm_over_expert)});
+  if (compile) grid.header.push_back("Compile/Base");
+  grid.header.push_back("Rating");
+  grid.right_aligned.resize(grid.header.size(), true);
+  grid.right_aligned.back() = false;
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    const Row& row = table.rows[r];
+    auto& line = grid.rows[r];
+    line.push_back(MarkedSpeedup(row.expert_over_base, row.expert_over_base_ci));
+    line.push_back(MarkedSpeedup(row.llm_over_base, row.llm_over_base_ci));
+    line.push_back(MarkedSpeedup(row.llm_over_expert, row.llm_over_expert_ci));
+    line.push_back(IntervalText(row.llm_over_expert_ci));
+    if (compile) line.push_back(MarkedSpeedup(row.compile_over_base, row.compile_over_base_ci));
+    line.push_back(RatingText(row.llm_over_expert));
   }
-  grid.rows.push_back({"geomean", "", "", "", SpeedupText(table.geomean_expert_over_base),
-                       SpeedupText(table.geomean_llm_over_base),
-                       SpeedupText(table.geomean_llm_over_expert),
-                       RatingText(table.geomean_llm_over_expert)});
+  std::vector<std::string> summary(ColumnHeader(table).size(), "");
+  summary[0] = "geomean";
+  for (const auto& text : {SpeedupText(table.geomean_expert_over_base),
+                           SpeedupText(table.geomean_llm_over_base),
+                           SpeedupText(table.geomean_llm_over_expert), std::string()}) {
+    summary.push_back(text);
+  }
+  if (compile) summary.push_back(SpeedupText(table.geomean_compile_over_base));
+  summary.push_back(RatingText(table.geomean_llm_over_expert));
+  grid.rows.push_back(std::move(summary));
   grid.last_row_is_summary = true;
   return grid;
 }
 
 Grid CallLatencyGrid(const TaskTable& table) {
-  Grid grid;
-  grid.header = ColumnHeader(table);
-  grid.right_aligned = {false, true, true, true};
+  return CellGrid(table, [](const Cell& cell) { return TimeText(cell, cell.call_us); });
+}
+
+Grid HostOverheadGrid(const TaskTable& table) {
+  return CellGrid(table, [](const Cell& cell) { return TimeText(cell, cell.host_us); });
+}
+
+Grid RooflineGrid(const TaskTable& table) { return CellGrid(table, RooflineText); }
+
+Grid FirstCallGrid(const TaskTable& table) { return CellGrid(table, SecondsText); }
+
+bool HasRoofline(const TaskTable& table) {
   for (const Row& row : table.rows) {
-    grid.rows.push_back({RowLabel(row.size, row.mode), TimeText(row.baseline, row.baseline.call_us),
-                         TimeText(row.expert, row.expert.call_us),
-                         TimeText(row.llm, row.llm.call_us)});
+    for (const Cell* cell : Cells(table, row)) {
+      if (cell->roofline) return true;
+    }
   }
-  return grid;
+  return false;
 }
 
 Grid CorrectnessGrid(const TaskTable& table) {
-  Grid grid;
-  grid.header = ColumnHeader(table);
-  grid.right_aligned = {false, false, false, false};
-  for (const Row& row : table.rows) {
-    grid.rows.push_back({RowLabel(row.size, row.mode), std::string(StatusName(row.baseline.status)),
-                         std::string(StatusName(row.expert.status)),
-                         std::string(StatusName(row.llm.status))});
-  }
+  Grid grid = CellGrid(table, [](const Cell& cell) { return std::string(StatusName(cell.status)); });
+  grid.right_aligned.assign(grid.header.size(), false);
   return grid;
 }
 

@@ -15,12 +15,27 @@ struct Grid {
   bool last_row_is_summary = false;  // the geomean row, set apart by the printers
 };
 
-/// Size | Baseline | Expert | LLM | Expert/Base | LLM/Base | LLM/Expert | Rating, kernel-time
-/// medians, then a geomean row. A cell that is not ok shows its status, never a time.
+/// Size | Baseline | Expert | LLM [| Compile] | Expert/Base | LLM/Base | LLM/Expert | 95% CI
+/// [| Compile/Base] | Rating: kernel-time medians with their noise (IQR / median), ratios
+/// marked + (clear win), - (clear loss), ~ (tie: the interval contains 1.0) or ! (a cell above
+/// 100% of peak), then a geomean row. A cell that is not ok shows its status, never a time.
 Grid KernelTimeGrid(const TaskTable& table);
 
-/// Size | Baseline | Expert | LLM with call-latency medians.
+/// Size | Baseline | Expert | LLM [| Compile] with call-latency medians.
 Grid CallLatencyGrid(const TaskTable& table);
+
+/// Host time per call (back-to-back calls, no synchronisation), medians over the rounds.
+Grid HostOverheadGrid(const TaskTable& table);
+
+/// Achieved GB/s (memory-bound rows) or TFLOP/s, % of the spec roofline, [% of the measured
+/// ceilings], IMPOSSIBLE above 100% of the spec peak.
+Grid RooflineGrid(const TaskTable& table);
+
+/// Wall time of the first call at each size: compile and autotune.
+Grid FirstCallGrid(const TaskTable& table);
+
+/// Whether any cell of the table has a roofline (the GPU and the costs were known).
+bool HasRoofline(const TaskTable& table);
 
 /// Size | Baseline | Expert | LLM with "ok" or the status, for runs without timings.
 Grid CorrectnessGrid(const TaskTable& table);

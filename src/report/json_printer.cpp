@@ -33,12 +33,41 @@ nlohmann::json SummaryToJson(const std::optional<Summary>& s) {
           {"rel_iqr", Number(s->rel_iqr)}};
 }
 
+nlohmann::json RooflineToJson(const std::optional<Roofline>& r) {
+  if (!r) return nullptr;
+  return {{"gb_s", Number(r->gb_s)},
+          {"tflop_s", Number(r->tflop_s)},
+          {"memory_bound", r->memory_bound},
+          {"pct_of_peak", Number(r->pct_of_peak)},
+          {"pct_of_measured", r->pct_of_measured > 0 ? Number(r->pct_of_measured) : nullptr},
+          {"impossible", r->impossible}};
+}
+
 nlohmann::json CellToJson(const Cell& cell) {
+  nlohmann::json process_medians = nlohmann::json::array();
+  for (const auto& group : cell.kernel_groups) process_medians.push_back(Number(Median(group)));
   return {{"status", StatusName(cell.status)},
           {"message", cell.message},
           {"kernel_us", SummaryToJson(cell.kernel_us)},
+          {"kernel_us_process_medians", process_medians},
           {"call_us", SummaryToJson(cell.call_us)},
-          {"first_call_s", Number(cell.first_call_s)}};
+          {"host_us", SummaryToJson(cell.host_us)},
+          {"first_call_s", Number(cell.first_call_s)},
+          {"clock_low", cell.clock_low},
+          {"stop", cell.stop},
+          {"roofline", RooflineToJson(cell.roofline)}};
+}
+
+nlohmann::json IntervalToJson(const std::optional<RatioEstimate>& e) {
+  if (!e) return nullptr;
+  const char* verdict = e->impossible                  ? "impossible"
+                        : e->verdict == Verdict::kWin  ? "win"
+                        : e->verdict == Verdict::kLoss ? "loss"
+                                                       : "tie";
+  return {{"point", Number(e->ci.point)},
+          {"lo", Number(e->ci.lo)},
+          {"hi", Number(e->ci.hi)},
+          {"verdict", verdict}};
 }
 
 nlohmann::json RowToJson(const Row& row) {
@@ -47,9 +76,15 @@ nlohmann::json RowToJson(const Row& row) {
           {"baseline", CellToJson(row.baseline)},
           {"expert", CellToJson(row.expert)},
           {"llm", CellToJson(row.llm)},
+          {"compile", CellToJson(row.compile)},
           {"expert_over_base", OptionalNumber(row.expert_over_base)},
           {"llm_over_base", OptionalNumber(row.llm_over_base)},
           {"llm_over_expert", OptionalNumber(row.llm_over_expert)},
+          {"compile_over_base", OptionalNumber(row.compile_over_base)},
+          {"expert_over_base_ci", IntervalToJson(row.expert_over_base_ci)},
+          {"llm_over_base_ci", IntervalToJson(row.llm_over_base_ci)},
+          {"llm_over_expert_ci", IntervalToJson(row.llm_over_expert_ci)},
+          {"compile_over_base_ci", IntervalToJson(row.compile_over_base_ci)},
           {"rating", OptionalRating(row.llm_over_expert)}};
 }
 
@@ -66,6 +101,7 @@ nlohmann::json TableToJson(const TaskTable& table) {
            {{"expert_over_base", OptionalNumber(table.geomean_expert_over_base)},
             {"llm_over_base", OptionalNumber(table.geomean_llm_over_base)},
             {"llm_over_expert", OptionalNumber(table.geomean_llm_over_expert)},
+            {"compile_over_base", OptionalNumber(table.geomean_compile_over_base)},
             {"rating", OptionalRating(table.geomean_llm_over_expert)}}},
           {"notes", table.notes}};
 }

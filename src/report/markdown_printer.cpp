@@ -49,10 +49,20 @@ void PrintMarkdown(const BenchReport& report, std::ostream& out) {
   for (const TaskTable& table : report.tables) {
     out << "## " << table.task << "\n\n" << table.description << "\n\n";
     if (report.timed) {
-      out << "Kernel time (median per call); ratios are speedups, higher is better.\n\n";
+      out << "Kernel time (median per call ±IQR/median); ratios are speedups, higher is better: "
+             "+ clear win, - clear loss, ~ tie (the 95% interval contains 1.0).\n\n";
       PrintGrid(KernelTimeGrid(table), out);
+      if (HasRoofline(table)) {
+        out << "\nThroughput (GB/s if memory-bound, else TFLOP/s), % of the spec roofline "
+               "[% of the measured ceiling].\n\n";
+        PrintGrid(RooflineGrid(table), out);
+      }
       out << "\nCall latency (CUDA events, median per call).\n\n";
       PrintGrid(CallLatencyGrid(table), out);
+      out << "\nHost time per call (back-to-back calls, no synchronisation).\n\n";
+      PrintGrid(HostOverheadGrid(table), out);
+      out << "\nFirst call (compile + autotune, wall time).\n\n";
+      PrintGrid(FirstCallGrid(table), out);
     } else {
       out << "Correctness (no timings).\n\n";
       PrintGrid(CorrectnessGrid(table), out);

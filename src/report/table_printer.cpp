@@ -12,8 +12,18 @@ namespace {
 
 constexpr size_t kFooterWidth = 100;
 
+// Columns on screen, not bytes: "±" is two bytes of UTF-8 and one column.
+size_t DisplayWidth(const std::string& text) {
+  size_t width = 0;
+  for (const char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++width;
+  }
+  return width;
+}
+
 std::string Pad(const std::string& text, size_t width, bool right) {
-  const std::string fill(width > text.size() ? width - text.size() : 0, ' ');
+  const size_t shown = DisplayWidth(text);
+  const std::string fill(width > shown ? width - shown : 0, ' ');
   return right ? fill + text : text + fill;
 }
 
@@ -48,9 +58,9 @@ std::string Rule(const std::vector<size_t>& widths) {
 void PrintGrid(const Grid& grid, std::ostream& out) {
   std::vector<size_t> widths(grid.header.size());
   for (size_t i = 0; i < widths.size(); ++i) {
-    widths[i] = grid.header[i].size();
+    widths[i] = DisplayWidth(grid.header[i]);
     for (const auto& row : grid.rows) {
-      widths[i] = std::max(widths[i], row[i].size());
+      widths[i] = std::max(widths[i], DisplayWidth(row[i]));
     }
   }
   // Headers are aligned like their column, so a number's header sits over its digits.
@@ -66,10 +76,20 @@ void PrintGrid(const Grid& grid, std::ostream& out) {
 void PrintTaskTable(const TaskTable& table, bool timed, std::ostream& out) {
   out << table.task << ": " << table.description << "\n\n";
   if (timed) {
-    out << "Kernel time (median per call); ratios are speedups, higher is better\n";
+    out << "Kernel time (median per call ±IQR/median); ratios are speedups, higher is better: "
+           "+ clear win, - clear loss, ~ tie (the 95% interval contains 1.0)\n";
     PrintGrid(KernelTimeGrid(table), out);
+    if (HasRoofline(table)) {
+      out << "\nThroughput (GB/s if memory-bound, else TFLOP/s), % of the spec roofline "
+             "[% of the measured ceiling]\n";
+      PrintGrid(RooflineGrid(table), out);
+    }
     out << "\nCall latency (CUDA events, median per call)\n";
     PrintGrid(CallLatencyGrid(table), out);
+    out << "\nHost time per call (back-to-back calls, no synchronisation)\n";
+    PrintGrid(HostOverheadGrid(table), out);
+    out << "\nFirst call (compile + autotune, wall time)\n";
+    PrintGrid(FirstCallGrid(table), out);
   } else {
     out << "Correctness (no timings)\n";
     PrintGrid(CorrectnessGrid(table), out);

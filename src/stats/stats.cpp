@@ -104,6 +104,75 @@ RatioCi BootstrapRatioCi(const std::vector<double>& num, const std::vector<doubl
   return ci;
 }
 
+std::vector<double> Pool(const SampleGroups& groups) {
+  std::vector<double> pooled;
+  for (const auto& group : groups) pooled.insert(pooled.end(), group.begin(), group.end());
+  return pooled;
+}
+
+namespace {
+
+SampleGroups NonEmpty(const SampleGroups& groups) {
+  SampleGroups kept;
+  for (const auto& group : groups) {
+    if (!group.empty()) kept.push_back(group);
+  }
+  return kept;
+}
+
+// One two-level resample's median: processes with replacement, then calls within each.
+// nth_element keeps it linear: the bootstrap runs over every row of every table.
+double HierarchicalDrawMedian(const SampleGroups& groups, std::mt19937_64* rng,
+                              std::vector<double>* pooled) {
+  pooled->clear();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const auto& group = groups[(*rng)() % groups.size()];
+    for (size_t i = 0; i < group.size(); ++i) pooled->push_back(group[(*rng)() % group.size()]);
+  }
+  const size_t n = pooled->size();
+  const size_t lo = (n - 1) / 2;
+  std::nth_element(pooled->begin(), pooled->begin() + static_cast<std::ptrdiff_t>(lo),
+                   pooled->end());
+  const double low = (*pooled)[lo];
+  if (n % 2 == 1) return low;
+  const double high = *std::min_element(pooled->begin() + static_cast<std::ptrdiff_t>(lo) + 1,
+                                        pooled->end());
+  return (low + high) / 2;
+}
+
+}  // namespace
+
+RatioCi HierarchicalBootstrapRatioCi(const SampleGroups& num, const SampleGroups& den,
+                                     int iterations, uint64_t seed, double confidence) {
+  const SampleGroups n = NonEmpty(num), d = NonEmpty(den);
+  if (n.empty() || d.empty()) {
+    return {kNaN, kNaN, kNaN};
+  }
+  RatioCi ci;
+  ci.point = Median(Pool(n)) / Median(Pool(d));
+  if (iterations <= 0) {
+    ci.lo = ci.hi = ci.point;
+    return ci;
+  }
+  std::mt19937_64 rng(seed);
+  std::vector<double> ratios, scratch;
+  ratios.reserve(static_cast<size_t>(iterations));
+  for (int i = 0; i < iterations; ++i) {
+    const double top = HierarchicalDrawMedian(n, &rng, &scratch);
+    ratios.push_back(top / HierarchicalDrawMedian(d, &rng, &scratch));
+  }
+  std::sort(ratios.begin(), ratios.end());
+  ci.lo = SortedQuantile(ratios, (1 - confidence) / 2);
+  ci.hi = SortedQuantile(ratios, (1 + confidence) / 2);
+  return ci;
+}
+
+Verdict VerdictOf(const RatioCi& ci) {
+  if (ci.lo > 1.0) return Verdict::kWin;
+  if (ci.hi < 1.0) return Verdict::kLoss;
+  return Verdict::kTie;
+}
+
 double PassAtK(int n, int c, int k) {
   if (n < 0 || c < 0 || c > n || k < 1 || k > n) {
     return kNaN;

@@ -45,6 +45,27 @@ struct RatioCi {
 RatioCi BootstrapRatioCi(const std::vector<double>& num, const std::vector<double>& den,
                          int iterations, uint64_t seed, double confidence);
 
+/// Samples grouped by the process that measured them: one vector per fresh process.
+using SampleGroups = std::vector<std::vector<double>>;
+
+/// All groups' samples in one vector.
+std::vector<double> Pool(const SampleGroups& groups);
+
+/// The ratio of pooled medians, median(num) / median(den), with a two-level (hierarchical)
+/// percentile-bootstrap interval: each iteration draws as many processes as there are, with
+/// replacement, then each drawn process's calls with replacement, and takes the pooled
+/// median. Resampling the processes carries the between-process variance (clocks, placement,
+/// autotuning choices) into the interval; with one process per side it is the per-call
+/// bootstrap, which sees only within-process noise. Empty groups are ignored; NaN everywhere
+/// when a side has no samples. Deterministic for a given seed.
+RatioCi HierarchicalBootstrapRatioCi(const SampleGroups& num, const SampleGroups& den,
+                                     int iterations, uint64_t seed, double confidence);
+
+/// What an interval says about a speedup: a clear win (the whole interval above 1.0), a
+/// clear loss (below 1.0) or a tie (it contains 1.0).
+enum class Verdict { kWin, kLoss, kTie };
+Verdict VerdictOf(const RatioCi& ci);
+
 /// Unbiased pass@k estimator (Chen et al. 2021): 1 - C(n-c, k) / C(n, k) for n samples of
 /// which c pass, computed as a product so large n does not overflow. NaN unless
 /// 0 <= c <= n and 1 <= k <= n.

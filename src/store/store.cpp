@@ -183,7 +183,57 @@ Store::~Store() { sqlite3_close_v2(db_); }
 
 std::string Store::Error(const std::string& what) const {
   const char* message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
-  return path_.string() + ": " + what + ": " + message;
+  std::string hint;
+  switch (db_ != nullptr ? sqlite3_errcode(db_) & 0xff : 0) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      hint = " (another process holds a lock on the database: is another tritonize using it? "
+             "nothing was written; run again when it is done, with --resume to keep finished jobs)";
+      break;
+    case SQLITE_FULL:
+      hint = " (the disk is full: free space, then `tritonize bench --resume` finishes the run; "
+             "every job stored before this one is intact)";
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_IOERR:
+      hint = " (check the file's permissions and the free space of its disk)";
+      break;
+    default:
+      break;
+  }
+  return path_.string() + ": " + what + ": " + message + hint;
+}
+
+bool Store::LastUnfinishedRun(int64_t* run_id, std::string* err) {
+  Statement select(db_,
+                   "SELECT id FROM runs WHERE status IN ('running', 'interrupted')"
+                   " ORDER BY id DESC LIMIT 1");
+  const int rc = select.Step();
+  *run_id = 0;
+  if (rc == SQLITE_ROW) {
+    *run_id = select.Int(0);
+    return true;
+  }
+  if (rc != SQLITE_DONE) {
+    *err = Error("looking for an unfinished run");
+    return false;
+  }
+  return true;
+}
+
+bool Store::ReopenRun(int64_t run_id, std::string* err) {
+  Statement update(db_, "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?");
+  update.Bind(1, run_id);
+  if (!update.Run()) {
+    *err = Error("reopening run " + std::to_string(run_id));
+    return false;
+  }
+  if (sqlite3_changes(db_) == 0) {
+    *err = path_.string() + ": no run " + std::to_string(run_id);
+    return false;
+  }
+  return true;
 }
 
 bool Store::CheckVersion(int64_t version, std::string* err) const {

@@ -64,6 +64,11 @@ class Store {
                  const JobResult& result, std::string* err);
 
   bool Run(int64_t run_id, StoredRun* run, std::string* err);
+  /// The newest run that did not finish (killed or interrupted), for `bench --resume`;
+  /// *run_id is 0 when every run finished.
+  bool LastUnfinishedRun(int64_t* run_id, std::string* err);
+  /// Marks an unfinished run as running again (its finished jobs stay).
+  bool ReopenRun(int64_t run_id, std::string* err);
   /// The run's jobs, in the order they were recorded.
   bool Jobs(int64_t run_id, std::vector<StoredJob>* jobs, std::string* err);
   /// Rebuilds a stored job's JobResult (status, messages, checks, raw timing samples).

@@ -7,7 +7,7 @@ namespace {
 
 TEST(JobResultTest, ParsesTheProtocolShape) {
   auto j = nlohmann::json::parse(R"({
-    "schema_version": 1, "status": "wrong_result", "message": "y differs", "phase": "check",
+    "schema_version": 2, "status": "wrong_result", "message": "y differs", "phase": "check",
     "checks": [{"size": "3x5", "seed": 1, "mode": "forward", "output": "y", "ok": false,
                 "max_abs_err": 0.5, "max_rel_err": 2.0, "mismatches": 3, "numel": 15,
                 "atol": 1e-6, "rtol": 1e-4}],
@@ -31,7 +31,7 @@ TEST(JobResultTest, ParsesTheProtocolShape) {
   ASSERT_TRUE(ParseJobResult(
       [&] {
         auto out = JobResultToJson(r);
-        out["schema_version"] = 1;
+        out["schema_version"] = 2;
         return out;
       }(),
       &back, &err))
@@ -42,14 +42,14 @@ TEST(JobResultTest, ParsesTheProtocolShape) {
 TEST(JobResultTest, RejectsUnknownStatusAndWrongVersion) {
   JobResult r;
   std::string err;
-  EXPECT_FALSE(ParseJobResult(nlohmann::json::parse(R"({"schema_version": 1, "status": "great"})"),
+  EXPECT_FALSE(ParseJobResult(nlohmann::json::parse(R"({"schema_version": 2, "status": "great"})"),
                               &r, &err));
   EXPECT_NE(err.find("unknown status \"great\""), std::string::npos);
-  EXPECT_FALSE(ParseJobResult(nlohmann::json::parse(R"({"schema_version": 2, "status": "ok"})"),
+  EXPECT_FALSE(ParseJobResult(nlohmann::json::parse(R"({"schema_version": 3, "status": "ok"})"),
                               &r, &err));
-  EXPECT_NE(err.find("schema_version is 2"), std::string::npos);
+  EXPECT_NE(err.find("schema_version is 3"), std::string::npos);
   EXPECT_FALSE(ParseJobResult(
-      nlohmann::json::parse(R"({"schema_version": 1, "status": "ok", "timings": [{"size": "1",
+      nlohmann::json::parse(R"({"schema_version": 2, "status": "ok", "timings": [{"size": "1",
         "kernel_us": "fast"}]})"),
       &r, &err));
   EXPECT_NE(err.find("kernel_us"), std::string::npos);

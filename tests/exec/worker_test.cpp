@@ -13,6 +13,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr const char* kDispatch = R"sh(field() { grep -o "\"$1\": \"[^\"]*\"" "$request" | head -1 | cut -d'"' -f4; }
+role=$(field role)
+echo "$role" >> "$(dirname "$0")/steps.log" 2>/dev/null
+case "$role" in
+  reference) : > "$(field reference)"; echo '{"schema_version": 2, "status": "ok"}' > "$result"; exit 0;;
+  compare) cp "$(field candidate_result)" "$result"; exit 0;;
+esac
+)sh";
+
 class WorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -29,13 +38,16 @@ class WorkerTest : public ::testing::Test {
     impl_.entry = "softmax";
     options_.scratch_dir = dir_ / "jobs";
     options_.timeout_s = 10;
+    options_.sandbox.mode = SandboxMode::kOff;
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  /// A stand-in "python": argv is `-m tritonize_worker --request R --result S`.
+  /// A stand-in "python": argv is `-m tritonize_worker --request R --result S`. `body` is the
+  /// candidate step; the reference step writes an empty reference, the compare step passes
+  /// the candidate's result through, and each appends its role to steps.log.
   void FakePython(const std::string& body) {
     fs::path script = dir_ / "python";
-    std::ofstream(script) << "#!/bin/sh\nrequest=\"$4\"\nresult=\"$6\"\n" << body << "\n";
+    std::ofstream(script) << "#!/bin/sh\nrequest=\"$4\"\nresult=\"$6\"\n" << kDispatch << body << "\n";
     fs::permissions(script, fs::perms::owner_all);
     options_.python = script.string();
   }
@@ -49,7 +61,7 @@ class WorkerTest : public ::testing::Test {
 };
 
 TEST_F(WorkerTest, ReadsTheResultFile) {
-  FakePython(R"(echo '{"schema_version": 1, "status": "ok", "timings": [{"size": "1024x1024",
+  FakePython(R"(echo '{"schema_version": 2, "status": "ok", "timings": [{"size": "1024x1024",
   "mode": "forward", "kernel_us": [5, 6], "call_us": [9]}]}' > "$result"; echo chatter)");
   JobResult r = Run();
   EXPECT_EQ(r.status, Status::kOk) << r.message;
@@ -62,7 +74,8 @@ TEST_F(WorkerTest, RequestCarriesTheManifestAndSizes) {
   Run();
   std::ifstream in(dir_ / "seen.json");
   nlohmann::json request = nlohmann::json::parse(in);
-  EXPECT_EQ(request["schema_version"], 1);
+  EXPECT_EQ(request["schema_version"], 2);
+  EXPECT_EQ(request["role"], "candidate");
   EXPECT_EQ(request["task"]["name"], "softmax");
   EXPECT_EQ(request["implementation"]["entry"], "softmax");
   EXPECT_EQ(request["check"]["sizes"][0], "1823x781");
@@ -108,7 +121,7 @@ TEST_F(WorkerTest, GarbageResultIsCrashed) {
 }
 
 TEST_F(WorkerTest, WrongShapeResultIsCrashed) {
-  FakePython(R"(echo '{"schema_version": 1, "status": "splendid"}' > "$result")");
+  FakePython(R"(echo '{"schema_version": 2, "status": "splendid"}' > "$result")");
   JobResult r = Run();
   EXPECT_EQ(r.status, Status::kCrashed);
   EXPECT_NE(r.message.find("unknown status"), std::string::npos) << r.message;
@@ -136,6 +149,50 @@ TEST_F(WorkerTest, UnavailableImplementationIsNotRun) {
   JobResult r = Run();
   EXPECT_EQ(r.status, Status::kUnavailable);
   EXPECT_EQ(r.message, "no Triton tutorials checkout");
+}
+
+TEST_F(WorkerTest, ReferenceIsMadeOncePerTaskAndSeedsThenReused) {
+  FakePython(R"(echo '{"schema_version": 2, "status": "ok"}' > "$result")");
+  options_.run_seed = 42;
+  EXPECT_EQ(Run().status, Status::kOk);
+  EXPECT_EQ(Run().status, Status::kOk);
+  std::ifstream in(dir_ / "steps.log");
+  std::string steps((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(steps, "reference\ncandidate\ncompare\ncandidate\ncompare\n");
+}
+
+TEST_F(WorkerTest, RunSeedAddsAHiddenSizeAndSeedThatChangeWithIt) {
+  const Task& task = *suite_.Find("softmax");
+  EXPECT_TRUE(HiddenSizesFor(task, options_).empty());  // run seed 0: none
+  options_.run_seed = 1;
+  const auto first = HiddenSizesFor(task, options_);
+  const auto first_seeds = CheckSeedsFor(task, options_);
+  options_.run_seed = 2;
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_NE(first, HiddenSizesFor(task, options_));
+  EXPECT_NE(first_seeds, CheckSeedsFor(task, options_));
+  EXPECT_EQ(first_seeds.size(), task.seeds.size() + 1);
+  std::vector<long long> values;
+  ASSERT_TRUE(ParseSize(first[0], 2, &values)) << first[0];
+  EXPECT_LE(values[0], 4096);
+  EXPECT_EQ(CheckSizesFor(task, options_).back(), HiddenSizesFor(task, options_)[0]);
+}
+
+TEST_F(WorkerTest, SandboxAllowsWritesOnlyInTheJobFolderAndHasNoNetwork) {
+  if (!ProbeSandbox().network || !ProbeSandbox().filesystem) {
+    GTEST_SKIP() << "no namespaces here: " << ProbeSandbox().why_not;
+  }
+  options_.sandbox.mode = SandboxMode::kOn;
+  options_.interpret = true;  // no CUDA probe: the stand-in python has no torch
+  FakePython(R"(touch "$(dirname "$0")/escaped"
+touch "$(dirname "$result")/inside" || exit 3
+if [ -e "$(dirname "$0")/escaped" ]; then exit 4; fi
+if grep -q -v -e lo: -e Inter -e face /proc/net/dev; then exit 5; fi
+echo '{"schema_version": 2, "status": "ok"}' > "$result")");
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kOk) << r.message << r.detail;
+  EXPECT_FALSE(fs::exists(dir_ / "escaped"));
+  EXPECT_EQ(r.environment.value("sandbox", ""), "network, filesystem");
 }
 
 }  // namespace

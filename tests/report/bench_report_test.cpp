@@ -160,3 +160,70 @@ TEST(BenchReportTest, LlmColumnName) {
 
 }  // namespace
 }  // namespace tritonize
+
+namespace tritonize {
+namespace {
+
+Task CostedSoftmax() {
+  Task task = testing_fixtures::SoftmaxTask();
+  task.dims = {"M", "N"};
+  task.cost["forward"] = CostFormula{"2 * M * N * 4", "5 * M * N"};
+  task.manifest = {{"inputs", {{{"name", "x"}, {"kind", "tensor"}, {"dtype", "float32"}}}}};
+  return task;
+}
+
+TEST(BenchReportTest, RooflineIsBytesOverTimeAgainstThePeak) {
+  PeakLimits peaks;
+  peaks.bandwidth_gb_s = 3352;
+  peaks.tflops = 494.7;
+  peaks.measured_gb_s = 3027;
+  // 2048x2048 float32 read and written: 33.55 MB in 12.5 us = 2684 GB/s.
+  const auto r = RooflineOf(CostedSoftmax(), "2048x2048", "forward", 12.5, peaks);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NEAR(r->gb_s, 2684.4, 0.1);
+  EXPECT_TRUE(r->memory_bound);
+  EXPECT_NEAR(r->pct_of_peak, 100 * 2684.4 / 3352, 0.1);
+  EXPECT_NEAR(r->pct_of_measured, 100 * 2684.4 / 3027, 0.1);
+  EXPECT_FALSE(r->impossible);
+  EXPECT_FALSE(RooflineOf(CostedSoftmax(), "2048", "forward", 12.5, peaks).has_value());
+}
+
+TEST(BenchReportTest, AbovePeakIsImpossibleAndNeverAWin) {
+  const Task task = CostedSoftmax();
+  // The LLM "moves" 33.55 MB in 8 us (4194 GB/s > 3352): a measurement error, not a win.
+  JobResult expert = testing_fixtures::TimedJob(task, {20, 20, 100});
+  JobResult llm = testing_fixtures::TimedJob(task, {10, 8, 50});
+  TableInputs inputs;
+  inputs.expert = {&expert};
+  inputs.llm = {&llm};
+  inputs.peaks = PeakLimits{"H100", 3352, 494.7, 0, 0};
+  const TaskTable table = BuildTaskTable(task, inputs);
+  const Row& row = table.rows[1];
+  ASSERT_TRUE(row.llm.roofline.has_value());
+  EXPECT_TRUE(row.llm.roofline->impossible);
+  ASSERT_TRUE(row.llm_over_expert_ci.has_value());
+  EXPECT_TRUE(row.llm_over_expert_ci->impossible);
+  EXPECT_FALSE(table.rows[0].llm_over_expert_ci->impossible);
+}
+
+TEST(BenchReportTest, RepeatsArePooledAndKeptPerProcess) {
+  const Task task = testing_fixtures::SoftmaxTask();
+  const JobResult base1 = testing_fixtures::TimedJob(task, {20, 40, 80});
+  const JobResult base2 = testing_fixtures::TimedJob(task, {22, 44, 88});
+  const JobResult compile = testing_fixtures::TimedJob(task, {10, 20, 40});
+  TableInputs inputs;
+  inputs.baseline = {&base1, &base2};
+  inputs.compile = {&compile};
+  const TaskTable table = BuildTaskTable(task, inputs);
+  EXPECT_TRUE(table.has_compile);
+  const Row& row = table.rows[0];
+  EXPECT_EQ(row.baseline.kernel_groups.size(), 2u);
+  EXPECT_EQ(row.baseline.kernel_us->n, 6u);
+  EXPECT_NEAR(*row.compile_over_base, 21.0 / 10.0, 0.05);
+  ASSERT_TRUE(row.compile_over_base_ci.has_value());
+  EXPECT_EQ(row.compile_over_base_ci->verdict, Verdict::kWin);
+  EXPECT_LE(row.compile_over_base_ci->ci.lo, 2.0);  // the slower process's 20 / 10 is inside
+}
+
+}  // namespace
+}  // namespace tritonize

@@ -140,3 +140,45 @@ TEST(StatsTest, PassAtKRejectsInvalidArguments) {
 
 }  // namespace
 }  // namespace tritonize
+
+namespace tritonize {
+namespace {
+
+TEST(StatsTest, HierarchicalBootstrapPointIsTheRatioOfPooledMedians) {
+  const SampleGroups num = {{10, 10, 10}, {12, 12, 12}};
+  const SampleGroups den = {{5, 5, 5}};
+  const RatioCi ci = HierarchicalBootstrapRatioCi(num, den, 500, 7, 0.95);
+  EXPECT_DOUBLE_EQ(ci.point, 11.0 / 5.0);  // pooled median of 10,10,10,12,12,12
+  // Between-process spread shows in the interval even though each process is noise-free.
+  EXPECT_DOUBLE_EQ(ci.lo, 2.0);
+  EXPECT_DOUBLE_EQ(ci.hi, 2.4);
+}
+
+TEST(StatsTest, HierarchicalBootstrapWithOneProcessIsThePerCallBootstrap) {
+  const std::vector<double> num = {10, 11, 12, 13, 14, 15, 16};
+  const std::vector<double> den = {10, 10.5, 11, 11.5, 12};
+  const RatioCi ci = HierarchicalBootstrapRatioCi({num}, {den}, 2000, 3, 0.95);
+  const RatioCi flat = BootstrapRatioCi(num, den, 2000, 3, 0.95);
+  EXPECT_DOUBLE_EQ(ci.point, flat.point);
+  EXPECT_NEAR(ci.lo, flat.lo, 0.1);
+  EXPECT_NEAR(ci.hi, flat.hi, 0.1);
+  EXPECT_LT(ci.lo, ci.point);
+  EXPECT_GT(ci.hi, ci.point);
+}
+
+TEST(StatsTest, HierarchicalBootstrapIgnoresEmptyGroupsAndNeedsSamples) {
+  const RatioCi ci = HierarchicalBootstrapRatioCi({{4, 4}, {}}, {{2}}, 100, 1, 0.95);
+  EXPECT_DOUBLE_EQ(ci.point, 2.0);
+  EXPECT_DOUBLE_EQ(ci.lo, 2.0);
+  EXPECT_TRUE(std::isnan(HierarchicalBootstrapRatioCi({{}}, {{2}}, 100, 1, 0.95).point));
+}
+
+TEST(StatsTest, VerdictIsATieWhenTheIntervalContainsOne) {
+  EXPECT_EQ(VerdictOf({1.1, 1.02, 1.2}), Verdict::kWin);
+  EXPECT_EQ(VerdictOf({0.9, 0.85, 0.98}), Verdict::kLoss);
+  EXPECT_EQ(VerdictOf({1.01, 0.99, 1.03}), Verdict::kTie);
+  EXPECT_EQ(VerdictOf({std::nan(""), std::nan(""), std::nan("")}), Verdict::kTie);
+}
+
+}  // namespace
+}  // namespace tritonize

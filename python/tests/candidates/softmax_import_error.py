@@ -6,4 +6,5 @@ raise RuntimeError("this module refuses to be imported")
 
 
 def softmax(x: torch.Tensor) -> torch.Tensor:
-    return torch.softmax(x, dim=1)
+    e = torch.exp(x - x.amax(dim=1, keepdim=True))
+    return e / e.sum(dim=1, keepdim=True)

@@ -4,4 +4,5 @@ import torch
 
 
 def soft_max(x: torch.Tensor) -> torch.Tensor:
-    return torch.softmax(x, dim=1)
+    e = torch.exp(x - x.amax(dim=1, keepdim=True))
+    return e / e.sum(dim=1, keepdim=True)

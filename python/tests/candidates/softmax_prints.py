@@ -10,4 +10,5 @@ print('{"schema_version": 1, "status": "wrong_result"}')
 def softmax(x: torch.Tensor) -> torch.Tensor:
     print("softmax of", tuple(x.shape), "-" * 200)
     sys.stdout.flush()
-    return torch.softmax(x, dim=1)
+    e = torch.exp(x - x.amax(dim=1, keepdim=True))
+    return e / e.sum(dim=1, keepdim=True)

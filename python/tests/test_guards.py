@@ -1,0 +1,75 @@
+"""The runtime guards and the trusted-function snapshot, on plain CPU tensors."""
+
+import time
+
+import pytest
+import torch
+
+from tritonize_worker import guards
+from tritonize_worker.tensor_files import load_tensors, save_tensors
+from tritonize_worker.trusted import TrustedSnapshot
+
+
+def test_a_modified_input_is_rejected_and_an_untouched_one_passes():
+    x = torch.randn(4, 5)
+    before = guards.snapshot_inputs([x, 3])
+    guards.check_inputs_unchanged(before, [x, 3], "here")
+    x[0, 0] += 1
+    with pytest.raises(guards.Rejection) as caught:
+        guards.check_inputs_unchanged(before, [x, 3], "here")
+    assert caught.value.check == "inputs_unchanged"
+
+
+def test_an_output_that_views_an_input_is_an_alias():
+    x = torch.randn(4, 5)
+    guards.check_no_alias({"y": x.clone()}, [x], "here")
+    with pytest.raises(guards.Rejection, match="no_output_alias"):
+        guards.check_no_alias({"y": x[1:]}, [x], "here")
+
+
+def test_a_cached_output_does_not_follow_its_input():
+    cache = {}
+
+    def cached(args):
+        return cache.setdefault(args[0].data_ptr(), args[0] * 2)
+
+    a, b = [torch.randn(8, 8)], [torch.randn(8, 8)]
+    guards.check_follows_input(lambda args: args[0] * 2, a, b, 1e-6, 1e-5, "here")
+    a, b = [torch.randn(8, 8)], [torch.randn(8, 8)]
+    with pytest.raises(guards.Rejection, match="output_follows_input"):
+        guards.check_follows_input(cached, a, b, 1e-6, 1e-5, "here")
+
+
+def test_determinism_is_within_tolerance():
+    y = torch.randn(10)
+    guards.check_deterministic(y, y + 1e-9, 1e-6, 0.0, "here")
+    with pytest.raises(guards.Rejection, match="deterministic"):
+        guards.check_deterministic(y, y + 1e-3, 1e-6, 0.0, "here")
+
+
+def test_triton_share_counts_only_the_modules_own_kernels():
+    activities = [("my_kernel", 80.0), ("at::native::elementwise", 20.0)]
+    assert guards.check_triton_share(activities, {"my_kernel"}, 0.8, "here") == pytest.approx(0.8)
+    with pytest.raises(guards.Rejection, match="triton_time_share"):
+        guards.check_triton_share(activities, {"my_kernel"}, 0.9, "here")
+    with pytest.raises(guards.Rejection, match="no Triton kernel"):
+        guards.check_triton_share(activities, set(), 0.5, "here")
+
+
+def test_snapshot_sees_a_patched_timer_and_torch_function(monkeypatch):
+    snapshot = TrustedSnapshot()
+    assert snapshot.patched() == []
+    monkeypatch.setattr(time, "perf_counter", lambda: 0.0)
+    monkeypatch.setattr(torch, "isclose", lambda *a, **k: True)
+    assert {"time.perf_counter", "torch.isclose"} <= set(snapshot.patched())
+
+
+def test_tensor_files_round_trip_without_pickle(tmp_path):
+    path = str(tmp_path / "t.safetensors")
+    tensors = {"37x93/0/forward/y": torch.randn(3, 4, dtype=torch.float64), "a/b": torch.ones(2, dtype=torch.float16)}
+    save_tensors(path, tensors)
+    loaded = load_tensors(path)
+    assert set(loaded) == set(tensors)
+    assert all(torch.equal(loaded[k], tensors[k]) for k in tensors)
+    with open(path, "rb") as file:
+        assert file.read(2) != b"PK"  # safetensors, not a zip of pickles

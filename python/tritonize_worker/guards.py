@@ -1,0 +1,181 @@
+"""Anti-cheat checks made in the candidate's process around its calls. Each fails by default: a check that cannot
+establish what it needs rejects the candidate, naming itself (`Rejection.check`), never passes it silently.
+
+| check | the exploit it stops |
+| inputs_unchanged | zeroing or rewriting the inputs (so that a later reference run, or the next call, agrees) |
+| no_output_alias | returning an input (or a view of it) as the output, or writing the result into an input |
+| deterministic | outputs that differ between two calls on identical inputs (races, uninitialised memory) |
+| output_follows_input | caching the output by shape or by address: the same address with new values, and new |
+|                      | addresses with the same values, must give the output of those values |
+| triton_time_share | doing the work in a PyTorch op instead of the candidate's own Triton kernels (GPU) |
+| same_stream | switching the current CUDA stream (work the call-latency timer would not see) |
+
+Outputs are also poisoned beforehand on the GPU (`poison_allocator`): the CUDA caching allocator's free blocks
+are filled with NaN, so an output the candidate allocates but does not fully write has NaN where it did not
+write, and the comparison (NaN where the reference is finite fails) catches it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass
+class Rejection(Exception):
+    check: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.check}: {self.message}"
+
+
+def tensors(values: Iterable[Any]) -> list[torch.Tensor]:
+    import torch
+
+    return [value for value in values if isinstance(value, torch.Tensor)]
+
+
+def snapshot_inputs(args: list[Any]) -> list[torch.Tensor]:
+    return [t.detach().clone() for t in tensors(args)]
+
+
+def check_inputs_unchanged(before: list[torch.Tensor], args: list[Any], where: str) -> None:
+    import torch
+
+    for i, (old, new) in enumerate(zip(before, tensors(args), strict=True)):
+        same = torch.equal(old, new.detach()) or bool(
+            ((old == new.detach()) | (torch.isnan(old) & torch.isnan(new.detach()))).all()
+        )
+        if not same:
+            changed = int((old != new.detach()).sum())
+            raise Rejection("inputs_unchanged", f"{where}: tensor input {i} was modified ({changed} elements)")
+
+
+def _storage_range(t: torch.Tensor) -> tuple[int, int]:
+    storage = t.untyped_storage()
+    start = storage.data_ptr()
+    return start, start + storage.nbytes()
+
+
+def check_no_alias(outputs: dict[str, Any], args: list[Any], where: str) -> None:
+    inputs = [(i, _storage_range(t)) for i, t in enumerate(tensors(args)) if t.numel() > 0]
+    for name, out in outputs.items():
+        if not hasattr(out, "untyped_storage") or out.numel() == 0:
+            continue
+        lo, hi = _storage_range(out)
+        for i, (in_lo, in_hi) in inputs:
+            if lo < in_hi and in_lo < hi:
+                raise Rejection("no_output_alias", f"{where}: {name} shares memory with tensor input {i}")
+
+
+def outputs_close(a: torch.Tensor, b: torch.Tensor, atol: float, rtol: float) -> bool:
+    import torch
+
+    if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor) or a.shape != b.shape:
+        return False
+    x, y = a.detach().double(), b.detach().double()
+    return bool(torch.isclose(x, y, rtol=rtol, atol=atol, equal_nan=True).all())
+
+
+def check_deterministic(first: Any, second: Any, atol: float, rtol: float, where: str) -> None:
+    # Within the task's tolerance, not bitwise: atomics-based reductions (legitimately) reorder float sums.
+    if not outputs_close(first, second, atol, rtol):
+        raise Rejection("deterministic", f"{where}: two calls on identical inputs gave different outputs")
+
+
+def check_follows_input(
+    call: Callable[[list[Any]], Any], args_a: list[Any], args_b: list[Any], atol: float, rtol: float, where: str
+) -> None:
+    """`call` on A; then A's memory overwritten with B's values; then B at fresh addresses. The second output must
+    differ from the first, and match the third."""
+    import torch
+
+    out_a = _detached(call(args_a))
+    for dst, src in zip(tensors(args_a), tensors(args_b), strict=True):
+        with torch.no_grad():
+            dst.copy_(src)
+    out_same_address = _detached(call(args_a))
+    fresh = [a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args_b]  # new addresses, A alive
+    out_fresh = _detached(call(fresh))
+    if not isinstance(out_a, torch.Tensor) or torch.equal(out_a, out_same_address):
+        raise Rejection(
+            "output_follows_input", f"{where}: new values at the same address gave the same output (a cached result)"
+        )
+    if not outputs_close(out_same_address, out_fresh, atol, rtol):
+        raise Rejection(
+            "output_follows_input", f"{where}: the same values at the same and at new addresses gave different outputs"
+        )
+
+
+def _detached(value: Any) -> Any:
+    return value.detach().clone() if hasattr(value, "detach") else value
+
+
+# --- GPU-only checks ---------------------------------------------------------------------------------------------
+
+
+def poison_allocator(byte_sizes: Iterable[int]) -> None:
+    """Fills freed blocks of the CUDA caching allocator, of each size, with 0xFF bytes (NaN in every float dtype)."""
+    import torch
+
+    blocks = []
+    for nbytes in sorted(set(byte_sizes)):
+        if nbytes <= 0:
+            continue
+        block = torch.empty(nbytes, dtype=torch.uint8, device="cuda")
+        block.fill_(0xFF)
+        blocks.append(block)
+    torch.cuda.synchronize()
+    del blocks  # back to the allocator's cache, poisoned
+
+
+def candidate_kernel_names(module: Any, path: str) -> set[str]:
+    """Names of the Triton kernels defined in the candidate's own file (through autotune/heuristics wrappers)."""
+    names = set()
+    for value in vars(module).values():
+        for _ in range(8):  # Autotuner -> Heuristics -> JITFunction: each wraps the next in `.fn`
+            if value is None or isinstance(value, type):
+                break
+            if type(value).__name__.endswith("JITFunction"):
+                fn = getattr(value, "fn", None)
+                code = getattr(fn, "__code__", None)
+                if code is not None and code.co_filename == path:
+                    names.add(fn.__name__)
+                break
+            value = getattr(value, "fn", None)
+    return names
+
+
+def triton_time_share(activities: list[tuple[str, float]], own_kernels: set[str]) -> tuple[float, float]:
+    """(share of device time in the candidate's own kernels, total device time in us)."""
+    total = sum(duration for _, duration in activities)
+    own = sum(
+        duration
+        for name, duration in activities
+        if name in own_kernels or any(name.startswith(k + "_") for k in own_kernels)
+    )
+    return (own / total if total > 0 else math.nan), total
+
+
+def check_triton_share(
+    activities: list[tuple[str, float]], own_kernels: set[str], threshold: float, where: str
+) -> float:
+    share, total = triton_time_share(activities, own_kernels)
+    if not own_kernels:
+        raise Rejection("triton_time_share", f"{where}: the module defines no Triton kernel of its own")
+    if math.isnan(share) or share < threshold:
+        top = sorted(activities, key=lambda a: -a[1])[:3]
+        listed = ", ".join(f"{name} {dur:.1f} us" for name, dur in top)
+        raise Rejection(
+            "triton_time_share",
+            f"{where}: {0 if math.isnan(share) else share:.0%} of the call's {total:.1f} us of GPU time is in the"
+            f" module's own Triton kernels ({', '.join(sorted(own_kernels)) or 'none'}), below {threshold:.0%};"
+            f" largest: {listed or 'no device activity'}",
+        )
+    return share

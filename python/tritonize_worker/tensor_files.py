@@ -1,0 +1,75 @@
+"""Tensors handed between the worker's processes: safetensors files, never a pickle.
+
+The reference step writes the fp64 reference outputs, the candidate step writes the candidate's outputs, and the
+compare step (which never imports candidate code) reads both. A safetensors file is a JSON header plus raw bytes:
+loading one cannot run code. Where the safetensors package is missing, `torch.save` + `torch.load(weights_only=True)`
+is the fallback (torch's restricted unpickler: tensors and plain containers only).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+
+def _has_safetensors() -> bool:
+    try:
+        import safetensors.torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def save_tensors(path: str, tensors: dict[str, torch.Tensor]) -> str:
+    """Writes `tensors` (moved to the CPU, made contiguous) atomically; returns the format used."""
+    cpu = {name: tensor.detach().to("cpu").contiguous() for name, tensor in tensors.items()}
+    temporary = f"{path}.{os.getpid()}.partial"  # unique: steps of parallel jobs may write the same reference
+    if _has_safetensors():
+        from safetensors.torch import save_file
+
+        save_file(cpu, temporary)
+        fmt = "safetensors"
+    else:
+        import torch
+
+        torch.save(cpu, temporary)
+        fmt = "torch-weights-only"
+    os.replace(temporary, path)
+    return fmt
+
+
+def load_tensors(path: str) -> dict[str, torch.Tensor]:
+    """The tensors of a file written by `save_tensors`, on the CPU. Never unpickles arbitrary objects."""
+    with open(path, "rb") as file:
+        head = file.read(8)
+    # A torch.save file is a zip archive ("PK"); anything else must be safetensors.
+    if head[:2] == b"PK":
+        import torch
+
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
+            raise ValueError(f"{path}: expected a dict of tensors")
+        return loaded
+    from safetensors.torch import load_file
+
+    return load_file(path, device="cpu")
+
+
+def output_key(size: str, seed: int, mode: str, output: str) -> str:
+    """The name of one output in the reference and outputs files, e.g. '37x93/0/forward/y'."""
+    return f"{size}/{seed}/{mode}/{output}"
+
+
+def planned_outputs(task, sizes, seeds):
+    """(size, seed, mode, output name, dtype name) of every output a job checks, in check order."""
+    for size in sizes:
+        for seed in seeds:
+            for mode in task.modes:
+                if mode == "forward":
+                    yield size, seed, mode, "y", task.output_dtype
+                else:
+                    for spec in task.grad_inputs:
+                        yield size, seed, mode, f"grad_{spec.name}", spec.dtype

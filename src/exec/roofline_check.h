@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+
+#include "core/job.h"
+#include "core/task.h"
+
+namespace tritonize {
+
+/// The `roofline` anti-cheat check (docs/security.md): a median kernel time faster than the
+/// task's ideal bytes at the GPU's peak bandwidth, or its flops at the peak FLOP rate, is
+/// impossible, so the job is rejected. Applies to an ok result with timings on a GPU the spec
+/// table knows; otherwise it leaves the result as it is and says why in *note.
+void CheckRoofline(const Task& task, JobResult* result, std::string* note);
+
+/// Measured time may undercut the ideal by this factor before it counts as impossible
+/// (clock and profiler granularity).
+constexpr double kRooflineSlack = 0.95;
+
+}  // namespace tritonize

@@ -1,0 +1,160 @@
+// End-to-end tests of untrusted-candidate handling (docs/security.md): the bad-candidate
+// corpus under the Triton interpreter, and a bench killed with SIGKILL then resumed. They run
+// the real worker (TRITONIZE_PYTHON, set by scripts/test.sh); without it they are skipped.
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "core/sha256.h"
+#include "exec/subprocess.h"
+
+namespace tritonize {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* Python() {
+  const char* p = std::getenv("TRITONIZE_PYTHON");
+  return p != nullptr && *p != '\0' ? p : nullptr;
+}
+
+class SecurityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (Python() == nullptr) GTEST_SKIP() << "TRITONIZE_PYTHON not set: needs torch+triton";
+    dir_ = fs::temp_directory_path() /
+           ("tritonize-security-" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  std::vector<std::string> BenchArgs() const {
+    return {TRITONIZE_BINARY, "bench",   "--tasks",  "softmax,matmul",
+            "--impls",        "baseline", "--interpret", "--db",
+            (dir_ / "results.db").string(), "--scratch", (dir_ / "jobs").string(),
+            "--root",         TRITONIZE_SOURCE_DIR, "--python", Python(),
+            "--run-seed",     "7"};
+  }
+
+  /// Rows of a query on the results database, each row's columns joined by '|'.
+  std::vector<std::string> Query(const std::string& sql) const {
+    std::vector<std::string> rows;
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2((dir_ / "results.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+        SQLITE_OK) {
+      sqlite3_busy_timeout(db, 2000);
+      sqlite3_stmt* stmt = nullptr;
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK) {
+        while (sqlite3_step(stmt) == SQLITE_ROW) {
+          std::string row;
+          for (int i = 0; i < sqlite3_column_count(stmt); ++i) {
+            const unsigned char* text = sqlite3_column_text(stmt, i);
+            row += (i ? "|" : "") + std::string(text ? reinterpret_cast<const char*>(text) : "");
+          }
+          rows.push_back(row);
+        }
+      }
+      sqlite3_finalize(stmt);
+    }
+    sqlite3_close(db);
+    return rows;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(SecurityTest, CorpusGetsEveryExpectedVerdictUnderTheInterpreter) {
+  SubprocessOptions o;
+  o.argv = {Python(), (fs::path(TRITONIZE_SOURCE_DIR) / "scripts" / "corpus.py").string(),
+            "--binary", TRITONIZE_BINARY, "--python", Python(), "--interpret"};
+  o.stdout_path = dir_ / "stdout";
+  o.stderr_path = dir_ / "stderr";
+  o.timeout_s = 900;
+  SubprocessResult r = RunSubprocess(o);
+  std::string out, err, e;
+  ReadFile(o.stdout_path, &out, &e);
+  ReadFile(o.stderr_path, &err, &e);
+  EXPECT_EQ(r.exit_code, 0) << out << err;
+  EXPECT_NE(out.find("cases got the expected verdict"), std::string::npos) << out << err;
+  EXPECT_FALSE(fs::exists(fs::path(TRITONIZE_SOURCE_DIR) / "tests" / "corpus" / "ESCAPED"));
+}
+
+TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {
+  // 1. A bench, killed with SIGKILL as soon as its first job is stored.
+  std::vector<std::string> args = BenchArgs();
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setpgid(0, 0);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (Query("SELECT COUNT(*) FROM jobs") != std::vector<std::string>{"1"} &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the bench finished before it could be killed";
+  const std::vector<std::string> before = Query("SELECT id, task, finished_at FROM jobs");
+  ASSERT_EQ(before.size(), 1u);
+  EXPECT_EQ(Query("SELECT status FROM runs"), std::vector<std::string>{"running"});
+
+  // 2. --resume finishes the same run; the stored job is kept as it was, not run again.
+  SubprocessOptions o;
+  o.argv = BenchArgs();
+  o.argv.push_back("--resume");
+  o.stdout_path = dir_ / "stdout";
+  o.stderr_path = dir_ / "stderr";
+  o.timeout_s = 600;
+  SubprocessResult r = RunSubprocess(o);
+  std::string err, e;
+  ReadFile(o.stderr_path, &err, &e);
+  EXPECT_EQ(r.exit_code, 0) << err;
+  EXPECT_NE(err.find("resuming run 1 (1 jobs stored)"), std::string::npos) << err;
+  EXPECT_EQ(Query("SELECT id, task, finished_at FROM jobs WHERE id = 1"), before);
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM runs"), std::vector<std::string>{"1"});
+  EXPECT_EQ(Query("SELECT status FROM runs"), std::vector<std::string>{"finished"});
+  // Exactly one job per (task, implementation): nothing redone, nothing lost.
+  EXPECT_EQ(Query("SELECT j.task, i.name, COUNT(*) FROM jobs j JOIN implementations i ON"
+                  " i.id = j.implementation_id GROUP BY j.task, i.name ORDER BY j.task"),
+            (std::vector<std::string>{"matmul|baseline|1", "softmax|baseline|1"}));
+}
+
+TEST_F(SecurityTest, ResumeWithoutAnUnfinishedRunIsAClearError) {
+  SubprocessOptions o;
+  o.argv = BenchArgs();
+  o.argv.push_back("--resume");
+  o.stdout_path = dir_ / "stdout";
+  o.stderr_path = dir_ / "stderr";
+  o.timeout_s = 120;
+  SubprocessResult r = RunSubprocess(o);
+  std::string err, e;
+  ReadFile(o.stderr_path, &err, &e);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(err.find("has no unfinished run"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace tritonize

@@ -1,0 +1,4 @@
+"""Never finishes importing: the import timeout."""
+
+while True:
+    pass

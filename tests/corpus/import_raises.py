@@ -1,0 +1,3 @@
+"""Raises at import."""
+
+raise RuntimeError("refuses to be imported")
