@@ -183,6 +183,18 @@ TEST_F(GeneratorTest, NoCodeRefusalAndTruncationAreRecordedWithoutACandidate) {
   EXPECT_EQ(s.failed, 0);  // answered: they count as incorrect samples, not failed requests
 }
 
+// The shipped matmul prompt says atol=0.05: the model saw that. tasks/matmul/task.toml widened it to
+// 0.5 afterwards (cuBLAS's fp16 split-K error reached 0.19 on the H100), which is the one line in
+// which today's rendering differs from what was sent.
+inline std::string AsRenderedToday(const std::string& task, std::string shipped_prompt) {
+  const std::string old_line = "tolerances: y: atol=0.05, rtol=0.01.";
+  auto at = shipped_prompt.find(old_line);
+  if (task == "matmul" && at != std::string::npos) {
+    shipped_prompt.replace(at, old_line.size(), "tolerances: y: atol=0.5, rtol=0.01.");
+  }
+  return shipped_prompt;
+}
+
 TEST(ReplayTest, RegeneratesTheShippedSetByteForByte) {
   const fs::path shipped = kRoot / "llm_triton" / "claude-devsession-oneshot";
   const fs::path out = fs::temp_directory_path() / "tritonize-replay-test";
@@ -211,6 +223,7 @@ TEST(ReplayTest, RegeneratesTheShippedSetByteForByte) {
       std::string a, b;
       ASSERT_TRUE(ReadFile(shipped / (std::string(task) + ext), &a, &err));
       ASSERT_TRUE(ReadFile(config.out_dir / (std::string(task) + ext), &b, &err)) << err;
+      if (std::string(ext) == ".prompt.txt") a = AsRenderedToday(task, a);
       EXPECT_EQ(a, b) << task << ext;
     }
     std::string meta_text;
