@@ -44,9 +44,13 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
             )
         result.guards.append({"check": "static", "ok": True, "forbidden": list(task.forbidden)})
 
-    # 2. The trusted functions, then the import under its own timeout.
+    # 2. The trusted functions, then the import under its own timeout. The flush kernel is compiled before the
+    # candidate runs, so that nothing it writes to the compiler cache can stand in for it.
+    flush = None
     if request.timing.enabled:
         from . import l2_flush, timing  # noqa: F401 - imported so that the snapshot covers them
+
+        flush = l2_flush.L2Flush(request.timing.flush_bytes, "cuda", request.timing.flush_mode)
     snapshot = TrustedSnapshot()
     watchdog.enter("import", request.guards.import_s)
     module, entry = load_module(impl.path, impl.entry, impl.name)
@@ -73,7 +77,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     # 5. Timing, only of code that passed every guard; the compare step drops it if a value is wrong.
     # The profiled share check comes after it: timing takes host-side figures before CUPTI starts.
     if request.timing.enabled:
-        _time(entry, request, result, watchdog, environment, snapshot)
+        _time(entry, request, result, watchdog, environment, snapshot, flush)
     if request.device == "cuda" and impl.kind not in EXEMPT_KINDS:
         result.phase = "guards"
         result.guards.append(runner.triton_share(module, impl.path))
@@ -81,7 +85,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         result.phase = "time" if request.timing.enabled else "check"
 
 
-def _time(entry, request: Request, result: Result, watchdog: Watchdog, environment, snapshot) -> None:
+def _time(entry, request: Request, result: Result, watchdog: Watchdog, environment, snapshot, flush) -> None:
     import torch
 
     from .timing import run_timings
@@ -93,7 +97,7 @@ def _time(entry, request: Request, result: Result, watchdog: Watchdog, environme
     watchdog.enter("time", request.guards.call_s * calls if request.guards.call_s else 0.0)
     if environment is not None:
         environment.record_clock("sm_clock_mhz_before")
-    run_timings(entry, request, result.timings, environment)
+    run_timings(entry, request, result.timings, environment, flush)
     torch.cuda.synchronize()
     if environment is not None:
         environment.record_clock("sm_clock_mhz_after")

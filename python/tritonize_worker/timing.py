@@ -133,7 +133,11 @@ def clock_is_low(snapshot: dict[str, Any] | None) -> bool:
 
 
 def run_timings(
-    entry: Callable[..., Any], request: Request, records: list[dict], environment: Environment | None = None
+    entry: Callable[..., Any],
+    request: Request,
+    records: list[dict],
+    environment: Environment | None = None,
+    flush: Callable[[], None] | None = None,
 ) -> None:
     """Times every timed size and mode, appending one record each to `records`. CUDA only.
 
@@ -146,7 +150,8 @@ def run_timings(
 
     if not torch.cuda.is_available():
         raise JobFailure("runtime_error", f"{WORKER_ERROR}timing needs CUDA, and torch.cuda.is_available() is False")
-    flush = L2Flush(request.timing.flush_bytes, "cuda", request.timing.flush_mode)
+    if flush is None:
+        flush = L2Flush(request.timing.flush_bytes, "cuda", request.timing.flush_mode)
     plan = request.timing
     prepared = []
     for size in plan.sizes:

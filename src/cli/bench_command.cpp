@@ -43,13 +43,13 @@ struct BenchOptions {
   int warmup_calls = 10;
   GuardOptions guards;
   bool resume = false;
-  int repeat = 1;           // fresh processes per implementation, alternating order
+  int repeat = 3;           // fresh processes per implementation, alternating order
   std::string calibration;  // the ceilings cache (tritonize calibrate)
 };
 
-/// Jobs of an unfinished run that are already stored, by (task, implementation, content hash):
-/// `--resume` keeps them and runs only the others.
-using StoredJobs = std::map<std::tuple<std::string, std::string, std::string>, int64_t>;
+/// Jobs of an unfinished run that are already stored, by (task, implementation, content hash,
+/// repeat): `--resume` keeps them and runs only the others.
+using StoredJobs = std::map<std::tuple<std::string, std::string, std::string, int>, int64_t>;
 
 /// One job to run and, once run, its result.
 struct PlannedJob {
@@ -57,6 +57,7 @@ struct PlannedJob {
   Implementation impl;
   JobResult result;
   int repeat = 0;  // which of --repeat's fresh processes
+  bool skipped = false;  // a repeat of a job whose first process failed: not run
 };
 
 struct BenchPlan {
@@ -175,6 +176,20 @@ const JobResult* SameCodeResult(const BenchPlan& plan, size_t i) {
   return nullptr;
 }
 
+/// The first process's result of a later repeat's job, or null.
+const JobResult* FirstRepeat(const BenchPlan& plan, size_t i) {
+  const PlannedJob& job = plan.jobs[i];
+  if (job.repeat == 0) return nullptr;
+  for (size_t k = 0; k < i; ++k) {
+    const PlannedJob& other = plan.jobs[k];
+    if (other.repeat == 0 && other.task == job.task && other.impl.name == job.impl.name &&
+        other.impl.content_hash == job.impl.content_hash) {
+      return &other.result;
+    }
+  }
+  return nullptr;
+}
+
 /// Runs the jobs one at a time (one GPU: concurrent jobs would disturb each other's
 /// timings), committing each to the store as it finishes.
 bool RunJobs(EngineContext& context, Store* store, int64_t run_id, const StoredJobs& stored,
@@ -187,12 +202,18 @@ bool RunJobs(EngineContext& context, Store* store, int64_t run_id, const StoredJ
       job.result = *same;  // a sample's file identical to one already run: same verdict
       continue;
     }
+    if (const JobResult* first = FirstRepeat(*plan, i);
+        first != nullptr && first->status != Status::kOk) {
+      job.result = *first;  // nothing to time: the first process's verdict stands
+      job.result.timings.clear();
+      job.result.process = job.repeat;
+      job.skipped = true;
+      continue;
+    }
     std::cerr << fmt::format("[{}/{}] {} {}{} ... ", i + 1, total, job.task->name, job.impl.name,
                              job.repeat > 0 ? fmt::format(" (repeat {})", job.repeat + 1) : "")
               << std::flush;
-    // A stored job stands for the first repeat only: later repeats are fresh processes.
-    auto done = job.repeat == 0 ? stored.find({job.task->name, job.impl.name, job.impl.content_hash})
-                                : stored.end();
+    auto done = stored.find({job.task->name, job.impl.name, job.impl.content_hash, job.repeat});
     std::string load_err;
     if (done != stored.end() && store != nullptr &&
         store->LoadJobResult(done->second, &job.result, &load_err)) {
@@ -202,7 +223,7 @@ bool RunJobs(EngineContext& context, Store* store, int64_t run_id, const StoredJ
       }
       continue;
     }
-    job.result = RunWorkerJob(*job.task, job.impl, context.worker);
+    job.result = RunWorkerJob(*job.task, job.impl, context.worker, job.repeat);
     for (Timing& timing : job.result.timings) timing.process = job.repeat;
     std::cerr << StatusName(job.result.status)
               << fmt::format(" ({:.1f} s)", job.result.wall_s)
@@ -342,7 +363,9 @@ bool ResumeRun(Store* store, WorkerOptions* worker, int64_t* run_id, StoredJobs*
   if (run.environment.contains("run_seed") && run.environment["run_seed"].is_number_unsigned()) {
     worker->run_seed = run.environment["run_seed"].get<uint64_t>();
   }
-  for (const auto& job : jobs) (*stored)[{job.task, job.implementation, job.content_hash}] = job.id;
+  for (const auto& job : jobs) {
+    (*stored)[{job.task, job.implementation, job.content_hash, job.process}] = job.id;
+  }
   std::cerr << fmt::format("tritonize: resuming run {} ({} jobs stored)\n", *run_id, jobs.size());
   return true;
 }
@@ -354,7 +377,8 @@ int RunBench(BenchOptions& options) {
   MakeContext(options.common, &context, &errors);
   BenchPlan plan;
   ParseImpls(options.impls, &plan, &errors);
-  plan.repeats = options.repeat;
+  // Repeats measure between-process variance of timings: an interpreter run has none.
+  plan.repeats = options.common.interpret ? 1 : options.repeat;
   // torch.compile is timed on the GPU: an interpreter run leaves it out unless asked for.
   if (options.common.interpret && options.impls == BenchOptions().impls) plan.compile = false;
   plan.tasks = context.suite.Select(options.tasks, &errors);
@@ -426,6 +450,7 @@ int RunBench(BenchOptions& options) {
     j["samples"] = nlohmann::json::array();
     for (const auto& m : sample_metrics) j["samples"].push_back(SampleMetricsToJson(m));
     for (const auto& job : plan.jobs) {
+      if (job.skipped) continue;  // never run: its first process's verdict is listed
       nlohmann::json entry = JobResultToJson(job.result);
       entry["task"] = job.task->name;
       entry["implementation"] = job.impl.name;

@@ -6,8 +6,10 @@ namespace tritonize {
 
 std::string TimingMethod(const WorkerOptions& worker, int repeats) {
   const std::string processes =
-      repeats > 1 ? fmt::format("{} fresh processes per implementation, in alternating order; the "
-                                "95% intervals resample processes, then calls within each",
+      repeats > 1 ? fmt::format("{} fresh processes per implementation, in alternating order (the "
+                                "first checks every input, the others the hidden one, then time); "
+                                "medians pool every process's calls; the 95% intervals resample "
+                                "processes, then calls within each",
                                 repeats)
                   : "one fresh process per implementation; the 95% intervals resample calls "
                     "(within-process noise only: --repeat R adds the between-process variance)";

@@ -97,6 +97,7 @@ nlohmann::json JobResultToJson(const JobResult& result) {
   j["detail"] = result.detail;
   j["phase"] = result.phase;
   j["wall_s"] = result.wall_s;
+  j["process"] = result.process;
   j["environment"] = result.environment;
   j["checks"] = nlohmann::json::array();
   for (const auto& c : result.checks) {

@@ -53,6 +53,7 @@ struct JobResult {
   std::vector<Timing> timings;
   nlohmann::json environment = nlohmann::json::object();
   double wall_s = 0;
+  int process = 0;  // which of bench --repeat's fresh processes ran the job, 0-based
 };
 
 /// Parses the worker's result file (docs/protocol.md). Returns false with *err naming

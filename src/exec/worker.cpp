@@ -76,6 +76,7 @@ struct Step {
   std::filesystem::path dir;
   double timeout_s = 0;
   std::optional<SandboxPolicy> sandbox;
+  std::filesystem::path cache_dir;  // Triton's and Inductor's caches; empty: <dir>/triton-cache
 };
 
 bool RunStep(const Step& step, const nlohmann::json& request, const WorkerOptions& options,
@@ -97,7 +98,12 @@ bool RunStep(const Step& step, const nlohmann::json& request, const WorkerOption
   sub.env["PYTHONPATH"] = options.package_dir.string();
   sub.env["PYTHONUNBUFFERED"] = "1";
   sub.env["PYTHONDONTWRITEBYTECODE"] = "1";
-  sub.env["TRITON_CACHE_DIR"] = (step.dir / "triton-cache").string();
+  if (step.cache_dir.empty()) {
+    sub.env["TRITON_CACHE_DIR"] = (step.dir / "triton-cache").string();
+  } else {
+    sub.env["TRITON_CACHE_DIR"] = (step.cache_dir / "triton").string();
+    sub.env["TORCHINDUCTOR_CACHE_DIR"] = (step.cache_dir / "inductor").string();
+  }
   if (options.interpret) sub.env["TRITON_INTERPRET"] = "1";
   if (!options.cuda_visible_devices.empty()) {
     sub.env["CUDA_VISIBLE_DEVICES"] = options.cuda_visible_devices;
@@ -191,7 +197,7 @@ bool EnsureReference(const nlohmann::json& candidate_request, const WorkerOption
   fs::create_directories(step_dir / "triton-cache", ec);
   request["files"] = {{"reference", path->string()}};
   nlohmann::json result;
-  Step step{"reference", step_dir, options.timeout_s, std::nullopt};
+  Step step{"reference", step_dir, options.timeout_s, std::nullopt, {}};
   if (!RunStep(step, request, options, &result, failure, nullptr)) {
     failure->message = "the reference step failed: " + failure->message;
     return false;
@@ -296,8 +302,33 @@ nlohmann::json BuildRequest(const Task& task, const Implementation& impl,
   return request;
 }
 
+namespace {
+
+/// A repeat process checks one input, the last planned: the run's hidden size and seed when
+/// it has them. The full request's reference file holds it already.
+void OnlyLastCheck(nlohmann::json* request) {
+  nlohmann::json& check = (*request)["check"];
+  check["sizes"] = nlohmann::json::array({check["sizes"].back()});
+  check["seeds"] = nlohmann::json::array({check["seeds"].back()});
+}
+
+/// The compiler caches that a trusted implementation's repeats share within one engine
+/// process (so only the first pays for compiling); empty for candidate code, whose every
+/// process starts with an empty cache it cannot have prepared.
+fs::path SharedCacheDir(const Task& task, const Implementation& impl,
+                        const WorkerOptions& options) {
+  if (impl.kind != ImplKind::kBaseline && impl.kind != ImplKind::kExpert) return {};
+  const fs::path dir = options.scratch_dir.parent_path() / "caches" /
+                       fmt::format("{}-{}-{}", SafeName(task.name), SafeName(impl.name), getpid());
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  return ec ? fs::path() : dir;
+}
+
+}  // namespace
+
 JobResult RunWorkerJob(const Task& task, const Implementation& impl,
-                       const WorkerOptions& options) {
+                       const WorkerOptions& options, int process) {
   if (!impl.unavailable.empty()) {
     return Failure(Status::kUnavailable, "spawn", impl.unavailable, "");
   }
@@ -313,9 +344,12 @@ JobResult RunWorkerJob(const Task& task, const Implementation& impl,
   // reference files.
   const fs::path outputs = dir / "outputs.safetensors";
   nlohmann::json candidate_request = request;
+  if (process > 0) OnlyLastCheck(&candidate_request);
   candidate_request["files"] = {{"outputs", outputs.string()}};
+  const fs::path cache = SharedCacheDir(task, impl, options);
   SandboxPolicy policy = options.sandbox;
   policy.writable = {dir};
+  if (!cache.empty()) policy.writable.push_back(cache);
   policy.hidden = {reference.parent_path()};
   if (!options.interpret && policy.mode != SandboxMode::kOff && ProbeSandbox().filesystem &&
       !CudaWorksInSandbox(options, policy, dir)) {
@@ -326,7 +360,7 @@ JobResult RunWorkerJob(const Task& task, const Implementation& impl,
     }
     policy.no_filesystem = why;
   }
-  Step candidate{"candidate", dir, options.timeout_s, policy};
+  Step candidate{"candidate", dir, options.timeout_s, policy, cache};
   nlohmann::json candidate_result;
   std::string sandbox;
   if (!RunStep(candidate, candidate_request, options, &candidate_result, &failure, &sandbox)) {
@@ -336,13 +370,13 @@ JobResult RunWorkerJob(const Task& task, const Implementation& impl,
   const double candidate_wall_s = failure.wall_s;
 
   // 3. The verdict, from the files, in a process that never imports candidate code.
-  nlohmann::json compare_request = request;
+  nlohmann::json compare_request = candidate_request;
   compare_request["role"] = "compare";
   compare_request["files"] = {{"reference", reference.string()},
                               {"outputs", outputs.string()},
                               {"candidate_result", (dir / "candidate-result.json").string()}};
   nlohmann::json final_result;
-  Step compare{"compare", dir, options.timeout_s, std::nullopt};
+  Step compare{"compare", dir, options.timeout_s, std::nullopt, {}};
   if (!RunStep(compare, compare_request, options, &final_result, &failure, nullptr)) {
     failure.status = Status::kRuntimeError;
     failure.message = "worker error: " + failure.message;
@@ -356,6 +390,7 @@ JobResult RunWorkerJob(const Task& task, const Implementation& impl,
   }
   result.environment["sandbox"] = sandbox;
   result.wall_s = candidate_wall_s;
+  result.process = process;
   std::string roofline_note;
   CheckRoofline(task, &result, &roofline_note);
   if (!roofline_note.empty()) result.environment["roofline"] = roofline_note;

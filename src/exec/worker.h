@@ -49,7 +49,9 @@ nlohmann::json BuildRequest(const Task& task, const Implementation& impl,
 /// and seeds; never sees the implementation), the candidate step (sandboxed, the only one that
 /// imports it), the compare step (the verdict). Never throws and never hangs: a timeout,
 /// a signal, a non-zero exit or an unreadable result becomes the job's status.
+/// `process` > 0 is one of bench --repeat's later processes: it checks only the last planned
+/// input (the hidden size and seed) before timing, since the first process checked them all.
 JobResult RunWorkerJob(const Task& task, const Implementation& impl,
-                       const WorkerOptions& options);
+                       const WorkerOptions& options, int process = 0);
 
 }  // namespace tritonize

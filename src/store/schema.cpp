@@ -72,6 +72,13 @@ CREATE TABLE results (
 );
 CREATE INDEX results_by_job ON results(job_id);
 )sql",
+    // 1 -> 2: which of --repeat's fresh processes ran a job (so --resume keeps every repeat),
+    // and the per-result figures that are not samples (host time, sampling, clocks) as JSON,
+    // so a resumed run's tables lose nothing.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN process INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE results ADD COLUMN extra TEXT NOT NULL DEFAULT '{}';
+)sql",
 };
 
 }  // namespace

@@ -88,8 +88,12 @@ bool InsertTiming(sqlite3* db, int64_t job_id, const Timing& timing) {
   Statement insert(db,
                    "INSERT INTO results (job_id, size, mode, kernel_us, call_us, kernel_median,"
                    " kernel_q1, kernel_q3, kernel_min, kernel_n, call_median, call_q1, call_q3,"
-                   " call_n, kernels, first_call_s)"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   " call_n, kernels, first_call_s, extra)"
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  const nlohmann::json extra = {{"host_us", timing.host_us},
+                                {"sampling", timing.sampling},
+                                {"env_before", timing.env_before},
+                                {"env_after", timing.env_after}};
   insert.Bind(1, job_id)
       .Bind(2, timing.size)
       .Bind(3, timing.mode)
@@ -105,7 +109,8 @@ bool InsertTiming(sqlite3* db, int64_t job_id, const Timing& timing) {
       .Bind(13, call.q3)
       .Bind(14, static_cast<int64_t>(call.n))
       .Bind(15, DumpJson(timing.kernels))
-      .Bind(16, timing.first_call_s);
+      .Bind(16, timing.first_call_s)
+      .Bind(17, DumpJson(extra));
   return insert.Run();
 }
 
@@ -133,10 +138,10 @@ bool LoadChecks(sqlite3* db, int64_t job_id, std::vector<CheckRecord>* checks) {
   return rc == SQLITE_DONE;
 }
 
-bool LoadTimings(sqlite3* db, int64_t job_id, std::vector<Timing>* timings) {
+bool LoadTimings(sqlite3* db, int64_t job_id, int process, std::vector<Timing>* timings) {
   Statement select(db,
-                   "SELECT size, mode, kernel_us, call_us, kernels, first_call_s FROM results"
-                   " WHERE job_id = ? ORDER BY id");
+                   "SELECT size, mode, kernel_us, call_us, kernels, first_call_s, extra"
+                   " FROM results WHERE job_id = ? ORDER BY id");
   select.Bind(1, job_id);
   int rc;
   while ((rc = select.Step()) == SQLITE_ROW) {
@@ -147,6 +152,14 @@ bool LoadTimings(sqlite3* db, int64_t job_id, std::vector<Timing>* timings) {
     timing.call_us = SamplesFromJson(select.Text(3));
     timing.kernels = KernelsFromJson(select.Text(4));
     timing.first_call_s = select.Double(5);
+    const nlohmann::json extra = ParseJson(select.Text(6));
+    if (extra.is_object()) {
+      timing.host_us = SamplesFromJson(extra.value("host_us", nlohmann::json::array()).dump());
+      timing.sampling = extra.value("sampling", nlohmann::json::object());
+      timing.env_before = extra.value("env_before", nlohmann::json());
+      timing.env_after = extra.value("env_after", nlohmann::json());
+    }
+    timing.process = process;
     timings->push_back(std::move(timing));
   }
   return rc == SQLITE_DONE;
@@ -399,8 +412,8 @@ bool Store::InsertJob(int64_t run_id, const Task& task, int64_t impl_id, const J
                       int64_t* job_id, std::string* err) {
   Statement insert(db_,
                    "INSERT INTO jobs (run_id, task, implementation_id, status, message, detail,"
-                   " phase, wall_s, environment, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                   " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
+                   " phase, wall_s, environment, process, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?,"
+                   " ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
   insert.Bind(1, run_id)
       .Bind(2, task.name)
       .Bind(3, impl_id)
@@ -409,7 +422,8 @@ bool Store::InsertJob(int64_t run_id, const Task& task, int64_t impl_id, const J
       .Bind(6, result.detail)
       .Bind(7, result.phase)
       .Bind(8, result.wall_s)
-      .Bind(9, DumpJson(result.environment));
+      .Bind(9, DumpJson(result.environment))
+      .Bind(10, static_cast<int64_t>(result.process));
   if (!insert.Run()) {
     *err = Error("recording job " + task.name + " in run " + std::to_string(run_id));
     return false;
@@ -445,7 +459,7 @@ bool Store::Run(int64_t run_id, StoredRun* run, std::string* err) {
 bool Store::Jobs(int64_t run_id, std::vector<StoredJob>* jobs, std::string* err) {
   Statement select(db_,
                    "SELECT j.id, j.task, i.name, j.status, i.content_hash,"
-                   " (SELECT COUNT(*) FROM results r WHERE r.job_id = j.id)"
+                   " (SELECT COUNT(*) FROM results r WHERE r.job_id = j.id), j.process"
                    " FROM jobs j JOIN implementations i ON i.id = j.implementation_id"
                    " WHERE j.run_id = ? ORDER BY j.id");
   select.Bind(1, run_id);
@@ -466,6 +480,7 @@ bool Store::Jobs(int64_t run_id, std::vector<StoredJob>* jobs, std::string* err)
     job.status = *parsed;
     job.content_hash = select.Text(4);
     job.results = static_cast<int>(select.Int(5));
+    job.process = static_cast<int>(select.Int(6));
     jobs->push_back(std::move(job));
   }
   if (rc != SQLITE_DONE) {
@@ -478,7 +493,7 @@ bool Store::Jobs(int64_t run_id, std::vector<StoredJob>* jobs, std::string* err)
 bool Store::LoadJobResult(int64_t job_id, JobResult* result, std::string* err) {
   const std::string what = "reading job " + std::to_string(job_id);
   Statement job(db_,
-                "SELECT status, message, detail, phase, wall_s, environment FROM jobs"
+                "SELECT status, message, detail, phase, wall_s, environment, process FROM jobs"
                 " WHERE id = ?");
   job.Bind(1, job_id);
   const int rc = job.Step();
@@ -500,7 +515,9 @@ bool Store::LoadJobResult(int64_t job_id, JobResult* result, std::string* err) {
   result->phase = job.Text(3);
   result->wall_s = job.Double(4);
   result->environment = ParseJson(job.Text(5));
-  if (!LoadChecks(db_, job_id, &result->checks) || !LoadTimings(db_, job_id, &result->timings)) {
+  result->process = static_cast<int>(job.Int(6));
+  if (!LoadChecks(db_, job_id, &result->checks) ||
+      !LoadTimings(db_, job_id, result->process, &result->timings)) {
     *err = Error(what);
     return false;
   }

@@ -19,7 +19,7 @@ namespace tritonize {
 
 /// The on-disk schema version, kept in `PRAGMA user_version`. Bump it with a new entry in
 /// store.cpp's migration list whenever a table changes.
-constexpr int kStoreSchemaVersion = 1;
+constexpr int kStoreSchemaVersion = 2;
 
 /// One job as stored: enough for `--resume` to know what is already done.
 struct StoredJob {
@@ -29,6 +29,7 @@ struct StoredJob {
   Status status = Status::kCrashed;
   std::string content_hash;
   int results = 0;  // timed (size, mode) rows
+  int process = 0;  // which of --repeat's fresh processes ran it, 0-based
 };
 
 struct StoredRun {

@@ -178,6 +178,62 @@ TEST_F(WorkerTest, RunSeedAddsAHiddenSizeAndSeedThatChangeWithIt) {
   EXPECT_EQ(CheckSizesFor(task, options_).back(), HiddenSizesFor(task, options_)[0]);
 }
 
+// bench --repeat: a later process checks only the hidden size and seed (its reference is the
+// first process's, reused) and the compare step compares just those.
+TEST_F(WorkerTest, RepeatProcessChecksOnlyTheHiddenInputAndReusesTheReference) {
+  FakePython(R"(here=$(dirname "$0"); n=$(grep -c . "$here/steps.log"); cp "$request" "$here/candidate-$n.json"
+echo '{"schema_version": 2, "status": "ok"}' > "$result")");
+  options_.run_seed = 7;
+  const Task& task = *suite_.Find("softmax");
+  const JobResult first_run = RunWorkerJob(task, impl_, options_, 0);
+  EXPECT_EQ(first_run.status, Status::kOk) << first_run.message << first_run.detail;
+  const JobResult repeat = RunWorkerJob(task, impl_, options_, 2);
+  EXPECT_EQ(repeat.status, Status::kOk);
+  EXPECT_EQ(repeat.process, 2);
+  std::ifstream log(dir_ / "steps.log");
+  std::string steps((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(steps, "reference\ncandidate\ncompare\ncandidate\ncompare\n");
+  nlohmann::json first = nlohmann::json::parse(std::ifstream(dir_ / "candidate-2.json"));
+  nlohmann::json later = nlohmann::json::parse(std::ifstream(dir_ / "candidate-4.json"));
+  EXPECT_EQ(first["check"]["sizes"], CheckSizesFor(task, options_));
+  EXPECT_EQ(later["check"]["sizes"], nlohmann::json::array({HiddenSizesFor(task, options_)[0]}));
+  EXPECT_EQ(later["check"]["seeds"], nlohmann::json::array({CheckSeedsFor(task, options_).back()}));
+  EXPECT_EQ(later["timing"], first["timing"]);
+}
+
+// Trusted code (baseline, expert) shares its compiler caches between its repeats; candidate code
+// never does: each of its processes starts with an empty cache.
+TEST_F(WorkerTest, OnlyTrustedImplementationsShareCompilerCachesAcrossRepeats) {
+  FakePython(R"(env | grep -e '^TRITON_CACHE_DIR=' -e '^TORCHINDUCTOR_CACHE_DIR=' | sort \
+  >> "$(dirname "$0")/caches.log"
+echo '{"schema_version": 2, "status": "ok"}' > "$result")");
+  const Task& task = *suite_.Find("softmax");
+  auto caches = [&] {
+    std::ifstream in(dir_ / "caches.log");
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    fs::remove(dir_ / "caches.log");
+    return lines;
+  };
+  RunWorkerJob(task, impl_, options_, 0);
+  RunWorkerJob(task, impl_, options_, 1);
+  const auto candidate = caches();
+  ASSERT_EQ(candidate.size(), 2u);  // TRITON_CACHE_DIR only, one per process
+  EXPECT_NE(candidate[0], candidate[1]);
+  EXPECT_NE(candidate[0].find("/jobs/"), std::string::npos) << candidate[0];
+
+  Implementation expert = impl_;
+  expert.kind = ImplKind::kExpert;
+  expert.name = "expert";
+  RunWorkerJob(task, expert, options_, 0);
+  RunWorkerJob(task, expert, options_, 1);
+  const auto trusted = caches();
+  ASSERT_EQ(trusted.size(), 4u);  // both variables, per process
+  EXPECT_EQ(trusted[0], trusted[2]);
+  EXPECT_EQ(trusted[1], trusted[3]);
+  EXPECT_NE(trusted[1].find("/caches/softmax-expert-"), std::string::npos) << trusted[1];
+}
+
 TEST_F(WorkerTest, SandboxAllowsWritesOnlyInTheJobFolderAndHasNoNetwork) {
   if (!ProbeSandbox().network || !ProbeSandbox().filesystem) {
     GTEST_SKIP() << "no namespaces here: " << ProbeSandbox().why_not;

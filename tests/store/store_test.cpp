@@ -1,4 +1,5 @@
 #include "store/store.h"
+#include "store/schema.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -144,6 +145,65 @@ TEST_F(StoreTest, JobRoundTripsWithChecksAndResults) {
   EXPECT_EQ(read.timings[0].kernels, written.timings[0].kernels);
   EXPECT_DOUBLE_EQ(read.timings[0].first_call_s, 1.9);
   EXPECT_EQ(read.timings[1].kernel_us, written.timings[1].kernel_us);
+}
+
+TEST_F(StoreTest, RepeatProcessAndNonSampleFiguresRoundTrip) {
+  auto store = OpenOrFail();
+  std::string err;
+  const int64_t run = store->BeginRun("tritonize bench --repeat 3", {}, &err);
+  JobResult written = MakeOkResult();
+  written.process = 2;
+  written.timings[0].host_us = {95.5, 96.0, 97.25};
+  written.timings[0].sampling = {{"stop", "converged"}, {"batches", 3}, {"clock_low", false}};
+  written.timings[0].env_before = {{"sm_clock_mhz", 1980}};
+  written.timings[0].env_after = {{"sm_clock_mhz", 1965}};
+  ASSERT_TRUE(store->RecordJob(run, MakeTask("softmax"),
+                               MakeImpl(ImplKind::kExpert, "expert", "abc"), written, &err))
+      << err;
+  std::vector<StoredJob> jobs;
+  ASSERT_TRUE(store->Jobs(run, &jobs, &err)) << err;
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].process, 2);
+  JobResult read;
+  ASSERT_TRUE(store->LoadJobResult(jobs[0].id, &read, &err)) << err;
+  EXPECT_EQ(read.process, 2);
+  ASSERT_EQ(read.timings.size(), 2u);
+  EXPECT_EQ(read.timings[0].process, 2);
+  EXPECT_EQ(read.timings[0].host_us, written.timings[0].host_us);
+  EXPECT_EQ(read.timings[0].sampling, written.timings[0].sampling);
+  EXPECT_EQ(read.timings[0].env_before, written.timings[0].env_before);
+  EXPECT_EQ(read.timings[0].env_after, written.timings[0].env_after);
+}
+
+// A store written by the first release (schema 1) is migrated in place; its jobs keep their
+// data and read back as the first process.
+TEST_F(StoreTest, SchemaOneStoreIsMigratedKeepingItsJobs) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path_.c_str(), &db), SQLITE_OK);
+  const std::string v1 = std::string(SchemaMigration(0)) + R"sql(
+INSERT INTO runs VALUES (1, '2026-11-25T01:00:00Z', NULL, 'tritonize bench', '0.1', 'running', '{}');
+INSERT INTO implementations VALUES (1, 'expert', 'expert', '', 'abc', '/e.py', '{}');
+INSERT INTO jobs VALUES (1, 1, 'softmax', 1, 'ok', '', '', 'time', 3.5, '{}', '2026-11-25T01:00:05Z');
+INSERT INTO results (job_id, size, mode, kernel_us, call_us, kernel_n, call_n, kernels, first_call_s)
+  VALUES (1, '1024x1024', 'forward', '[1.5,2.5]', '[3.0]', 2, 1, '{}', 0.25);
+PRAGMA user_version = 1;
+)sql";
+  ASSERT_EQ(sqlite3_exec(db, v1.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  auto store = OpenOrFail();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(QueryInt("PRAGMA user_version"), kStoreSchemaVersion);
+  std::string err;
+  std::vector<StoredJob> jobs;
+  ASSERT_TRUE(store->Jobs(1, &jobs, &err)) << err;
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].process, 0);
+  JobResult read;
+  ASSERT_TRUE(store->LoadJobResult(1, &read, &err)) << err;
+  ASSERT_EQ(read.timings.size(), 1u);
+  EXPECT_EQ(read.timings[0].kernel_us, (std::vector<double>{1.5, 2.5}));
+  EXPECT_TRUE(read.timings[0].host_us.empty());
 }
 
 TEST_F(StoreTest, ResultsHoldSummaryColumns) {
