@@ -31,6 +31,7 @@ SYNC_ACTIVITIES = frozenset({"Context Sync", "Stream Sync", "Event Sync", "Strea
 
 def run_candidate(request: Request, result: Result, watchdog: Watchdog, environment=None) -> None:
     impl, task = request.implementation, request.task
+    clock = _PhaseClock(environment)
     # 1. Static checks, on the source, before anything of it runs.
     result.phase = "load"
     source = read_source(impl.path)
@@ -51,6 +52,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         from . import l2_flush, timing  # noqa: F401 - imported so that the snapshot covers them
 
         flush = l2_flush.L2Flush(request.timing.flush_bytes, "cuda", request.timing.flush_mode)
+    clock.lap("setup")
     snapshot = TrustedSnapshot()
     watchdog.enter("import", request.guards.import_s)
     module, entry = load_module(impl.path, impl.entry, impl.name)
@@ -59,6 +61,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     watchdog.clear()
 
     # 3. Every check input, with the guards around each call.
+    clock.lap("import")
     result.phase = "check"
     runner = _GuardedRunner(entry, request, watchdog, snapshot)
     outputs: dict[str, Any] = {}
@@ -67,22 +70,39 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
             for mode in task.modes:
                 runner.run(size, seed, mode, outputs, repeat=index == 0)
     # 4. The guards that need more than one call.
+    clock.lap("check")
     result.phase = "guards"
     runner.follows_input()
     _verify(snapshot, "its calls")
     result.guards.extend(runner.records)
     save_tensors(request.files.outputs, outputs)
     watchdog.clear()
+    clock.lap("guards")
 
     # 5. Timing, only of code that passed every guard; the compare step drops it if a value is wrong.
     # The profiled share check comes after it: timing takes host-side figures before CUPTI starts.
     if request.timing.enabled:
         _time(entry, request, result, watchdog, environment, snapshot, flush)
+        clock.lap("time")
     if request.device == "cuda" and impl.kind not in EXEMPT_KINDS:
         result.phase = "guards"
         result.guards.append(runner.triton_share(module, impl.path))
         _verify(snapshot, "the profiled calls")
         result.phase = "time" if request.timing.enabled else "check"
+        clock.lap("triton_share")
+
+
+class _PhaseClock:
+    """Wall seconds of each phase of the step, into the environment's `phase_s` (where a job's time goes)."""
+
+    def __init__(self, environment):
+        self.phases = environment.fields.setdefault("phase_s", {}) if environment is not None else {}
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = round(now - self.last, 3)
+        self.last = now
 
 
 def _time(entry, request: Request, result: Result, watchdog: Watchdog, environment, snapshot, flush) -> None:

@@ -19,6 +19,8 @@ def run_job(request: Request, on_timeout=None) -> Result:
     started = time.perf_counter()
     result = Result()
     environment = Environment(request.device, request.interpret) if request.role != "compare" else None
+    if environment is not None:
+        environment.fields["phase_s"] = {"environment": round(time.perf_counter() - started, 3)}
 
     def timed_out(phase: str, limit_s: float) -> None:
         result.phase = phase

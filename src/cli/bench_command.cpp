@@ -224,6 +224,11 @@ bool RunJobs(EngineContext& context, Store* store, int64_t run_id, const StoredJ
       continue;
     }
     job.result = RunWorkerJob(*job.task, job.impl, context.worker, job.repeat);
+    if (Interrupted()) {
+      // Cut short, not finished: storing it would make --resume keep a "crashed" job.
+      std::cerr << "interrupted (not stored: --resume runs it again)\n";
+      return false;
+    }
     for (Timing& timing : job.result.timings) timing.process = job.repeat;
     std::cerr << StatusName(job.result.status)
               << fmt::format(" ({:.1f} s)", job.result.wall_s)
@@ -236,7 +241,6 @@ bool RunJobs(EngineContext& context, Store* store, int64_t run_id, const StoredJ
     if (job.result.status != Status::kOk && job.result.status != Status::kUnavailable) {
       all_ok = false;
     }
-    if (Interrupted()) return false;
   }
   return all_ok;
 }

@@ -339,6 +339,8 @@ JobResult RunWorkerJob(const Task& task, const Implementation& impl,
   // 1. The reference, from a process that never sees the implementation.
   fs::path reference;
   if (!EnsureReference(request, options, task.name, &reference, &failure)) return failure;
+  const double reference_wall_s = failure.wall_s;  // 0 when the reference was reused
+  failure.wall_s = 0;
 
   // 2. The candidate, alone in its sandbox: it writes only to its folder and cannot read the
   // reference files.
@@ -389,7 +391,11 @@ JobResult RunWorkerJob(const Task& task, const Implementation& impl,
                    "");
   }
   result.environment["sandbox"] = sandbox;
-  result.wall_s = candidate_wall_s;
+  // Where the job's time went, step by step (the candidate's own phases are in phase_s).
+  result.environment["step_s"] = {{"reference", reference_wall_s},
+                                  {"candidate", candidate_wall_s},
+                                  {"compare", failure.wall_s}};
+  result.wall_s = reference_wall_s + candidate_wall_s + failure.wall_s;
   result.process = process;
   std::string roofline_note;
   CheckRoofline(task, &result, &roofline_note);

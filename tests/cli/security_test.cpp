@@ -142,6 +142,53 @@ TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {
             (std::vector<std::string>{"matmul|baseline|1", "softmax|baseline|1"}));
 }
 
+// Ctrl-C (SIGINT) in the middle of a job: the job cut short is not stored as "crashed" (resume
+// would keep it); the run is marked interrupted and --resume runs that job again.
+TEST_F(SecurityTest, InterruptedJobIsNotStoredAndResumeRunsIt) {
+  std::vector<std::string> args = BenchArgs();
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setpgid(0, 0);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  while (Query("SELECT COUNT(*) FROM jobs") != std::vector<std::string>{"1"} &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // into the second job
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "bench did not exit on SIGINT";
+  ASSERT_EQ(WEXITSTATUS(status), 130) << "the bench finished before it could be interrupted";
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM jobs"), std::vector<std::string>{"1"});
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM jobs WHERE status != 'ok'"), std::vector<std::string>{"0"});
+  EXPECT_EQ(Query("SELECT status FROM runs"), std::vector<std::string>{"interrupted"});
+
+  SubprocessOptions o;
+  o.argv = BenchArgs();
+  o.argv.push_back("--resume");
+  o.stdout_path = dir_ / "stdout";
+  o.stderr_path = dir_ / "stderr";
+  o.timeout_s = 600;
+  SubprocessResult r = RunSubprocess(o);
+  std::string err, e;
+  ReadFile(o.stderr_path, &err, &e);
+  EXPECT_EQ(r.exit_code, 0) << err;
+  EXPECT_EQ(Query("SELECT j.task, i.name, j.status FROM jobs j JOIN implementations i ON"
+                  " i.id = j.implementation_id ORDER BY j.task"),
+            (std::vector<std::string>{"matmul|baseline|ok", "softmax|baseline|ok"}));
+}
+
 TEST_F(SecurityTest, ResumeWithoutAnUnfinishedRunIsAClearError) {
   SubprocessOptions o;
   o.argv = BenchArgs();

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One `bench --tasks all` run of the measurement acceptance on the GPU machine (the device
+# tool), resumable across device calls: the store lives in .tritonize/device/ (kept on the
+# machine between calls while it is warm), and a call that finds the run unfinished resumes
+# it with --resume instead of starting again. Stops itself before the device's per-call limit
+# (LIMIT seconds, default 560) so that what is done is stored and reported.
+#   bash scripts/device-run.sh run1            # then, if it said "unfinished", the same again
+# Expects the binary at $BIN (default .devbin/tritonize) and the tutorials in .tutorials/.
+set -uo pipefail
+name=${1:?usage: device-run.sh NAME}
+export TRITONIZE_PYTHON=${TRITONIZE_PYTHON:-python3} PYTHONUNBUFFERED=1
+out=${OUT:-/tmp/out}
+bin=${BIN:-.devbin/tritonize}
+keep=.tritonize/device
+mkdir -p "$out" "$keep"
+export TRITONIZE_CALIBRATION="$keep/calibration.json"
+if [ ! -f "$TRITONIZE_CALIBRATION" ]; then
+  nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,power.draw,temperature.gpu,clocks_throttle_reasons.active \
+    --format=csv | tee "$keep/smi.txt"
+  $bin calibrate --json "$keep/calibrate.json" 2>&1 | tee "$keep/calibrate.txt"
+fi
+resume=()
+if [ -f "$keep/$name.db" ] && [ ! -f "$keep/$name.done" ]; then resume=(--resume); fi
+timeout -s INT "${LIMIT:-560}" $bin bench --tasks "${TASKS:-all}" --tutorials .tutorials \
+  --db "$keep/$name.db" --json "$keep/$name.json" ${BENCH_ARGS:-} "${resume[@]}" \
+  >>"$keep/$name.txt" 2>>"$keep/$name.log"
+rc=$?
+echo "bench rc=$rc"
+if [ -f "$keep/$name.json" ] && ! grep -q '^tritonize: error' "$keep/$name.log" && [ $rc -ne 130 ] && [ $rc -ne 124 ]; then
+  touch "$keep/$name.done"; echo "$name: finished"
+else
+  echo "$name: unfinished (run the same command again to resume)"
+fi
+cp "$keep"/*.txt "$keep"/*.log "$keep"/*.json "$out"/ 2>/dev/null
+tail -n 30 "$keep/$name.log"
