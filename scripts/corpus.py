@@ -3,6 +3,8 @@ file | expected | got | ok. Exit 0 when every case got an expected verdict, 1 ot
 
   python3 scripts/corpus.py --binary build/tritonize --interpret     # CPU part, as CI runs it
   python3 scripts/corpus.py --binary .devbin/tritonize-sec           # everything, on a GPU
+  python3 scripts/corpus.py --from-bench mixed.json                  # verdicts of a bench run
+                                                                     # (scripts/device-mixed.sh)
 """
 
 from __future__ import annotations
@@ -69,9 +71,26 @@ def run_case(case: dict, args: argparse.Namespace, scratch: str) -> dict:
             "message": result.get("message", "")}
 
 
+def rows_from_bench(path: str, cases: list[dict]) -> list[dict]:
+    """The verdicts a `bench --json` run gave the corpus, laid out as models `bad-<file stem>`."""
+    with open(path, encoding="utf-8") as file:
+        jobs = json.load(file)["jobs"]
+    by_model = {job["implementation"].removeprefix("llm:bad-"): job for job in jobs if job.get("process", 0) == 0}
+    rows = []
+    for case in cases:
+        job = by_model.get(Path(case["file"]).stem, {"status": "not-in-run", "message": ""})
+        expected = case["expected"] if isinstance(case["expected"], list) else [case["expected"]]
+        got = verdict(job)
+        ok = got in expected and case.get("contains", "") in job.get("message", "")
+        rows.append({"file": case["file"], "expected": " or ".join(expected), "got": got, "ok": ok,
+                     "message": job.get("message", "")})
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--binary", required=True)
+    parser.add_argument("--binary", default="")
+    parser.add_argument("--from-bench", default="", help="a bench --json file of scripts/device-mixed.sh")
     parser.add_argument("--python", default="")
     parser.add_argument("--interpret", action="store_true", help="CPU cases only, under the Triton interpreter")
     parser.add_argument("--jobs", type=int, default=4)
@@ -83,8 +102,13 @@ def main() -> int:
         cases = [case for case in cases if case.get("cpu", True)]
     if args.only:
         cases = [case for case in cases if case["file"] in args.only.split(",")]
-    with tempfile.TemporaryDirectory(prefix="tritonize-corpus-") as scratch, ThreadPoolExecutor(args.jobs) as pool:
-        rows = list(pool.map(lambda case: run_case(case, args, scratch), cases))
+    if args.from_bench:
+        rows = rows_from_bench(args.from_bench, cases)
+    elif not args.binary:
+        parser.error("--binary or --from-bench is required")
+    else:
+        with tempfile.TemporaryDirectory(prefix="tritonize-corpus-") as scratch, ThreadPoolExecutor(args.jobs) as pool:
+            rows = list(pool.map(lambda case: run_case(case, args, scratch), cases))
     width = max(len(row["file"]) for row in rows)
     expected_width = max(len(row["expected"]) for row in rows)
     print(f"{'file':<{width}} | {'expected':<{expected_width}} | got")

@@ -13,6 +13,11 @@ out=${OUT:-/tmp/out}
 bin=${BIN:-.devbin/tritonize}
 keep=.tritonize/device
 mkdir -p "$out" "$keep"
+# A fresh machine: the state an earlier call sent back, carried in .devstate/.
+if [ ! -e "$keep/.restored" ] && [ -f .devstate/device-state.tgz ]; then
+  tar -xzf .devstate/device-state.tgz -C .tritonize && echo "restored .tritonize/device from .devstate"
+fi
+touch "$keep/.restored"
 export TRITONIZE_CALIBRATION="$keep/calibration.json"
 if [ ! -f "$TRITONIZE_CALIBRATION" ]; then
   nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,power.draw,temperature.gpu,clocks_throttle_reasons.active \
@@ -31,5 +36,9 @@ if [ -f "$keep/$name.json" ] && ! grep -q '^tritonize: error' "$keep/$name.log" 
 else
   echo "$name: unfinished (run the same command again to resume)"
 fi
-cp "$keep"/*.txt "$keep"/*.log "$keep"/*.json "$out"/ 2>/dev/null
-tail -n 30 "$keep/$name.log"
+# Back to this machine: the run's report and log, and the whole state (stores included) in one
+# archive, so that a later call on a fresh machine can carry it back and resume.
+cp "$keep/$name.txt" "$keep/$name.log" "$out"/ 2>/dev/null
+[ -f "$keep/$name.json" ] && cp "$keep/$name.json" "$out"/
+tar -czf "$out/device-state.tgz" -C .tritonize device
+tail -n 40 "$keep/$name.log"
