@@ -43,7 +43,7 @@ struct BenchOptions {
   int warmup_calls = 10;
   GuardOptions guards;
   bool resume = false;
-  int repeat = 3;           // fresh processes per implementation, alternating order
+  int repeat = 2;           // fresh processes per implementation, alternating order
   std::string calibration;  // the ceilings cache (tritonize calibrate)
 };
 
@@ -57,7 +57,7 @@ struct PlannedJob {
   Implementation impl;
   JobResult result;
   int repeat = 0;  // which of --repeat's fresh processes
-  bool skipped = false;  // a repeat of a job whose first process failed: not run
+  bool skipped = false;  // not run: a repeat of a failed job, or after an interrupt
 };
 
 struct BenchPlan {
@@ -225,8 +225,15 @@ bool RunJobs(EngineContext& context, Store* store, int64_t run_id, const StoredJ
     }
     job.result = RunWorkerJob(*job.task, job.impl, context.worker, job.repeat);
     if (Interrupted()) {
-      // Cut short, not finished: storing it would make --resume keep a "crashed" job.
+      // Cut short, not finished: storing it would make --resume keep a "crashed" job. It and
+      // every later job are reported as not run, never as a failure of the implementation.
       std::cerr << "interrupted (not stored: --resume runs it again)\n";
+      for (size_t k = i; k < total; ++k) {
+        plan->jobs[k].result = JobResult();
+        plan->jobs[k].result.status = Status::kUnavailable;
+        plan->jobs[k].result.message = "not run: the run was interrupted (--resume finishes it)";
+        plan->jobs[k].skipped = true;
+      }
       return false;
     }
     for (Timing& timing : job.result.timings) timing.process = job.repeat;

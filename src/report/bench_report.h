@@ -20,6 +20,9 @@ struct Roofline {
   double pct_of_peak = 0;      // roofline time at the spec peaks / median kernel time, in %
   double pct_of_measured = 0;  // the same against the calibrated ceilings; 0 when none
   bool impossible = false;     // above 100% of the spec peak: a measurement error, never a win
+  // Memory-bound and faster than the measured copy: part of its writes is likely still in the
+  // L2 when its last kernel ends (written back later, on the next flush's time).
+  bool above_ceiling = false;
 };
 
 /// One implementation at one size and mode. Only an ok cell has timings.

@@ -78,6 +78,7 @@ std::string RooflineText(const Cell& cell) {
   text += fmt::format(" {:.0f}%", r.pct_of_peak);
   if (r.pct_of_measured > 0) text += fmt::format(" [{:.0f}%]", r.pct_of_measured);
   if (r.impossible) text += " IMPOSSIBLE";
+  if (r.above_ceiling) text += " ^";
   return text;
 }
 
@@ -159,6 +160,19 @@ bool HasRoofline(const TaskTable& table) {
   }
   return false;
 }
+
+bool HasCellAboveCeiling(const TaskTable& table) {
+  for (const Row& row : table.rows) {
+    for (const Cell* cell : Cells(table, row)) {
+      if (cell->roofline && cell->roofline->above_ceiling) return true;
+    }
+  }
+  return false;
+}
+
+const char* kAboveCeilingNote =
+    "^ faster than the measured copy ceiling: part of the kernel's writes is likely still in the "
+    "L2 when it ends (docs/measurement.md); its GB/s overstates what DRAM did";
 
 Grid CorrectnessGrid(const TaskTable& table) {
   Grid grid = CellGrid(table, [](const Cell& cell) { return std::string(StatusName(cell.status)); });

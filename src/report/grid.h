@@ -36,6 +36,9 @@ Grid FirstCallGrid(const TaskTable& table);
 
 /// Whether any cell of the table has a roofline (the GPU and the costs were known).
 bool HasRoofline(const TaskTable& table);
+/// Whether a throughput cell is marked ^ (faster than the measured copy), and the note saying so.
+bool HasCellAboveCeiling(const TaskTable& table);
+extern const char* kAboveCeilingNote;
 
 /// Size | Baseline | Expert | LLM with "ok" or the status, for runs without timings.
 Grid CorrectnessGrid(const TaskTable& table);

@@ -40,7 +40,8 @@ nlohmann::json RooflineToJson(const std::optional<Roofline>& r) {
           {"memory_bound", r->memory_bound},
           {"pct_of_peak", Number(r->pct_of_peak)},
           {"pct_of_measured", r->pct_of_measured > 0 ? Number(r->pct_of_measured) : nullptr},
-          {"impossible", r->impossible}};
+          {"impossible", r->impossible},
+          {"above_ceiling", r->above_ceiling}};
 }
 
 nlohmann::json CellToJson(const Cell& cell) {
