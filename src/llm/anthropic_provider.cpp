@@ -1,7 +1,5 @@
 #include "llm/anthropic_provider.h"
 
-#include "llm/http_error.h"
-
 namespace tritonize {
 namespace {
 
@@ -13,33 +11,11 @@ class AnthropicProvider : public Provider {
   HttpRequest BuildRequest(const std::string& model, const std::vector<Message>& messages,
                            const GenerationParams& params,
                            const std::string& api_key) const override {
-    nlohmann::json body = {{"model", model}, {"max_tokens", params.max_tokens}};
-    body["messages"] = nlohmann::json::array();
-    for (const auto& m : messages)
-      body["messages"].push_back({{"role", m.role}, {"content", m.content}});
+    nlohmann::json body = {
+        {"model", model}, {"max_tokens", params.max_tokens}, {"messages", MessagesJson(messages)}};
     if (params.temperature) body["temperature"] = *params.temperature;
-    HttpRequest request;
-    request.url = base_ + "/v1/messages";
-    request.headers = {{"content-type", "application/json"},
-                       {"anthropic-version", "2023-06-01"},
-                       {"x-api-key", api_key}};
-    request.body = body.dump();
-    return request;
-  }
-
-  Completion ParseResponse(const HttpResponse& response) const override {
-    if (response.status != 200) {
-      Completion c;
-      c.error = HttpErrorLine(response);
-      return c;
-    }
-    auto j = nlohmann::json::parse(response.body, nullptr, false);
-    if (j.is_discarded()) {
-      Completion c;
-      c.error = "HTTP 200 but the body is not JSON: " + response.body.substr(0, 120);
-      return c;
-    }
-    return ParseBody(j);
+    return JsonPost(base_ + "/v1/messages",
+                    {{"anthropic-version", "2023-06-01"}, {"x-api-key", api_key}}, body);
   }
 
   Completion ParseBody(const nlohmann::json& j) const override {

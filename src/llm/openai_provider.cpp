@@ -1,7 +1,5 @@
 #include "llm/openai_provider.h"
 
-#include "llm/http_error.h"
-
 namespace tritonize {
 namespace {
 
@@ -13,37 +11,14 @@ class OpenAiProvider : public Provider {
   HttpRequest BuildRequest(const std::string& model, const std::vector<Message>& messages,
                            const GenerationParams& params,
                            const std::string& api_key) const override {
-    nlohmann::json body = {{"model", model}};
-    body["messages"] = nlohmann::json::array();
-    for (const auto& m : messages)
-      body["messages"].push_back({{"role", m.role}, {"content", m.content}});
+    nlohmann::json body = {{"model", model}, {"messages", MessagesJson(messages)}};
     // OpenAI's own API wants max_completion_tokens (reasoning models reject max_tokens);
     // vLLM, llama.cpp and Ollama read max_tokens.
     bool official = base_.find("api.openai.com") != std::string::npos;
     body[official ? "max_completion_tokens" : "max_tokens"] = params.max_tokens;
     if (params.temperature) body["temperature"] = *params.temperature;
     if (params.seed) body["seed"] = *params.seed;
-    HttpRequest request;
-    request.url = base_ + "/chat/completions";
-    request.headers = {{"content-type", "application/json"},
-                       {"authorization", "Bearer " + api_key}};
-    request.body = body.dump();
-    return request;
-  }
-
-  Completion ParseResponse(const HttpResponse& response) const override {
-    if (response.status != 200) {
-      Completion c;
-      c.error = HttpErrorLine(response);
-      return c;
-    }
-    auto j = nlohmann::json::parse(response.body, nullptr, false);
-    if (j.is_discarded()) {
-      Completion c;
-      c.error = "HTTP 200 but the body is not JSON: " + response.body.substr(0, 120);
-      return c;
-    }
-    return ParseBody(j);
+    return JsonPost(base_ + "/chat/completions", {{"authorization", "Bearer " + api_key}}, body);
   }
 
   Completion ParseBody(const nlohmann::json& j) const override {

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "llm/anthropic_provider.h"
+#include "llm/http_error.h"
 #include "llm/openai_provider.h"
 
 namespace tritonize {
@@ -43,6 +46,38 @@ nlohmann::json GenerationParams::ToJson() const {
   j["temperature"] = temperature ? nlohmann::json(*temperature) : nlohmann::json(nullptr);
   j["seed"] = seed ? nlohmann::json(*seed) : nlohmann::json(nullptr);
   return j;
+}
+
+Completion Provider::ParseResponse(const HttpResponse& response) const {
+  if (response.status != 200) {
+    Completion c;
+    c.error = HttpErrorLine(response);
+    return c;
+  }
+  auto j = nlohmann::json::parse(response.body, nullptr, false);
+  if (j.is_discarded()) {
+    Completion c;
+    c.error = "HTTP 200 but the body is not JSON: " + response.body.substr(0, 120);
+    return c;
+  }
+  return ParseBody(j);
+}
+
+nlohmann::json Provider::MessagesJson(const std::vector<Message>& messages) {
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& m : messages) array.push_back({{"role", m.role}, {"content", m.content}});
+  return array;
+}
+
+HttpRequest Provider::JsonPost(std::string url,
+                               std::vector<std::pair<std::string, std::string>> headers,
+                               const nlohmann::json& body) {
+  headers.insert(headers.begin(), {"content-type", "application/json"});
+  HttpRequest request;
+  request.url = std::move(url);
+  request.headers = std::move(headers);
+  request.body = body.dump();
+  return request;
 }
 
 std::unique_ptr<Provider> MakeProvider(const std::string& provider, const std::string& base_url,

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "llm/http_transport.h"
@@ -54,9 +55,18 @@ class Provider {
   virtual HttpRequest BuildRequest(const std::string& model, const std::vector<Message>& messages,
                                    const GenerationParams& params,
                                    const std::string& api_key) const = 0;
-  virtual Completion ParseResponse(const HttpResponse& response) const = 0;
+  /// A failed request (HttpErrorLine) or a body that is not JSON is an error; else ParseBody.
+  Completion ParseResponse(const HttpResponse& response) const;
   /// Parses a response body (also used for recorded responses and batch results).
   virtual Completion ParseBody(const nlohmann::json& body) const = 0;
+
+ protected:
+  /// The conversation as both wire formats send it: [{role, content}, ...].
+  static nlohmann::json MessagesJson(const std::vector<Message>& messages);
+  /// A POST of body as JSON to url, with headers after the content type.
+  static HttpRequest JsonPost(std::string url,
+                              std::vector<std::pair<std::string, std::string>> headers,
+                              const nlohmann::json& body);
 };
 
 /// anthropic (Messages API) or openai (chat completions); nullptr with *err otherwise.

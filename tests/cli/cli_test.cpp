@@ -1,15 +1,14 @@
 // End-to-end tests of the tritonize binary. Those that run the real worker need a Python
 // with torch and triton (TRITONIZE_PYTHON, set by scripts/test.sh) and use the Triton
 // interpreter on the CPU; without it they are skipped, visibly.
-#include <cstdlib>
-#include <fstream>
-
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
-#include "core/sha256.h"
-#include "exec/subprocess.h"
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "../support/run_binary.h"
 
 namespace tritonize {
 namespace {
@@ -27,28 +26,9 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  struct Output {
-    int code = -1;
-    std::string out, err;
-  };
-
-  Output Tritonize(std::vector<std::string> args, double timeout_s = 600) {
-    SubprocessOptions o;
-    o.argv = {TRITONIZE_BINARY};
-    o.argv.insert(o.argv.end(), args.begin(), args.end());
-    o.stdout_path = dir_ / "stdout";
-    o.stderr_path = dir_ / "stderr";
-    o.timeout_s = timeout_s;
-    o.env["TRITONIZE_ROOT"] = TRITONIZE_SOURCE_DIR;
-    o.env["TRITONIZE_SCRATCH"] = (dir_ / "jobs").string();
-    o.env["TRITONIZE_DB"] = (dir_ / "results.db").string();
-    SubprocessResult r = RunSubprocess(o);
-    Output out;
-    out.code = r.exit_code;
-    std::string e;
-    ReadFile(o.stdout_path, &out.out, &e);
-    ReadFile(o.stderr_path, &out.err, &e);
-    return out;
+  using Output = BinaryOutput;
+  Output Tritonize(std::vector<std::string> args) {
+    return RunTritonize(dir_, std::move(args), {}, /*timeout_s=*/600);
   }
 
   static bool HavePython() {
@@ -62,7 +42,7 @@ class CliTest : public ::testing::Test {
   fs::path dir_;
 };
 
-#define REQUIRE_PYTHON()                                                           \
+#define REQUIRE_PYTHON() \
   if (!HavePython()) GTEST_SKIP() << "TRITONIZE_PYTHON not set: needs torch+triton"
 
 TEST_F(CliTest, TasksListsTheSuite) {
@@ -88,7 +68,8 @@ TEST_F(CliTest, MalformedManifestNamesFileAndField) {
   fs::path root = dir_ / "root";
   fs::create_directories(root / "tasks" / "broken");
   fs::create_directories(root / "python" / "tritonize_worker");
-  std::ofstream(root / "tasks" / "broken" / "task.toml") << "schema_version = 1\nname = \"broken\"\n";
+  std::ofstream(root / "tasks" / "broken" / "task.toml")
+      << "schema_version = 1\nname = \"broken\"\n";
   Output o = Tritonize({"tasks", "--root", root.string()});
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("broken/task.toml: field `entry`: missing"), std::string::npos) << o.err;
@@ -97,8 +78,8 @@ TEST_F(CliTest, MalformedManifestNamesFileAndField) {
 
 TEST_F(CliTest, EvalCorrectCandidateUnderInterpreter) {
   REQUIRE_PYTHON();
-  Output o = Tritonize({"eval", "--task", "softmax", "--file", Fixture("softmax_ok.py"),
-                        "--interpret", "--json"});
+  Output o = Tritonize(
+      {"eval", "--task", "softmax", "--file", Fixture("softmax_ok.py"), "--interpret", "--json"});
   EXPECT_EQ(o.code, 0) << o.out << o.err;
   auto j = nlohmann::json::parse(o.out);
   EXPECT_EQ(j["status"], "ok");
@@ -113,8 +94,8 @@ TEST_F(CliTest, EvalVerdictsForBadCandidates) {
       {"softmax_segfault.py", "crashed"},
   };
   for (const auto& [file, expected] : cases) {
-    Output o = Tritonize({"eval", "--task", "softmax", "--file", Fixture(file), "--interpret",
-                          "--json"});
+    Output o =
+        Tritonize({"eval", "--task", "softmax", "--file", Fixture(file), "--interpret", "--json"});
     EXPECT_EQ(o.code, 1) << file;
     auto j = nlohmann::json::parse(o.out, nullptr, false);
     ASSERT_FALSE(j.is_discarded()) << file << ": " << o.out << o.err;

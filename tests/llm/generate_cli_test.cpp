@@ -6,8 +6,8 @@
 #include <fstream>
 #include <map>
 
+#include "../support/run_binary.h"
 #include "core/sha256.h"
-#include "exec/subprocess.h"
 #include "loopback_server.h"
 
 namespace tritonize {
@@ -57,28 +57,9 @@ class GenerateCliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  struct Output {
-    int code = -1;
-    std::string out, err;
-  };
+  using Output = BinaryOutput;
   Output Tritonize(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
-    SubprocessOptions o;
-    o.argv = {TRITONIZE_BINARY};
-    o.argv.insert(o.argv.end(), args.begin(), args.end());
-    o.stdout_path = dir_ / "stdout";
-    o.stderr_path = dir_ / "stderr";
-    o.timeout_s = 900;
-    o.env = env;
-    o.env["TRITONIZE_ROOT"] = TRITONIZE_SOURCE_DIR;
-    o.env["TRITONIZE_SCRATCH"] = (dir_ / "jobs").string();
-    o.env["TRITONIZE_DB"] = (dir_ / "results.db").string();
-    SubprocessResult r = RunSubprocess(o);
-    Output out;
-    out.code = r.exit_code;
-    std::string e;
-    ReadFile(o.stdout_path, &out.out, &e);
-    ReadFile(o.stderr_path, &out.err, &e);
-    return out;
+    return RunTritonize(dir_, std::move(args), std::move(env), /*timeout_s=*/900);
   }
   fs::path dir_;
 };
