@@ -49,16 +49,19 @@ def main():
     parser.add_argument("--min-size-dim", type=int, default=0)
     parser.add_argument("--min-kernel-us", type=float, default=10.0)
     parser.add_argument("--max-spread", type=float, default=0.02)
+    parser.add_argument("--tasks", default="", help="comma list: compare only these tasks' rows")
     args = parser.parse_args()
     runs = []
     for path in args.reports:
         with open(path) as file:
             runs.append(dict(rows(json.load(file))))
-    worst, failures, compared = 0.0, [], 0
+    worst, failures, compared, missing = 0.0, [], 0, []
     print(f"{'task':<10} {'size':<16} {'mode':<9} {'LLM/Expert per run':<28} {'spread':>7}  CI overlap  "
           "kernel-time spread B/E/L/C")
     for key in runs[0]:
         task, _, size, mode = key
+        if args.tasks and task not in args.tasks.split(","):
+            continue
         per_run = [run.get(key) for run in runs]
         ratios = [(row or {}).get("llm_over_expert") for row in per_run]
         s = spread(ratios)
@@ -73,6 +76,8 @@ def main():
             big = [v for v in medians if v is not None and v >= args.min_kernel_us]
             if counted and m is not None and len(big) == len(runs) and m > args.max_spread:
                 failures.append(f"{task} {size} {mode} {column}: medians {medians} spread {100 * m:.2f}%")
+        if counted and any(ratio is None for ratio in ratios) and any(ratio is not None for ratio in ratios):
+            missing.append(f"{task} {size} {mode}")
         if counted and overlap is False:
             failures.append(f"{task} {size} {mode}: LLM/Expert intervals do not overlap")
         if s is not None and counted:
@@ -85,6 +90,9 @@ def main():
     print(f"largest LLM/Expert spread over counted rows: {100 * worst:.2f}%")
     if compared == 0:
         failures.append("no kernel-time median is in two or more runs: nothing was compared")
+    if missing:
+        # A run that lacks a row (unfinished, or a failed job) cannot pass: absent is not agreement.
+        failures.append(f"{len(missing)} counted row(s) lack LLM/Expert in some run: {', '.join(missing[:4])}")
     for failure in failures:
         print("FAIL " + failure)
     print("acceptance: " + ("FAILED" if failures else "passed") +
