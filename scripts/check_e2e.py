@@ -6,7 +6,8 @@ import sqlite3
 import sys
 
 report_path, db_path, exit_code = sys.argv[1], sys.argv[2], int(sys.argv[3])
-report = json.load(open(report_path))
+with open(report_path) as report_file:
+    report = json.load(report_file)
 failures = []
 passed = 0
 
