@@ -1,18 +1,16 @@
 // End-to-end tests of untrusted-candidate handling (docs/security.md): the bad-candidate
 // corpus under the Triton interpreter, and a bench killed with SIGKILL then resumed. They run
 // the real worker (TRITONIZE_PYTHON, set by scripts/test.sh); without it they are skipped.
+#include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
 #include <chrono>
 #include <cstdlib>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "core/sha256.h"
 #include "exec/subprocess.h"
@@ -42,11 +40,61 @@ class SecurityTest : public ::testing::Test {
   }
 
   std::vector<std::string> BenchArgs() const {
-    return {TRITONIZE_BINARY, "bench",   "--tasks",  "softmax,matmul",
-            "--impls",        "baseline", "--interpret", "--db",
-            (dir_ / "results.db").string(), "--scratch", (dir_ / "jobs").string(),
-            "--root",         TRITONIZE_SOURCE_DIR, "--python", Python(),
-            "--run-seed",     "7"};
+    return {TRITONIZE_BINARY,
+            "bench",
+            "--tasks",
+            "softmax,matmul",
+            "--impls",
+            "baseline",
+            "--interpret",
+            "--db",
+            (dir_ / "results.db").string(),
+            "--scratch",
+            (dir_ / "jobs").string(),
+            "--root",
+            TRITONIZE_SOURCE_DIR,
+            "--python",
+            Python(),
+            "--run-seed",
+            "7"};
+  }
+
+  /// Starts BenchArgs() in the background (output discarded) and returns its pid once its
+  /// first job is stored (or after 5 minutes); -1 if it cannot be started.
+  pid_t StartBenchUntilOneJobIsStored() const {
+    std::vector<std::string> args = BenchArgs();
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      setpgid(0, 0);
+      int null = open("/dev/null", O_WRONLY);
+      dup2(null, 1);
+      dup2(null, 2);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (pid > 0 && Query("SELECT COUNT(*) FROM jobs") != std::vector<std::string>{"1"} &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return pid;
+  }
+
+  /// `bench --resume` with BenchArgs(), to the end; its stderr in *err.
+  SubprocessResult Resume(std::string* err) const {
+    SubprocessOptions o;
+    o.argv = BenchArgs();
+    o.argv.push_back("--resume");
+    o.stdout_path = dir_ / "stdout";
+    o.stderr_path = dir_ / "stderr";
+    o.timeout_s = 600;
+    SubprocessResult r = RunSubprocess(o);
+    std::string read_err;
+    ReadFile(o.stderr_path, err, &read_err);
+    return r;
   }
 
   /// Rows of a query on the results database, each row's columns joined by '|'.
@@ -78,8 +126,10 @@ class SecurityTest : public ::testing::Test {
 
 TEST_F(SecurityTest, CorpusGetsEveryExpectedVerdictUnderTheInterpreter) {
   SubprocessOptions o;
-  o.argv = {Python(), (fs::path(TRITONIZE_SOURCE_DIR) / "scripts" / "corpus.py").string(),
-            "--binary", TRITONIZE_BINARY, "--python", Python(), "--interpret"};
+  o.argv = {Python(),     (fs::path(TRITONIZE_SOURCE_DIR) / "scripts" / "corpus.py").string(),
+            "--binary",   TRITONIZE_BINARY,
+            "--python",   Python(),
+            "--interpret"};
   o.stdout_path = dir_ / "stdout";
   o.stderr_path = dir_ / "stderr";
   o.timeout_s = 900;
@@ -94,25 +144,8 @@ TEST_F(SecurityTest, CorpusGetsEveryExpectedVerdictUnderTheInterpreter) {
 
 TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {
   // 1. A bench, killed with SIGKILL as soon as its first job is stored.
-  std::vector<std::string> args = BenchArgs();
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    setpgid(0, 0);
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (Query("SELECT COUNT(*) FROM jobs") != std::vector<std::string>{"1"} &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const pid_t pid = StartBenchUntilOneJobIsStored();
+  ASSERT_GT(pid, 0);
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -122,15 +155,8 @@ TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {
   EXPECT_EQ(Query("SELECT status FROM runs"), std::vector<std::string>{"running"});
 
   // 2. --resume finishes the same run; the stored job is kept as it was, not run again.
-  SubprocessOptions o;
-  o.argv = BenchArgs();
-  o.argv.push_back("--resume");
-  o.stdout_path = dir_ / "stdout";
-  o.stderr_path = dir_ / "stderr";
-  o.timeout_s = 600;
-  SubprocessResult r = RunSubprocess(o);
-  std::string err, e;
-  ReadFile(o.stderr_path, &err, &e);
+  std::string err;
+  const SubprocessResult r = Resume(&err);
   EXPECT_EQ(r.exit_code, 0) << err;
   EXPECT_NE(err.find("resuming run 1 (1 jobs stored)"), std::string::npos) << err;
   EXPECT_EQ(Query("SELECT id, task, finished_at FROM jobs WHERE id = 1"), before);
@@ -145,25 +171,8 @@ TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {
 // Ctrl-C (SIGINT) in the middle of a job: the job cut short is not stored as "crashed" (resume
 // would keep it); the run is marked interrupted and --resume runs that job again.
 TEST_F(SecurityTest, InterruptedJobIsNotStoredAndResumeRunsIt) {
-  std::vector<std::string> args = BenchArgs();
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    setpgid(0, 0);
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  while (Query("SELECT COUNT(*) FROM jobs") != std::vector<std::string>{"1"} &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const pid_t pid = StartBenchUntilOneJobIsStored();
+  ASSERT_GT(pid, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // into the second job
   kill(pid, SIGINT);
   int status = 0;
@@ -174,15 +183,8 @@ TEST_F(SecurityTest, InterruptedJobIsNotStoredAndResumeRunsIt) {
   EXPECT_EQ(Query("SELECT COUNT(*) FROM jobs WHERE status != 'ok'"), std::vector<std::string>{"0"});
   EXPECT_EQ(Query("SELECT status FROM runs"), std::vector<std::string>{"interrupted"});
 
-  SubprocessOptions o;
-  o.argv = BenchArgs();
-  o.argv.push_back("--resume");
-  o.stdout_path = dir_ / "stdout";
-  o.stderr_path = dir_ / "stderr";
-  o.timeout_s = 600;
-  SubprocessResult r = RunSubprocess(o);
-  std::string err, e;
-  ReadFile(o.stderr_path, &err, &e);
+  std::string err;
+  const SubprocessResult r = Resume(&err);
   EXPECT_EQ(r.exit_code, 0) << err;
   EXPECT_EQ(Query("SELECT j.task, i.name, j.status FROM jobs j JOIN implementations i ON"
                   " i.id = j.implementation_id ORDER BY j.task"),
@@ -190,15 +192,8 @@ TEST_F(SecurityTest, InterruptedJobIsNotStoredAndResumeRunsIt) {
 }
 
 TEST_F(SecurityTest, ResumeWithoutAnUnfinishedRunIsAClearError) {
-  SubprocessOptions o;
-  o.argv = BenchArgs();
-  o.argv.push_back("--resume");
-  o.stdout_path = dir_ / "stdout";
-  o.stderr_path = dir_ / "stderr";
-  o.timeout_s = 120;
-  SubprocessResult r = RunSubprocess(o);
-  std::string err, e;
-  ReadFile(o.stderr_path, &err, &e);
+  std::string err;
+  const SubprocessResult r = Resume(&err);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(err.find("has no unfinished run"), std::string::npos) << err;
 }
