@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../support/run_binary.h"
+#include "../support/test_dir.h"
 
 namespace tritonize {
 namespace {
@@ -17,13 +18,7 @@ namespace fs = std::filesystem;
 
 class CliTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tritonize-cli-" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = FreshTestDir("cli"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   using Output = BinaryOutput;

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "../support/test_dir.h"
 #include "core/sha256.h"
 #include "exec/subprocess.h"
 
@@ -29,11 +30,7 @@ class SecurityTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (Python() == nullptr) GTEST_SKIP() << "TRITONIZE_PYTHON not set: needs torch+triton";
-    dir_ = fs::temp_directory_path() /
-           ("tritonize-security-" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = FreshTestDir("security");
   }
   void TearDown() override {
     if (!dir_.empty()) fs::remove_all(dir_);

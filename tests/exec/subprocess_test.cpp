@@ -1,10 +1,12 @@
 #include "exec/subprocess.h"
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <fstream>
 #include <thread>
 
-#include <gtest/gtest.h>
+#include "../support/test_dir.h"
 
 namespace tritonize {
 namespace {
@@ -13,13 +15,7 @@ namespace fs = std::filesystem;
 
 class SubprocessTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tritonize-subprocess-" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  void SetUp() override { dir_ = FreshTestDir("subprocess"); }
   void TearDown() override { fs::remove_all(dir_); }
 
   SubprocessOptions Shell(const std::string& script, double timeout_s = 10) {
@@ -68,7 +64,8 @@ TEST_F(SubprocessTest, TimeoutKillsTheWholeProcessGroup) {
     auto close = line.rfind(')');
     return close != std::string::npos && line.substr(close + 2, 1) != "Z";
   };
-  for (int i = 0; i < 250 && alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 250 && alive(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_FALSE(alive()) << "grandchild " << pid << " outlived the timeout";
 }
 

@@ -2,10 +2,11 @@
 // real worker is tested by python/tests and the CLI tests.
 #include "exec/worker.h"
 
-#include <fstream>
-
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "../support/test_dir.h"
 #include "core/task_suite.h"
 
 namespace tritonize {
@@ -13,7 +14,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kDispatch = R"sh(field() { grep -o "\"$1\": \"[^\"]*\"" "$request" | head -1 | cut -d'"' -f4; }
+constexpr const char* kDispatch =
+    R"sh(field() { grep -o "\"$1\": \"[^\"]*\"" "$request" | head -1 | cut -d'"' -f4; }
 role=$(field role)
 echo "$role" >> "$(dirname "$0")/steps.log" 2>/dev/null
 case "$role" in
@@ -25,11 +27,7 @@ esac
 class WorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tritonize-worker-" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = FreshTestDir("worker");
     std::vector<std::string> errors;
     ASSERT_TRUE(TaskSuite::Load(fs::path(TRITONIZE_SOURCE_DIR) / "tasks", &suite_, &errors));
     impl_.kind = ImplKind::kCandidate;
@@ -47,7 +45,8 @@ class WorkerTest : public ::testing::Test {
   /// the candidate's result through, and each appends its role to steps.log.
   void FakePython(const std::string& body) {
     fs::path script = dir_ / "python";
-    std::ofstream(script) << "#!/bin/sh\nrequest=\"$4\"\nresult=\"$6\"\n" << kDispatch << body << "\n";
+    std::ofstream(script) << "#!/bin/sh\nrequest=\"$4\"\nresult=\"$6\"\n"
+                          << kDispatch << body << "\n";
     fs::permissions(script, fs::perms::owner_all);
     options_.python = script.string();
   }
@@ -84,7 +83,8 @@ TEST_F(WorkerTest, RequestCarriesTheManifestAndSizes) {
 }
 
 TEST_F(WorkerTest, InterpretModeUsesSmallSizesAndNoTiming) {
-  FakePython(R"(cp "$request" "$(dirname "$0")/seen.json"; echo "$TRITON_INTERPRET" > "$(dirname "$0")/env"; exit 1)");
+  FakePython(
+      R"(cp "$request" "$(dirname "$0")/seen.json"; echo "$TRITON_INTERPRET" > "$(dirname "$0")/env"; exit 1)");
   options_.interpret = true;
   Run();
   std::ifstream in(dir_ / "seen.json");
@@ -181,7 +181,8 @@ TEST_F(WorkerTest, RunSeedAddsAHiddenSizeAndSeedThatChangeWithIt) {
 // bench --repeat: a later process checks only the hidden size and seed (its reference is the
 // first process's, reused) and the compare step compares just those.
 TEST_F(WorkerTest, RepeatProcessChecksOnlyTheHiddenInputAndReusesTheReference) {
-  FakePython(R"(here=$(dirname "$0"); n=$(grep -c . "$here/steps.log"); cp "$request" "$here/candidate-$n.json"
+  FakePython(
+      R"(here=$(dirname "$0"); n=$(grep -c . "$here/steps.log"); cp "$request" "$here/candidate-$n.json"
 echo '{"schema_version": 2, "status": "ok"}' > "$result")");
   options_.run_seed = 7;
   const Task& task = *suite_.Find("softmax");

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "../support/run_binary.h"
+#include "../support/test_dir.h"
 #include "core/sha256.h"
 #include "loopback_server.h"
 
@@ -46,11 +47,7 @@ ScriptedReply FakeModel(const httplib::Request& req, std::map<std::string, int>*
 class GenerateCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tritonize-gencli-" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = FreshTestDir("gencli");
     std::ofstream(dir_ / "prices.toml")
         << "[models.\"anthropic:test-model\"]\ninput_per_mtok = 3.0\n"
            "output_per_mtok = 15.0\n";

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "../support/shipped_prompts.h"
+#include "../support/test_dir.h"
 #include "core/sha256.h"
 #include "core/task_suite.h"
 #include "llm/anthropic_provider.h"
@@ -31,11 +33,7 @@ std::string SoftmaxAnswer() {
 class GeneratorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("tritonize-gen-" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = FreshTestDir("gen");
     std::vector<std::string> errors;
     ASSERT_TRUE(TaskSuite::Load(kRoot / "tasks", &suite_, &errors));
     tasks_ = {suite_.Find("softmax")};
@@ -181,18 +179,6 @@ TEST_F(GeneratorTest, NoCodeRefusalAndTruncationAreRecordedWithoutACandidate) {
     EXPECT_FALSE(fs::exists(dir / fmt::format("s{}-t1.py", k)));
   }
   EXPECT_EQ(s.failed, 0);  // answered: they count as incorrect samples, not failed requests
-}
-
-// The shipped matmul prompt says atol=0.05: the model saw that. tasks/matmul/task.toml widened it to
-// 0.5 afterwards (cuBLAS's fp16 split-K error reached 0.19 on the H100), which is the one line in
-// which today's rendering differs from what was sent.
-inline std::string AsRenderedToday(const std::string& task, std::string shipped_prompt) {
-  const std::string old_line = "tolerances: y: atol=0.05, rtol=0.01.";
-  auto at = shipped_prompt.find(old_line);
-  if (task == "matmul" && at != std::string::npos) {
-    shipped_prompt.replace(at, old_line.size(), "tolerances: y: atol=0.5, rtol=0.01.");
-  }
-  return shipped_prompt;
 }
 
 TEST(ReplayTest, RegeneratesTheShippedSetByteForByte) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/shipped_prompts.h"
 #include "core/sha256.h"
 #include "core/task_suite.h"
 
@@ -10,18 +11,6 @@ namespace {
 
 namespace fs = std::filesystem;
 const fs::path kRoot = TRITONIZE_SOURCE_DIR;
-
-// The shipped matmul prompt says atol=0.05: the model saw that. tasks/matmul/task.toml widened it to
-// 0.5 afterwards (cuBLAS's fp16 split-K error reached 0.19 on the H100), which is the one line in
-// which today's rendering differs from what was sent.
-inline std::string AsRenderedToday(const std::string& task, std::string shipped_prompt) {
-  const std::string old_line = "tolerances: y: atol=0.05, rtol=0.01.";
-  auto at = shipped_prompt.find(old_line);
-  if (task == "matmul" && at != std::string::npos) {
-    shipped_prompt.replace(at, old_line.size(), "tolerances: y: atol=0.5, rtol=0.01.");
-  }
-  return shipped_prompt;
-}
 
 // The shipped candidates' prompts were rendered from prompts/oneshot-v1.txt by a throwaway
 // script; the engine must render the same bytes, or `prompt` would not show what was sent.
