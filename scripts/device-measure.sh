@@ -11,6 +11,9 @@ set -uo pipefail
 out=${OUT:-/tmp/out}
 deadline=$(( $(date +%s) + ${TOTAL:-570} ))
 keep=.tritonize/device
+# Before the *.done checks below: on a fresh machine they live in the carried state. (Restoring
+# only in device-run.sh, after this loop had looked, once started a finished run again.)
+bash scripts/device-restore.sh
 for run in $(seq 1 "${RUNS:-3}"); do
   [ -f "$keep/run$run.done" ] && continue
   left=$(( deadline - $(date +%s) ))

@@ -13,11 +13,9 @@ out=${OUT:-/tmp/out}
 bin=${BIN:-.devbin/tritonize}
 keep=.tritonize/device
 mkdir -p "$out" "$keep"
-# A fresh machine: the state an earlier call sent back, carried in .devstate/.
-if [ ! -e "$keep/.restored" ] && [ -f .devstate/device-state.tgz ]; then
-  tar -xzf .devstate/device-state.tgz -C .tritonize && echo "restored .tritonize/device from .devstate"
-fi
-touch "$keep/.restored"
+bash scripts/device-restore.sh
+# Idempotent: a finished run is never started again (a new run would replace its report).
+if [ -f "$keep/$name.done" ]; then echo "$name: finished (earlier)"; exit 0; fi
 export TRITONIZE_CALIBRATION="$keep/calibration.json"
 if [ ! -f "$TRITONIZE_CALIBRATION" ]; then
   nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,power.draw,temperature.gpu,clocks_throttle_reasons.active \
@@ -25,7 +23,7 @@ if [ ! -f "$TRITONIZE_CALIBRATION" ]; then
   $bin calibrate --json "$keep/calibrate.json" 2>&1 | tee "$keep/calibrate.txt"
 fi
 resume=()
-if [ -f "$keep/$name.db" ] && [ ! -f "$keep/$name.done" ]; then resume=(--resume); fi
+if [ -f "$keep/$name.db" ]; then resume=(--resume); fi
 timeout -s INT "${LIMIT:-560}" $bin bench --tasks "${TASKS:-all}" --tutorials .tutorials \
   --db "$keep/$name.db" --json "$keep/$name.json" ${BENCH_ARGS:-} "${resume[@]}" \
   >>"$keep/$name.txt" 2>>"$keep/$name.log"
