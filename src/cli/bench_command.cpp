@@ -1,13 +1,13 @@
 // `tritonize bench`: check and time baseline, expert and LLM implementations of each task
 // in fresh worker processes, store every finished job at once, print the tables.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <tuple>
 #include <sstream>
-
-#include <fmt/format.h>
+#include <tuple>
 
 #include "cli/command.h"
 #include "cli/context.h"
@@ -56,7 +56,7 @@ struct PlannedJob {
   const Task* task;
   Implementation impl;
   JobResult result;
-  int repeat = 0;  // which of --repeat's fresh processes
+  int repeat = 0;        // which of --repeat's fresh processes
   bool skipped = false;  // not run: a repeat of a failed job, or after an interrupt
 };
 
@@ -81,8 +81,10 @@ bool ParseImpls(const std::string& impls, BenchPlan* plan, std::vector<std::stri
     } else if (name == "compile") {
       plan->compile = true;
     } else if (!name.empty()) {
-      errors->push_back(fmt::format("--impls: unknown implementation \"{}\" (known: baseline, "
-                                    "expert, llm, compile)", name));
+      errors->push_back(
+          fmt::format("--impls: unknown implementation \"{}\" (known: baseline, "
+                      "expert, llm, compile)",
+                      name));
     }
   }
   return errors->empty();
@@ -108,8 +110,8 @@ void RepeatJobs(BenchPlan* plan) {
     for (const Task* task : plan->tasks) {
       std::vector<PlannedJob> of_task;
       for (const PlannedJob& job : first) {
-        const bool sample = job.impl.metadata.contains("sample") &&
-                            job.impl.name != "llm:" + job.impl.model_id;
+        const bool sample =
+            job.impl.metadata.contains("sample") && job.impl.name != "llm:" + job.impl.model_id;
         if (job.task == task && (r == 0 || !sample)) of_task.push_back(job);
       }
       if (r % 2 == 1) std::reverse(of_task.begin(), of_task.end());
@@ -139,7 +141,8 @@ void PlanJobs(const BenchOptions& options, EngineContext& context, BenchPlan* pl
       }
     } else {
       fs::path out = context.worker.scratch_dir.parent_path() / "expert";
-      ExpertSet set = ExtractExperts(context.worker, tutorials, context.tasks_dir, plan->tasks, out);
+      ExpertSet set =
+          ExtractExperts(context.worker, tutorials, context.tasks_dir, plan->tasks, out);
       if (!set.error.empty()) std::cerr << "tritonize: " << set.error << "\n";
       experts = std::move(set.tasks);
     }
@@ -168,8 +171,8 @@ const JobResult* SameCodeResult(const BenchPlan& plan, size_t i) {
   if (job.impl.kind != ImplKind::kLlm || job.impl.content_hash.empty()) return nullptr;
   for (size_t k = 0; k < i; ++k) {
     const PlannedJob& other = plan.jobs[k];
-    if (other.task == job.task && other.impl.kind == ImplKind::kLlm &&
-        other.repeat == job.repeat && other.impl.content_hash == job.impl.content_hash) {
+    if (other.task == job.task && other.impl.kind == ImplKind::kLlm && other.repeat == job.repeat &&
+        other.impl.content_hash == job.impl.content_hash) {
       return &other.result;
     }
   }
@@ -237,8 +240,7 @@ bool RunJobs(EngineContext& context, Store* store, int64_t run_id, const StoredJ
       return false;
     }
     for (Timing& timing : job.result.timings) timing.process = job.repeat;
-    std::cerr << StatusName(job.result.status)
-              << fmt::format(" ({:.1f} s)", job.result.wall_s)
+    std::cerr << StatusName(job.result.status) << fmt::format(" ({:.1f} s)", job.result.wall_s)
               << (job.result.message.empty() ? "" : ": " + job.result.message) << "\n";
     std::string err;
     if (store != nullptr && !store->RecordJob(run_id, *job.task, job.impl, job.result, &err)) {
@@ -351,6 +353,7 @@ BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& 
       report.tables.push_back(BuildTaskTable(*task, inputs));
     }
   }
+  if (timed) ApplyProcessSpread(&report);
   return report;
 }
 
@@ -404,13 +407,13 @@ int RunBench(BenchOptions& options) {
       }
     }
     if (plan.models.empty()) {
-      errors.push_back(fmt::format("--llm-dir {}: no model folders with candidates",
-                                   context.llm_dir.string()));
+      errors.push_back(
+          fmt::format("--llm-dir {}: no model folders with candidates", context.llm_dir.string()));
     }
   }
   if (plan.expert && !options.tutorials.empty() && !fs::is_directory(options.tutorials)) {
-    errors.push_back(fmt::format("--tutorials {}: no such directory; {}", options.tutorials,
-                                 TutorialsHint()));
+    errors.push_back(
+        fmt::format("--tutorials {}: no such directory; {}", options.tutorials, TutorialsHint()));
   }
   context.worker.calls = options.calls;
   context.worker.warmup_calls = options.warmup_calls;
@@ -490,7 +493,8 @@ std::function<int()> SetupBench(CLI::App* app) {
   auto options = std::make_shared<BenchOptions>();
   AddCommonOptions(app, &options->common);
   app->add_option("--tasks", options->tasks, "Comma list of tasks, or all")->capture_default_str();
-  app->add_option("--impls", options->impls, "Comma list of baseline, expert, llm, compile")->capture_default_str();
+  app->add_option("--impls", options->impls, "Comma list of baseline, expert, llm, compile")
+      ->capture_default_str();
   app->add_option("--llm-dir", options->llm_dir,
                   "Folder of LLM candidates <model-id>/<task>.py (default: <root>/llm_triton)");
   app->add_option("--models", options->models,
@@ -499,9 +503,11 @@ std::function<int()> SetupBench(CLI::App* app) {
                   "Triton checkout (or its python/tutorials) for the expert column; "
                   "also TRITONIZE_TUTORIALS");
   app->add_option("--json", options->json_path, "Also write every figure as JSON to this file");
-  app->add_option("--calls", options->calls, "Timed calls per size and mode (>= 30)")->capture_default_str()
+  app->add_option("--calls", options->calls, "Timed calls per size and mode (>= 30)")
+      ->capture_default_str()
       ->check(CLI::Range(30, 100000));
-  app->add_option("--warmup", options->warmup_calls, "Warm-up calls after the first")->capture_default_str()
+  app->add_option("--warmup", options->warmup_calls, "Warm-up calls after the first")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app->add_option("--repeat", options->repeat,
                   "Fresh processes per implementation, in alternating order; intervals of the "

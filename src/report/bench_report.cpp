@@ -1,5 +1,7 @@
 #include "report/bench_report.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -157,8 +159,8 @@ Cell MakeCell(const Column& column, const RowKey& key, bool rows_are_timed) {
 /// The interval of reference / subject, from every repeat's samples.
 std::optional<RatioEstimate> SpeedupInterval(const Cell& reference, const Cell& subject,
                                              const TableInputs& inputs, uint64_t seed) {
-  if (reference.status != Status::kOk || subject.status != Status::kOk ||
-      !reference.kernel_us || !subject.kernel_us) {
+  if (reference.status != Status::kOk || subject.status != Status::kOk || !reference.kernel_us ||
+      !subject.kernel_us) {
     return std::nullopt;
   }
   RatioEstimate estimate;
@@ -260,7 +262,8 @@ TaskTable BuildTaskTable(const Task& task, const TableInputs& inputs) {
       Cell& cell = row.*c.cell;
       cell = MakeCell(c, key, rows_are_timed);
       if (inputs.peaks && cell.kernel_us) {
-        cell.roofline = RooflineOf(task, key.first, key.second, cell.kernel_us->median, *inputs.peaks);
+        cell.roofline =
+            RooflineOf(task, key.first, key.second, cell.kernel_us->median, *inputs.peaks);
       }
     }
     row.expert_over_base = Speedup(row.baseline, row.expert);
@@ -280,6 +283,46 @@ TaskTable BuildTaskTable(const Task& task, const TableInputs& inputs) {
   table.geomean_compile_over_base = ColumnGeomean(table.rows, &Row::compile_over_base);
   AddNotes(columns, &table);
   return table;
+}
+
+void ApplyProcessSpread(BenchReport* report, double confidence) {
+  constexpr std::array<Cell Row::*, 4> kCells = {&Row::baseline, &Row::expert, &Row::llm,
+                                                 &Row::compile};
+  std::vector<SampleGroups> cells;
+  for (const TaskTable& table : report->tables) {
+    for (const Row& row : table.rows) {
+      for (Cell Row::*cell : kCells) {
+        if ((row.*cell).status == Status::kOk) cells.push_back((row.*cell).kernel_groups);
+      }
+    }
+  }
+  report->process_spread = PooledProcessSpread(cells);
+  const ProcessSpread& spread = report->process_spread;
+  if (spread.df <= 0) return;
+  auto processes = [](const Cell& cell) {
+    return static_cast<size_t>(std::count_if(cell.kernel_groups.begin(), cell.kernel_groups.end(),
+                                             [](const auto& group) { return !group.empty(); }));
+  };
+  auto widen = [&](std::optional<RatioEstimate>& estimate, const Cell& reference,
+                   const Cell& subject) {
+    if (!estimate) return;
+    estimate->ci = WidenByProcessSpread(estimate->ci, spread, processes(reference),
+                                        processes(subject), confidence);
+    estimate->verdict = VerdictOf(estimate->ci);
+  };
+  for (TaskTable& table : report->tables) {
+    for (Row& row : table.rows) {
+      widen(row.expert_over_base_ci, row.baseline, row.expert);
+      widen(row.llm_over_base_ci, row.baseline, row.llm);
+      widen(row.llm_over_expert_ci, row.expert, row.llm);
+      widen(row.compile_over_base_ci, row.baseline, row.compile);
+    }
+  }
+  report->method += fmt::format(
+      " Between-process spread of a median, pooled over this run's {} cells: {:.2f}% ({} degrees "
+      "of freedom); every interval is at least the Student t interval that spread gives the "
+      "ratio of two pooled medians.",
+      spread.cells, 100 * std::sqrt(spread.log_variance), spread.df);
 }
 
 std::string TaskDtype(const Task& task) {

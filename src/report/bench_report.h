@@ -8,6 +8,7 @@
 #include "core/job.h"
 #include "core/status.h"
 #include "core/task.h"
+#include "stats/process_spread.h"
 #include "stats/stats.h"
 
 namespace tritonize {
@@ -52,9 +53,9 @@ struct Row {
   std::string size;
   std::string mode;  // forward | backward
   Cell baseline, expert, llm, compile;
-  std::optional<double> expert_over_base;  // baseline / expert
-  std::optional<double> llm_over_base;     // baseline / LLM
-  std::optional<double> llm_over_expert;   // expert / LLM: 1.00x means the LLM matches
+  std::optional<double> expert_over_base;   // baseline / expert
+  std::optional<double> llm_over_base;      // baseline / LLM
+  std::optional<double> llm_over_expert;    // expert / LLM: 1.00x means the LLM matches
   std::optional<double> compile_over_base;  // baseline / torch.compile
   std::optional<RatioEstimate> expert_over_base_ci, llm_over_base_ci, llm_over_expert_ci,
       compile_over_base_ci;
@@ -76,11 +77,11 @@ struct TaskTable {
 
 /// The GPU's limits that the roofline is drawn against.
 struct PeakLimits {
-  std::string gpu;                // the spec's name; empty when the GPU is not in the table
-  double bandwidth_gb_s = 0;      // spec: memory clock and bus width
-  double tflops = 0;              // spec: dense peak for the task's dtype (set per task)
-  double measured_gb_s = 0;       // calibrate: device-to-device copy; 0 when not calibrated
-  double measured_tflops = 0;     // calibrate: cuBLAS GEMM of the task's dtype
+  std::string gpu;             // the spec's name; empty when the GPU is not in the table
+  double bandwidth_gb_s = 0;   // spec: memory clock and bus width
+  double tflops = 0;           // spec: dense peak for the task's dtype (set per task)
+  double measured_gb_s = 0;    // calibrate: device-to-device copy; 0 when not calibrated
+  double measured_tflops = 0;  // calibrate: cuBLAS GEMM of the task's dtype
 };
 
 /// What a table is built from: every repeat's job of each column (one per fresh process;
@@ -96,9 +97,16 @@ struct TableInputs {
 struct BenchReport {
   std::vector<TaskTable> tables;
   nlohmann::json environment = nlohmann::json::object();  // the worker's environment
-  std::string method;  // how things were measured, printed as the footer
-  bool timed = true;   // false: correctness only (interpreter), no times
+  std::string method;            // how things were measured, printed as the footer
+  bool timed = true;             // false: correctness only (interpreter), no times
+  ProcessSpread process_spread;  // pooled over every cell of every table (--repeat >= 2)
 };
+
+/// Pools the between-process spread of every ok cell of every table (PooledProcessSpread),
+/// widens every ratio's interval to at least the t interval it implies
+/// (WidenByProcessSpread), gives each ratio its verdict again, and says so in the method.
+/// Nothing changes when no cell has two processes (--repeat 1). Call once, after the tables.
+void ApplyProcessSpread(BenchReport* report, double confidence = 0.95);
 
 /// Builds one task's table. Rows are the (size, mode) pairs the jobs timed, in the task's
 /// order; with no timings at all, the pairs they checked; failing that, the task's sizes and

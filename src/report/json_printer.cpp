@@ -109,6 +109,17 @@ nlohmann::json TableToJson(const TaskTable& table) {
 
 }  // namespace
 
+namespace {
+
+// Null when no cell had two processes: nothing was pooled.
+nlohmann::json ProcessSpreadToJson(const ProcessSpread& spread) {
+  if (spread.df <= 0) return nullptr;
+  return {
+      {"sigma_log", std::sqrt(spread.log_variance)}, {"df", spread.df}, {"cells", spread.cells}};
+}
+
+}  // namespace
+
 nlohmann::json ReportToJson(const BenchReport& report) {
   nlohmann::json tables = nlohmann::json::array();
   for (const TaskTable& table : report.tables) {
@@ -118,6 +129,7 @@ nlohmann::json ReportToJson(const BenchReport& report) {
           {"timed", report.timed},
           {"method", report.method},
           {"environment", report.environment},
+          {"process_spread", ProcessSpreadToJson(report.process_spread)},
           {"tasks", tables}};
 }
 

@@ -1,12 +1,12 @@
 #include "report/bench_report.h"
 
+#include <gtest/gtest.h>
+
+#include <cmath>
 #include <sstream>
 
 #include "report/grid.h"
 #include "report/table_printer.h"
-
-#include <gtest/gtest.h>
-
 #include "report_fixtures.h"
 
 namespace tritonize {
@@ -252,6 +252,55 @@ TEST(BenchReportTest, RepeatsArePooledAndKeptPerProcess) {
   ASSERT_TRUE(row.compile_over_base_ci.has_value());
   EXPECT_EQ(row.compile_over_base_ci->verdict, Verdict::kWin);
   EXPECT_LE(row.compile_over_base_ci->ci.lo, 2.0);  // the slower process's 20 / 10 is inside
+}
+
+// Two processes that agree give a bootstrap interval narrower than the run's process spread:
+// the pooled spread (from the baseline, whose processes differ) widens it into a tie.
+TEST(BenchReportTest, PooledProcessSpreadWidensIntervalsAndRetakesVerdicts) {
+  const Task task = testing_fixtures::SoftmaxTask();
+  const JobResult base1 = testing_fixtures::TimedJob(task, {100, 200, 400});
+  const JobResult base2 = testing_fixtures::TimedJob(task, {104, 208, 416});
+  const JobResult expert1 = testing_fixtures::TimedJob(task, {50, 100, 200});
+  const JobResult expert2 = testing_fixtures::TimedJob(task, {50, 100, 200});
+  const JobResult llm1 = testing_fixtures::TimedJob(task, {48.4, 96.8, 193.6});
+  const JobResult llm2 = testing_fixtures::TimedJob(task, {48.4, 96.8, 193.6});
+  TableInputs inputs;
+  inputs.baseline = {&base1, &base2};
+  inputs.expert = {&expert1, &expert2};
+  inputs.llm = {&llm1, &llm2};
+  BenchReport report;
+  report.tables.push_back(BuildTaskTable(task, inputs));
+  const RatioCi before = report.tables[0].rows[0].llm_over_expert_ci->ci;
+  ASSERT_EQ(report.tables[0].rows[0].llm_over_expert_ci->verdict, Verdict::kWin);
+
+  ApplyProcessSpread(&report);
+
+  // 3 rows x 3 columns of 2 processes; only the baseline's differ, by log(1.04).
+  EXPECT_EQ(report.process_spread.cells, 9);
+  EXPECT_EQ(report.process_spread.df, 9);
+  EXPECT_NEAR(report.process_spread.log_variance, 3 * std::pow(std::log(1.04), 2) / 2 / 9, 1e-9);
+  const RatioEstimate& after = *report.tables[0].rows[0].llm_over_expert_ci;
+  EXPECT_LT(after.ci.lo, before.lo);
+  EXPECT_GT(after.ci.hi, before.hi);
+  EXPECT_EQ(after.verdict, Verdict::kTie);  // 1.033x, and the t interval is +-3.6%
+  EXPECT_NE(report.method.find("pooled over this run's 9 cells"), std::string::npos)
+      << report.method;
+}
+
+TEST(BenchReportTest, OneProcessPerCellPoolsNothing) {
+  const Task task = testing_fixtures::SoftmaxTask();
+  const JobResult base = testing_fixtures::TimedJob(task, {100, 200, 400});
+  const JobResult expert = testing_fixtures::TimedJob(task, {50, 100, 200});
+  TableInputs inputs;
+  inputs.baseline = {&base};
+  inputs.expert = {&expert};
+  BenchReport report;
+  report.tables.push_back(BuildTaskTable(task, inputs));
+  const RatioCi before = report.tables[0].rows[0].expert_over_base_ci->ci;
+  ApplyProcessSpread(&report);
+  EXPECT_EQ(report.process_spread.df, 0);
+  EXPECT_DOUBLE_EQ(report.tables[0].rows[0].expert_over_base_ci->ci.lo, before.lo);
+  EXPECT_TRUE(report.method.empty());
 }
 
 }  // namespace
