@@ -3,24 +3,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
 #include <tuple>
 
+#include "cli/bench_plan.h"
 #include "cli/command.h"
 #include "cli/context.h"
 #include "cli/guard_options.h"
-#include "cli/method.h"
-#include "core/calibration.h"
 #include "core/candidates.h"
-#include "core/gpu_specs.h"
 #include "exec/extractor.h"
 #include "exec/subprocess.h"
 #include "exec/worker.h"
 #include "report/bench_report.h"
-#include "report/json_printer.h"
 #include "report/sample_metrics.h"
 #include "report/sample_printer.h"
 #include "report/table_printer.h"
@@ -50,23 +46,6 @@ struct BenchOptions {
 /// Jobs of an unfinished run that are already stored, by (task, implementation, content hash,
 /// repeat): `--resume` keeps them and runs only the others.
 using StoredJobs = std::map<std::tuple<std::string, std::string, std::string, int>, int64_t>;
-
-/// One job to run and, once run, its result.
-struct PlannedJob {
-  const Task* task;
-  Implementation impl;
-  JobResult result;
-  int repeat = 0;        // which of --repeat's fresh processes
-  bool skipped = false;  // not run: a repeat of a failed job, or after an interrupt
-};
-
-struct BenchPlan {
-  std::vector<const Task*> tasks;
-  std::vector<std::string> models;  // LLM model ids, one table per task and model
-  bool baseline = false, expert = false, llm = false, compile = false;
-  int repeats = 1;
-  std::vector<PlannedJob> jobs;
-};
 
 bool ParseImpls(const std::string& impls, BenchPlan* plan, std::vector<std::string>* errors) {
   std::stringstream stream(impls);
@@ -254,109 +233,6 @@ bool RunJobs(EngineContext& context, Store* store, int64_t run_id, const StoredJ
   return all_ok;
 }
 
-const JobResult* FindResult(const BenchPlan& plan, const Task* task, const std::string& name) {
-  for (const auto& job : plan.jobs) {
-    if (job.task == task && job.impl.name == name) return &job.result;
-  }
-  return nullptr;
-}
-
-/// Per model and task with samples: pass@k, fast_p and the rest (report/sample_metrics.h).
-std::vector<SampleMetrics> BuildSampleMetrics(const BenchPlan& plan, bool timed) {
-  std::vector<SampleMetrics> metrics;
-  for (const auto& model : plan.models) {
-    for (const Task* task : plan.tasks) {
-      std::vector<SampleTurn> turns;
-      const JobResult* baseline = FindResult(plan, task, "baseline");
-      const JobResult* expert = FindResult(plan, task, "expert");
-      for (const auto& job : plan.jobs) {
-        if (job.task != task || job.impl.model_id != model ||
-            !job.impl.metadata.contains("sample") || job.impl.name == "llm:" + model) {
-          continue;
-        }
-        SampleTurn t;
-        const auto& meta = job.impl.metadata;
-        t.sample = meta.value("sample", 0);
-        t.turn = meta.value("turn", 1);
-        t.correct = job.result.status == Status::kOk;
-        if (baseline != nullptr) t.speedup_vs_baseline = GeomeanSpeedup(*baseline, job.result);
-        if (expert != nullptr) t.speedup_vs_expert = GeomeanSpeedup(*expert, job.result);
-        auto number = [&](const char* key) {
-          return meta.contains(key) && meta[key].is_number() ? meta[key].get<double>() : -1.0;
-        };
-        t.tokens_in = static_cast<long long>(number("tokens_in"));
-        t.tokens_out = static_cast<long long>(number("tokens_out"));
-        t.cost_usd = number("cost_usd");
-        turns.push_back(t);
-      }
-      if (!turns.empty()) metrics.push_back(ComputeSampleMetrics(model, task->name, turns, timed));
-    }
-  }
-  return metrics;
-}
-
-/// Every repeat's result of one implementation of one task, in repeat order.
-std::vector<const JobResult*> FindResults(const BenchPlan& plan, const Task* task,
-                                          const std::string& name) {
-  std::vector<const JobResult*> results;
-  for (const auto& job : plan.jobs) {
-    if (job.task == task && job.impl.name == name) results.push_back(&job.result);
-  }
-  return results;
-}
-
-/// The roofline's limits for one task: spec peaks of the GPU the worker named, and the
-/// calibrated ceilings when `tritonize calibrate` cached them for that GPU.
-std::optional<PeakLimits> PeaksFor(const Task& task, const nlohmann::json& environment,
-                                   const std::string& calibration) {
-  const std::string gpu = environment.is_object() ? environment.value("gpu", "") : "";
-  const auto spec = FindGpuSpec(gpu);
-  if (gpu.empty() || !spec) return std::nullopt;
-  PeakLimits peaks;
-  peaks.gpu = spec->name;
-  peaks.bandwidth_gb_s = PeakBandwidthGbS(environment, spec);
-  peaks.tflops = PeakTflops(*spec, TaskDtype(task));
-  Ceilings ceilings;
-  std::string err;
-  const fs::path cache = calibration.empty() ? DefaultCalibrationPath() : fs::path(calibration);
-  if (LoadCeilings(cache, gpu, &ceilings, &err)) {
-    peaks.measured_gb_s = ceilings.copy_gb_s;
-    peaks.measured_tflops = MeasuredTflops(ceilings, TaskDtype(task));
-  } else if (!err.empty()) {
-    std::cerr << "tritonize: warning: " << err << "\n";
-  }
-  return peaks;
-}
-
-BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& worker,
-                        const std::string& calibration) {
-  BenchReport report;
-  report.timed = timed;
-  report.method = timed ? TimingMethod(worker, plan.repeats) : InterpretMethod();
-  for (const auto& job : plan.jobs) {
-    if (!job.result.environment.empty()) {
-      report.environment = job.result.environment;
-      break;
-    }
-  }
-  for (const Task* task : plan.tasks) {
-    std::vector<std::string> models = plan.llm ? plan.models : std::vector<std::string>{""};
-    if (models.empty()) models.push_back("");
-    for (const auto& model : models) {
-      TableInputs inputs;
-      inputs.baseline = FindResults(plan, task, "baseline");
-      inputs.expert = FindResults(plan, task, "expert");
-      if (!model.empty()) inputs.llm = FindResults(plan, task, "llm:" + model);
-      inputs.compile = FindResults(plan, task, "compile");
-      inputs.llm_name = model;
-      if (timed) inputs.peaks = PeaksFor(*task, report.environment, calibration);
-      report.tables.push_back(BuildTaskTable(*task, inputs));
-    }
-  }
-  if (timed) ApplyProcessSpread(&report);
-  return report;
-}
-
 /// --resume: the newest unfinished run in the store, its run seed (so the hidden checks are
 /// the same) and its stored jobs.
 bool ResumeRun(Store* store, WorkerOptions* worker, int64_t* run_id, StoredJobs* stored) {
@@ -456,29 +332,9 @@ int RunBench(BenchOptions& options) {
     run_env["worker"] = report.environment;
     store->UpdateRunEnvironment(run_id, run_env, &err);
   }
-  if (!options.json_path.empty()) {
-    nlohmann::json j = ReportToJson(report);
-    j["run_id"] = run_id;
-    j["db"] = fs::absolute(options.common.db).string();
-    j["jobs"] = nlohmann::json::array();
-    j["samples"] = nlohmann::json::array();
-    for (const auto& m : sample_metrics) j["samples"].push_back(SampleMetricsToJson(m));
-    for (const auto& job : plan.jobs) {
-      if (job.skipped) continue;  // never run: its first process's verdict is listed
-      nlohmann::json entry = JobResultToJson(job.result);
-      entry["task"] = job.task->name;
-      entry["implementation"] = job.impl.name;
-      entry["path"] = job.impl.path.string();
-      entry["content_hash"] = job.impl.content_hash;
-      entry["metadata"] = job.impl.metadata;
-      j["jobs"].push_back(entry);
-    }
-    std::ofstream out(options.json_path);
-    out << j.dump(2) << "\n";
-    if (!out) {
-      std::cerr << "tritonize: error: cannot write --json " << options.json_path << "\n";
-      all_ok = false;
-    }
+  if (!options.json_path.empty() &&
+      !WriteBenchJson(options.json_path, report, sample_metrics, plan, run_id, options.common.db)) {
+    all_ok = false;
   }
   const bool interrupted = Interrupted();
   store->FinishRun(run_id, interrupted ? "interrupted" : "finished", &err);
