@@ -36,7 +36,7 @@ def test_triton_softmax_is_timed_without_the_flush(run_worker):
     # Event latency takes exactly the planned calls; kernel time samples adaptively from there (sampling.py).
     assert len(timing["call_us"]) == CALLS
     assert CALLS <= len(timing["kernel_us"]) <= MAX_CALLS
-    assert timing["stop"] in ("converged", "max_calls", "timeout")
+    assert timing["sampling"]["stop"] in ("converged", "max_calls", "timeout")
     assert timing["host_us"] and all(host_us > 0 for host_us in timing["host_us"])
     assert all(0 < kernel_us < 1000 for kernel_us in timing["kernel_us"])
     # The latency wraps the kernel and its launch.
