@@ -314,7 +314,12 @@ int RunBench(BenchOptions& options) {
   nlohmann::json run_env = {{"engine_version", TRITONIZE_VERSION},
                             {"interpret", options.common.interpret},
                             {"python", context.worker.python},
-                            {"run_seed", context.worker.run_seed}};
+                            {"run_seed", context.worker.run_seed},
+                            // What the method footer states, for `tritonize report`.
+                            {"timing_options",
+                             {{"calls", context.worker.calls},
+                              {"warmup_calls", context.worker.warmup_calls},
+                              {"flush_bytes", context.worker.flush_bytes}}}};
   if (run_id == 0) run_id = store->BeginRun(CommandLine(), run_env, &err);
   if (run_id == 0) {
     std::cerr << "tritonize: error: " << err << "\n";

@@ -121,7 +121,6 @@ BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& 
   return report;
 }
 
-
 bool WriteBenchJson(const fs::path& path, const BenchReport& report,
                     const std::vector<SampleMetrics>& sample_metrics, const BenchPlan& plan,
                     int64_t run_id, const fs::path& db) {

@@ -6,15 +6,19 @@ const std::vector<Command>& Commands() {
   static const std::vector<Command> kCommands = {
       {"bench", "Check and time baseline, expert and LLM implementations; print the tables",
        SetupBench},
+      {"report", "Print a stored bench run's tables again, from the store; runs nothing",
+       SetupReport},
       {"eval", "Check and time one candidate file for one task; print one JSON object", SetupEval},
       {"tasks", "List the task suite", SetupTasks},
       {"doctor", "Check python, torch, triton, the GPU, the tutorials and the tasks", SetupDoctor},
       {"extract", "Extract the expert modules from a Triton checkout's tutorials", SetupExtract},
       {"checks", "List the anti-cheat checks and the exploit each one stops", SetupChecks},
-      {"generate", "Ask a model (or recorded responses) for candidates; cache, cost, samples, turns",
+      {"generate",
+       "Ask a model (or recorded responses) for candidates; cache, cost, samples, turns",
        SetupGenerate},
       {"prompt", "Print the exact prompt a model is sent for a task", SetupPrompt},
-      {"calibrate", "Measure the GPU's copy bandwidth and GEMM TFLOP/s against its spec; cache them",
+      {"calibrate",
+       "Measure the GPU's copy bandwidth and GEMM TFLOP/s against its spec; cache them",
        SetupCalibrate},
   };
   return kCommands;

@@ -1,10 +1,9 @@
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 namespace tritonize {
 
@@ -25,6 +24,7 @@ struct Command {
 const std::vector<Command>& Commands();
 
 std::function<int()> SetupBench(CLI::App* app);
+std::function<int()> SetupReport(CLI::App* app);
 std::function<int()> SetupEval(CLI::App* app);
 std::function<int()> SetupTasks(CLI::App* app);
 std::function<int()> SetupDoctor(CLI::App* app);

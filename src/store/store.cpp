@@ -200,12 +200,14 @@ std::string Store::Error(const std::string& what) const {
   switch (db_ != nullptr ? sqlite3_errcode(db_) & 0xff : 0) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      hint = " (another process holds a lock on the database: is another tritonize using it? "
-             "nothing was written; run again when it is done, with --resume to keep finished jobs)";
+      hint =
+          " (another process holds a lock on the database: is another tritonize using it? "
+          "nothing was written; run again when it is done, with --resume to keep finished jobs)";
       break;
     case SQLITE_FULL:
-      hint = " (the disk is full: free space, then `tritonize bench --resume` finishes the run; "
-             "every job stored before this one is intact)";
+      hint =
+          " (the disk is full: free space, then `tritonize bench --resume` finishes the run; "
+          "every job stored before this one is intact)";
       break;
     case SQLITE_READONLY:
     case SQLITE_CANTOPEN:
@@ -230,6 +232,17 @@ bool Store::LastUnfinishedRun(int64_t* run_id, std::string* err) {
   }
   if (rc != SQLITE_DONE) {
     *err = Error("looking for an unfinished run");
+    return false;
+  }
+  return true;
+}
+
+bool Store::NewestRun(int64_t* run_id, std::string* err) {
+  Statement select(db_, "SELECT id FROM runs ORDER BY id DESC LIMIT 1");
+  const int rc = select.Step();
+  *run_id = rc == SQLITE_ROW ? select.Int(0) : 0;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    *err = Error("looking for the newest run");
     return false;
   }
   return true;

@@ -68,6 +68,8 @@ class Store {
   /// The newest run that did not finish (killed or interrupted), for `bench --resume`;
   /// *run_id is 0 when every run finished.
   bool LastUnfinishedRun(int64_t* run_id, std::string* err);
+  /// The newest run, finished or not; *run_id is 0 when the store has none.
+  bool NewestRun(int64_t* run_id, std::string* err);
   /// Marks an unfinished run as running again (its finished jobs stay).
   bool ReopenRun(int64_t run_id, std::string* err);
   /// The run's jobs, in the order they were recorded.

@@ -1,0 +1,154 @@
+// `tritonize report` on a real SQLite store written through the Store, as `bench` writes it:
+// the tables come back from the stored samples alone, and bad input is a clear error.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "../support/run_binary.h"
+#include "../support/test_dir.h"
+#include "core/task_suite.h"
+#include "store/store.h"
+
+namespace tritonize {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr double kTimeoutS = 60;
+
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = FreshTestDir("report");
+    std::vector<std::string> errors;
+    ASSERT_TRUE(TaskSuite::Load(fs::path(TRITONIZE_SOURCE_DIR) / "tasks", &suite_, &errors));
+    softmax_ = suite_.Find("softmax");
+    ASSERT_NE(softmax_, nullptr);
+  }
+
+  /// A job timed at every softmax size: kernel samples around median * scale.
+  JobResult TimedResult(double scale, int process) const {
+    JobResult result;
+    result.status = Status::kOk;
+    result.phase = "time";
+    result.process = process;
+    result.environment = {{"gpu", "NVIDIA H100 80GB HBM3"}};
+    double median = 100;
+    for (const auto& size : softmax_->sizes) {
+      Timing timing;
+      timing.size = size;
+      timing.mode = "forward";
+      timing.kernel_us = {median * scale * 0.99, median * scale, median * scale * 1.01};
+      timing.call_us = {median * scale + 8};
+      timing.host_us = {5.0};
+      timing.kernels = {{"kernel", 1}};
+      timing.first_call_s = 0.5;
+      result.timings.push_back(timing);
+      median *= 4;
+    }
+    return result;
+  }
+
+  /// Run 1: baseline and expert in two processes each, as `bench --repeat 2` stores them.
+  void WriteRun(bool finish) {
+    std::string err;
+    auto store = Store::Open(db(), &err);
+    ASSERT_NE(store, nullptr) << err;
+    const nlohmann::json env = {
+        {"interpret", false},
+        {"timing_options", {{"calls", 60}, {"warmup_calls", 7}, {"flush_bytes", 64 << 20}}}};
+    const int64_t run = store->BeginRun("tritonize bench --repeat 2", env, &err);
+    ASSERT_EQ(run, 1) << err;
+    for (int process = 0; process < 2; ++process) {
+      Implementation baseline;
+      baseline.kind = ImplKind::kBaseline;
+      baseline.name = "baseline";
+      baseline.content_hash = "b";
+      Implementation expert = baseline;
+      expert.kind = ImplKind::kExpert;
+      expert.name = "expert";
+      expert.content_hash = "e";
+      ASSERT_TRUE(store->RecordJob(run, *softmax_, baseline,
+                                   TimedResult(process == 0 ? 1.0 : 1.04, process), &err))
+          << err;
+      ASSERT_TRUE(store->RecordJob(run, *softmax_, expert, TimedResult(0.5, process), &err)) << err;
+    }
+    if (finish) {
+      ASSERT_TRUE(store->FinishRun(run, "finished", &err)) << err;
+    }
+  }
+
+  BinaryOutput Report(std::vector<std::string> args) const {
+    args.insert(args.begin(), "report");
+    return RunTritonize(dir_, args, {{"TRITONIZE_CALIBRATION", (dir_ / "none.json").string()}},
+                        kTimeoutS);
+  }
+
+  fs::path db() const { return dir_ / "results.db"; }
+
+  fs::path dir_;
+  TaskSuite suite_;
+  const Task* softmax_ = nullptr;
+};
+
+TEST_F(ReportTest, PrintsTheStoredRunsTablesFromItsSamples) {
+  WriteRun(true);
+  const fs::path json = dir_ / "report.json";
+  const BinaryOutput out = Report({"--json", json.string()});
+  ASSERT_EQ(out.code, 0) << out.err;
+  EXPECT_NE(out.out.find("Run 1 of "), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("tritonize bench --repeat 2"), std::string::npos) << out.out;
+  // Baseline processes at 100 and 104 us pool to a median of 102; the expert is 2.04x.
+  EXPECT_NE(out.out.find("1024x1024 |  102 us"), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("2.04x"), std::string::npos) << out.out;
+  // The footer is the run's: its --calls and --warmup, and the pooled spread.
+  EXPECT_NE(out.out.find("batches of 60 calls"), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("7 warm-up calls"), std::string::npos) << out.out;
+  // Three baseline cells whose processes differ by log(1.04): sqrt(3 * 0.0392^2 / 2 / 6).
+  EXPECT_NE(out.out.find("6 cells: 1.96% (6 degrees"), std::string::npos) << out.out;
+
+  std::ifstream file(json);
+  const nlohmann::json report = nlohmann::json::parse(file);
+  EXPECT_EQ(report["run_id"], 1);
+  EXPECT_EQ(report["process_spread"]["df"], 6);
+  EXPECT_EQ(report["jobs"].size(), 4u);
+  const auto& row = report["tasks"][0]["rows"][0];
+  EXPECT_EQ(row["baseline"]["kernel_us_process_medians"], nlohmann::json({100.0, 104.0}));
+}
+
+TEST_F(ReportTest, UnfinishedRunIsShownWithANote) {
+  WriteRun(false);
+  const BinaryOutput out = Report({});
+  ASSERT_EQ(out.code, 0) << out.err;
+  EXPECT_NE(out.err.find("run 1 is running"), std::string::npos) << out.err;
+  EXPECT_NE(out.out.find("softmax"), std::string::npos) << out.out;
+}
+
+TEST_F(ReportTest, MissingStoreIsAUsageError) {
+  const BinaryOutput out = Report({"--db", (dir_ / "nope.db").string()});
+  EXPECT_EQ(out.code, 2);
+  EXPECT_NE(out.err.find("nope.db: no such file"), std::string::npos) << out.err;
+}
+
+TEST_F(ReportTest, UnknownRunIsAnErrorNamingIt) {
+  WriteRun(true);
+  const BinaryOutput out = Report({"--run", "7"});
+  EXPECT_EQ(out.code, 1);
+  EXPECT_NE(out.err.find("results.db: no run 7"), std::string::npos) << out.err;
+  EXPECT_EQ(out.out, "");
+}
+
+TEST_F(ReportTest, StoreWithoutRunsSaysSo) {
+  std::string err;
+  ASSERT_NE(Store::Open(db(), &err), nullptr) << err;
+  const BinaryOutput out = Report({});
+  EXPECT_EQ(out.code, 1);
+  EXPECT_NE(out.err.find("has no run"), std::string::npos) << out.err;
+}
+
+}  // namespace
+}  // namespace tritonize
