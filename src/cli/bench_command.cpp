@@ -375,9 +375,7 @@ std::function<int()> SetupBench(CLI::App* app) {
                   "ratios resample them (docs/measurement.md)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
-  app->add_option("--calibration", options->calibration,
-                  "Ceilings cache written by `tritonize calibrate` (default: "
-                  "$TRITONIZE_CALIBRATION, else ~/.cache/tritonize/calibration.json)");
+  AddCalibrationOption(app, &options->calibration);
   AddGuardOptions(app, &options->guards);
   app->add_flag("--resume", options->resume,
                 "Finish the newest unfinished run in --db: stored jobs are kept, not rerun");

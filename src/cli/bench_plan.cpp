@@ -121,6 +121,12 @@ BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& 
   return report;
 }
 
+void AddCalibrationOption(CLI::App* app, std::string* calibration) {
+  app->add_option("--calibration", *calibration,
+                  "Ceilings cache written by `tritonize calibrate` (default: "
+                  "$TRITONIZE_CALIBRATION, else ~/.cache/tritonize/calibration.json)");
+}
+
 bool WriteBenchJson(const fs::path& path, const BenchReport& report,
                     const std::vector<SampleMetrics>& sample_metrics, const BenchPlan& plan,
                     int64_t run_id, const fs::path& db) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "core/implementation.h"
 #include "core/job.h"
 #include "core/task.h"
@@ -45,6 +47,9 @@ std::vector<SampleMetrics> BuildSampleMetrics(const BenchPlan& plan, bool timed)
 /// the run's pooled process spread, and the method footer.
 BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& worker,
                         const std::string& calibration);
+
+/// `--calibration FILE`: the ceilings cache BuildReport reads, for every command that builds one.
+void AddCalibrationOption(CLI::App* app, std::string* calibration);
 
 /// `--json`: the report, the sample metrics and every job run (not the skipped repeats).
 /// False with a message on stderr when the file cannot be written.

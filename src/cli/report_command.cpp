@@ -158,9 +158,7 @@ std::function<int()> SetupReport(CLI::App* app) {
   app->add_option("--run", options->run, "The run's id in --db (default: the newest)")
       ->check(CLI::PositiveNumber);
   app->add_option("--json", options->json_path, "Also write every figure as JSON to this file");
-  app->add_option("--calibration", options->calibration,
-                  "Ceilings cache written by `tritonize calibrate` (default: "
-                  "$TRITONIZE_CALIBRATION, else ~/.cache/tritonize/calibration.json)");
+  AddCalibrationOption(app, &options->calibration);
   return [options] { return RunReport(*options); };
 }
 
