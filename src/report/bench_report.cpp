@@ -299,15 +299,12 @@ void ApplyProcessSpread(BenchReport* report, double confidence) {
   report->process_spread = PooledProcessSpread(cells);
   const ProcessSpread& spread = report->process_spread;
   if (spread.df <= 0) return;
-  auto processes = [](const Cell& cell) {
-    return static_cast<size_t>(std::count_if(cell.kernel_groups.begin(), cell.kernel_groups.end(),
-                                             [](const auto& group) { return !group.empty(); }));
-  };
   auto widen = [&](std::optional<RatioEstimate>& estimate, const Cell& reference,
                    const Cell& subject) {
     if (!estimate) return;
-    estimate->ci = WidenByProcessSpread(estimate->ci, spread, processes(reference),
-                                        processes(subject), confidence);
+    estimate->ci =
+        WidenByProcessSpread(estimate->ci, spread, NonEmptyGroups(reference.kernel_groups),
+                             NonEmptyGroups(subject.kernel_groups), confidence);
     estimate->verdict = VerdictOf(estimate->ci);
   };
   for (TaskTable& table : report->tables) {

@@ -104,6 +104,11 @@ RatioCi BootstrapRatioCi(const std::vector<double>& num, const std::vector<doubl
   return ci;
 }
 
+size_t NonEmptyGroups(const SampleGroups& groups) {
+  return static_cast<size_t>(std::count_if(groups.begin(), groups.end(),
+                                           [](const auto& group) { return !group.empty(); }));
+}
+
 std::vector<double> Pool(const SampleGroups& groups) {
   std::vector<double> pooled;
   for (const auto& group : groups) pooled.insert(pooled.end(), group.begin(), group.end());

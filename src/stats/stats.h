@@ -48,6 +48,9 @@ RatioCi BootstrapRatioCi(const std::vector<double>& num, const std::vector<doubl
 /// Samples grouped by the process that measured them: one vector per fresh process.
 using SampleGroups = std::vector<std::vector<double>>;
 
+/// How many groups hold at least one sample: the processes that measured something.
+size_t NonEmptyGroups(const SampleGroups& groups);
+
 /// All groups' samples in one vector.
 std::vector<double> Pool(const SampleGroups& groups);
 
