@@ -55,10 +55,15 @@ TEST(PooledProcessSpreadTest, NothingToPoolHasNoDegreesOfFreedom) {
   EXPECT_EQ(PooledProcessSpread({{{0}, {1}}}).df, 0);  // a zero median has no log
 }
 
-TEST(WidenByProcessSpreadTest, NarrowIntervalBecomesTheTInterval) {
+ProcessSpread Spread(double log_variance, int df) {
   ProcessSpread spread;
-  spread.log_variance = 0.01 * 0.01;
-  spread.df = 48;
+  spread.log_variance = log_variance;
+  spread.df = df;
+  return spread;
+}
+
+TEST(WidenByProcessSpreadTest, NarrowIntervalBecomesTheTInterval) {
+  const ProcessSpread spread = Spread(0.01 * 0.01, 48);
   const RatioCi narrow{1.5, 1.49, 1.51};
   const RatioCi wide = WidenByProcessSpread(narrow, spread, 2, 2, 0.95);
   // half = t(0.975, 48) * 0.01 * sqrt(1/2 + 1/2)
@@ -69,9 +74,7 @@ TEST(WidenByProcessSpreadTest, NarrowIntervalBecomesTheTInterval) {
 }
 
 TEST(WidenByProcessSpreadTest, NeverNarrowsAnInterval) {
-  ProcessSpread spread;
-  spread.log_variance = 1e-6;
-  spread.df = 10;
+  const ProcessSpread spread = Spread(1e-6, 10);
   const RatioCi ci{2.0, 1.0, 4.0};
   const RatioCi same = WidenByProcessSpread(ci, spread, 3, 3, 0.95);
   EXPECT_DOUBLE_EQ(same.lo, 1.0);
@@ -79,9 +82,7 @@ TEST(WidenByProcessSpreadTest, NeverNarrowsAnInterval) {
 }
 
 TEST(WidenByProcessSpreadTest, MoreProcessesGiveANarrowerBound) {
-  ProcessSpread spread;
-  spread.log_variance = 0.02 * 0.02;
-  spread.df = 20;
+  const ProcessSpread spread = Spread(0.02 * 0.02, 20);
   const RatioCi point{1.0, 1.0, 1.0};
   const RatioCi two = WidenByProcessSpread(point, spread, 2, 2, 0.95);
   const RatioCi five = WidenByProcessSpread(point, spread, 5, 5, 0.95);
