@@ -44,6 +44,19 @@ def problems_of(raw) -> list[str]:
     return caught.value.problems
 
 
+def test_compile_mode_defaults_to_deterministic_and_is_checked():
+    raw = make_request("softmax", CANDIDATE, name="compile", kind="baseline")
+    assert parse_request(raw).implementation.compile_mode == "deterministic"
+
+    raw["implementation"]["compile_mode"] = "default"
+    assert parse_request(raw).implementation.compile_mode == "default"
+
+    raw["implementation"]["compile_mode"] = "max-autotune"
+    assert problems_of(raw) == [
+        "implementation.compile_mode: expected one of deterministic, default, got 'max-autotune'"
+    ]
+
+
 def test_every_problem_is_reported_at_once():
     raw = make_request("softmax", CANDIDATE)
     raw["schema_version"] = 7

@@ -26,6 +26,7 @@ STATUSES = (
     "crashed",
     "rejected",
 )
+COMPILE_MODES = ("deterministic", "default")
 PHASES = ("reference", "static", "load", "import", "check", "compile", "call", "guards", "time", "compare")
 # reference: fp64 reference outputs from the baseline, never imports candidate code; candidate: imports the
 # implementation, runs it, writes its outputs; compare: reads both files and gives the verdict.
@@ -100,6 +101,8 @@ class Implementation:
     path: str
     entry: str
     kind: str = "candidate"  # baseline | expert | llm | candidate
+    # For the torch.compile contender (name "compile"): Inductor's deterministic mode or its default (inductor.py).
+    compile_mode: str = "deterministic"
 
 
 @dataclass(frozen=True)
@@ -353,9 +356,13 @@ def _parse_implementation(fields: _Fields) -> Implementation | None:
     path = fields.get("path", str)
     entry = fields.get("entry", str)
     kind = fields.get("kind", str, "candidate")
-    if None in (name, path, entry, kind):
+    compile_mode = fields.get("compile_mode", str, Implementation.compile_mode)
+    if compile_mode is not None and compile_mode not in COMPILE_MODES:
+        fields.problem("compile_mode", f"expected one of {', '.join(COMPILE_MODES)}, got {compile_mode!r}")
+        compile_mode = None
+    if None in (name, path, entry, kind, compile_mode):
         return None
-    return Implementation(name, path, entry, kind)
+    return Implementation(name, path, entry, kind, compile_mode)
 
 
 def _parse_sizes(fields: _Fields, key: str, dims: tuple[str, ...] | None, non_empty: bool = True):

@@ -39,8 +39,9 @@ struct BenchOptions {
   int warmup_calls = 10;
   GuardOptions guards;
   bool resume = false;
-  int repeat = 2;           // fresh processes per implementation, alternating order
-  std::string calibration;  // the ceilings cache (tritonize calibrate)
+  int repeat = 2;  // fresh processes per implementation, alternating order
+  std::string compile_mode = "deterministic";  // Inductor's mode for the compile column
+  std::string calibration;                     // the ceilings cache (tritonize calibrate)
 };
 
 /// Jobs of an unfinished run that are already stored, by (task, implementation, content hash,
@@ -253,6 +254,22 @@ bool ResumeRun(Store* store, WorkerOptions* worker, int64_t* run_id, StoredJobs*
   if (run.environment.contains("run_seed") && run.environment["run_seed"].is_number_unsigned()) {
     worker->run_seed = run.environment["run_seed"].get<uint64_t>();
   }
+  // A resumed run is measured as it began, whatever this command line says.
+  const auto& timing = run.environment.value("timing_options", nlohmann::json::object());
+  if (timing.is_object() && !timing.empty()) {
+    const WorkerOptions given = *worker;
+    worker->calls = timing.value("calls", worker->calls);
+    worker->warmup_calls = timing.value("warmup_calls", worker->warmup_calls);
+    worker->flush_bytes = timing.value("flush_bytes", worker->flush_bytes);
+    worker->compile_mode = timing.value("compile_mode", std::string("default"));
+    if (given.calls != worker->calls || given.warmup_calls != worker->warmup_calls ||
+        given.compile_mode != worker->compile_mode) {
+      std::cerr << fmt::format(
+          "tritonize: note: --resume keeps run {}'s options (--calls {}, --warmup {}, "
+          "--compile-mode {}), not this command line's\n",
+          *run_id, worker->calls, worker->warmup_calls, worker->compile_mode);
+    }
+  }
   for (const auto& job : jobs) {
     (*stored)[{job.task, job.implementation, job.content_hash, job.process}] = job.id;
   }
@@ -293,6 +310,7 @@ int RunBench(BenchOptions& options) {
   }
   context.worker.calls = options.calls;
   context.worker.warmup_calls = options.warmup_calls;
+  context.worker.compile_mode = options.compile_mode;
   ApplyGuardOptions(options.guards, &context.worker, &errors);
   if (!errors.empty()) return ReportUsageErrors(errors);
 
@@ -319,7 +337,8 @@ int RunBench(BenchOptions& options) {
                             {"timing_options",
                              {{"calls", context.worker.calls},
                               {"warmup_calls", context.worker.warmup_calls},
-                              {"flush_bytes", context.worker.flush_bytes}}}};
+                              {"flush_bytes", context.worker.flush_bytes},
+                              {"compile_mode", context.worker.compile_mode}}}};
   if (run_id == 0) run_id = store->BeginRun(CommandLine(), run_env, &err);
   if (run_id == 0) {
     std::cerr << "tritonize: error: " << err << "\n";
@@ -375,6 +394,12 @@ std::function<int()> SetupBench(CLI::App* app) {
                   "ratios resample them (docs/measurement.md)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
+  app->add_option("--compile-mode", options->compile_mode,
+                  "Inductor's mode for the compile column: deterministic (reduction "
+                  "configurations by heuristic, the same in every process) or default (by a "
+                  "benchmark in each process; docs/measurement.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"deterministic", "default"}));
   AddCalibrationOption(app, &options->calibration);
   AddGuardOptions(app, &options->guards);
   app->add_flag("--resume", options->resume,

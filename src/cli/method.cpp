@@ -4,13 +4,25 @@
 
 namespace tritonize {
 
+namespace {
+
+std::string CompileModeText(const std::string& mode) {
+  return mode == "deterministic" ? "deterministic mode: reduction configurations by heuristic, "
+                                   "the same in every process"
+                                 : "default mode: configurations chosen by a benchmark in each "
+                                   "process";
+}
+
+}  // namespace
+
 std::string TimingMethod(const WorkerOptions& worker, int repeats) {
   const std::string processes =
-      repeats > 1 ? fmt::format("{} fresh processes per implementation, in alternating order (the "
-                                "first checks every input, the others the hidden one, then time); "
-                                "medians pool every process's calls; the 95% intervals resample "
-                                "processes, then calls within each",
-                                repeats)
+      repeats > 1 ? fmt::format(
+                        "{} fresh processes per implementation, in alternating order (the "
+                        "first checks every input, the others the hidden one, then time); "
+                        "medians pool every process's calls; the 95% intervals resample "
+                        "processes, then calls within each",
+                        repeats)
                   : "one fresh process per implementation; the 95% intervals resample calls "
                     "(within-process noise only: --repeat R adds the between-process variance)";
   return fmt::format(
@@ -27,13 +39,13 @@ std::string TimingMethod(const WorkerOptions& worker, int repeats) {
       "over the median; % of the roofline at the spec peaks (bandwidth = 2 x memory clock x bus "
       "width; dense tensor-core FLOP/s), [% of the ceilings measured by tritonize calibrate]; "
       "above 100% of peak is IMPOSSIBLE and never a win. Compile = the baseline under "
-      "torch.compile (Inductor). Each implementation is checked against an fp64 reference "
+      "torch.compile (Inductor, {}). Each implementation is checked against an fp64 reference "
       "before it is timed. Ratios are speedups of the kernel-time medians: Expert/Base = "
       "baseline/expert, LLM/Base = baseline/LLM, LLM/Expert = expert/LLM, Compile/Base = "
       "baseline/compile. Rating of LLM/Expert: >=1.0 matches, >0.8 very good, 0.5-0.8 decent, "
       "<0.5 significant gap.",
       worker.flush_bytes >> 20, worker.calls, worker.calls, worker.warmup_calls, processes,
-      worker.calls);
+      worker.calls, CompileModeText(worker.compile_mode));
 }
 
 std::string InterpretMethod() {

@@ -95,6 +95,8 @@ WorkerOptions RunTimingOptions(const StoredRun& run) {
   worker.calls = options.value("calls", worker.calls);
   worker.warmup_calls = options.value("warmup_calls", worker.warmup_calls);
   worker.flush_bytes = options.value("flush_bytes", worker.flush_bytes);
+  // Runs before --compile-mode used Inductor's default mode.
+  worker.compile_mode = options.value("compile_mode", std::string("default"));
   return worker;
 }
 

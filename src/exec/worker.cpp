@@ -285,6 +285,7 @@ nlohmann::json BuildRequest(const Task& task, const Implementation& impl,
                                {"kind", ImplKindName(impl.kind)},
                                {"path", impl.path.string()},
                                {"entry", impl.entry}};
+  if (impl.name == "compile") request["implementation"]["compile_mode"] = options.compile_mode;
   request["device"] = options.interpret ? "cpu" : "cuda";
   request["interpret"] = options.interpret;
   request["check"] = {{"sizes", CheckSizesFor(task, options)},

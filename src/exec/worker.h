@@ -23,6 +23,9 @@ struct WorkerOptions {
   int warmup_calls = 10;
   int calls = 50;
   long long flush_bytes = 256LL << 20;  // 5x the H100's 50 MB L2
+  // The torch.compile contender: Inductor's "deterministic" mode (reduction configurations by
+  // heuristic, the same in every process) or its "default" (by a benchmark in each process).
+  std::string compile_mode = "deterministic";
   // Untrusted candidates (docs/security.md).
   uint64_t run_seed = 0;          // per run: hidden check size and seed, guard draws; 0: none
   double import_timeout_s = 120;  // phase timeouts inside the worker; timeout_s still holds

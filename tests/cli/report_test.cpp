@@ -20,6 +20,22 @@ namespace fs = std::filesystem;
 
 constexpr double kTimeoutS = 60;
 
+/// The printed prose with its line breaks and alignment folded into single spaces: the
+/// footer's wrapping is not what these tests are about.
+std::string Flat(const std::string& text) {
+  std::string flat;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\n';
+    if (space && (flat.empty() || flat.back() == ' ')) continue;
+    flat += space ? ' ' : c;
+  }
+  return flat;
+}
+
+/// The timing options of a run stored before --compile-mode existed.
+const nlohmann::json kOlderTimingOptions = {
+    {"calls", 60}, {"warmup_calls", 7}, {"flush_bytes", 64 << 20}};
+
 class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -54,13 +70,11 @@ class ReportTest : public ::testing::Test {
   }
 
   /// Run 1: baseline and expert in two processes each, as `bench --repeat 2` stores them.
-  void WriteRun(bool finish) {
+  void WriteRun(bool finish, const nlohmann::json& timing_options = kOlderTimingOptions) {
     std::string err;
     auto store = Store::Open(db(), &err);
     ASSERT_NE(store, nullptr) << err;
-    const nlohmann::json env = {
-        {"interpret", false},
-        {"timing_options", {{"calls", 60}, {"warmup_calls", 7}, {"flush_bytes", 64 << 20}}}};
+    const nlohmann::json env = {{"interpret", false}, {"timing_options", timing_options}};
     const int64_t run = store->BeginRun("tritonize bench --repeat 2", env, &err);
     ASSERT_EQ(run, 1) << err;
     for (int process = 0; process < 2; ++process) {
@@ -105,11 +119,14 @@ TEST_F(ReportTest, PrintsTheStoredRunsTablesFromItsSamples) {
   // Baseline processes at 100 and 104 us pool to a median of 102; the expert is 2.04x.
   EXPECT_NE(out.out.find("1024x1024 |  102 us"), std::string::npos) << out.out;
   EXPECT_NE(out.out.find("2.04x"), std::string::npos) << out.out;
-  // The footer is the run's: its --calls and --warmup, and the pooled spread.
-  EXPECT_NE(out.out.find("batches of 60 calls"), std::string::npos) << out.out;
-  EXPECT_NE(out.out.find("7 warm-up calls"), std::string::npos) << out.out;
+  // The footer is the run's: its --calls and --warmup, Inductor's default mode (the run
+  // predates --compile-mode), and the pooled spread.
+  const std::string prose = Flat(out.out);
+  EXPECT_NE(prose.find("batches of 60 calls"), std::string::npos) << out.out;
+  EXPECT_NE(prose.find("7 warm-up calls"), std::string::npos) << out.out;
+  EXPECT_NE(prose.find("torch.compile (Inductor, default mode"), std::string::npos) << out.out;
   // Three baseline cells whose processes differ by log(1.04): sqrt(3 * 0.0392^2 / 2 / 6).
-  EXPECT_NE(out.out.find("6 cells: 1.96% (6 degrees"), std::string::npos) << out.out;
+  EXPECT_NE(prose.find("6 cells: 1.96% (6 degrees"), std::string::npos) << out.out;
 
   std::ifstream file(json);
   const nlohmann::json report = nlohmann::json::parse(file);
@@ -118,6 +135,18 @@ TEST_F(ReportTest, PrintsTheStoredRunsTablesFromItsSamples) {
   EXPECT_EQ(report["jobs"].size(), 4u);
   const auto& row = report["tasks"][0]["rows"][0];
   EXPECT_EQ(row["baseline"]["kernel_us_process_medians"], nlohmann::json({100.0, 104.0}));
+}
+
+TEST_F(ReportTest, FooterStatesTheRunsCompileMode) {
+  nlohmann::json timing = kOlderTimingOptions;
+  timing["compile_mode"] = "deterministic";
+  WriteRun(true, timing);
+  const BinaryOutput out = Report({});
+  ASSERT_EQ(out.code, 0) << out.err;
+  EXPECT_NE(Flat(out.out).find("torch.compile (Inductor, deterministic mode: reduction "
+                               "configurations by heuristic"),
+            std::string::npos)
+      << out.out;
 }
 
 TEST_F(ReportTest, UnfinishedRunIsShownWithANote) {

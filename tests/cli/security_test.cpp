@@ -80,11 +80,12 @@ class SecurityTest : public ::testing::Test {
     return pid;
   }
 
-  /// `bench --resume` with BenchArgs(), to the end; its stderr in *err.
-  SubprocessResult Resume(std::string* err) const {
+  /// `bench --resume` with BenchArgs() and `extra`, to the end; its stderr in *err.
+  SubprocessResult Resume(std::string* err, const std::vector<std::string>& extra = {}) const {
     SubprocessOptions o;
     o.argv = BenchArgs();
     o.argv.push_back("--resume");
+    o.argv.insert(o.argv.end(), extra.begin(), extra.end());
     o.stdout_path = dir_ / "stdout";
     o.stderr_path = dir_ / "stderr";
     o.timeout_s = 600;
@@ -151,11 +152,18 @@ TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {
   ASSERT_EQ(before.size(), 1u);
   EXPECT_EQ(Query("SELECT status FROM runs"), std::vector<std::string>{"running"});
 
-  // 2. --resume finishes the same run; the stored job is kept as it was, not run again.
+  // 2. --resume finishes the same run; the stored job is kept as it was, not run again. The
+  // run goes on with the options it began with, not those given to --resume.
   std::string err;
-  const SubprocessResult r = Resume(&err);
+  const SubprocessResult r = Resume(&err, {"--warmup", "3", "--compile-mode", "default"});
   EXPECT_EQ(r.exit_code, 0) << err;
   EXPECT_NE(err.find("resuming run 1 (1 jobs stored)"), std::string::npos) << err;
+  EXPECT_NE(err.find("--resume keeps run 1's options (--calls 50, --warmup 10, --compile-mode "
+                     "deterministic), not this command line's"),
+            std::string::npos)
+      << err;
+  EXPECT_EQ(Query("SELECT json_extract(environment, '$.timing_options.compile_mode') FROM runs"),
+            std::vector<std::string>{"deterministic"});
   EXPECT_EQ(Query("SELECT id, task, finished_at FROM jobs WHERE id = 1"), before);
   EXPECT_EQ(Query("SELECT COUNT(*) FROM runs"), std::vector<std::string>{"1"});
   EXPECT_EQ(Query("SELECT status FROM runs"), std::vector<std::string>{"finished"});
