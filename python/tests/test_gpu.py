@@ -42,6 +42,7 @@ def test_triton_softmax_is_timed_without_the_flush(run_worker):
     # The latency wraps the kernel and its launch.
     assert statistics.median(timing["call_us"]) >= statistics.median(timing["kernel_us"])
     assert timing["first_call_s"] >= 0
+    assert timing["tuned"] == {}  # softmax_kernel is not autotuned
     environment = result["environment"]
     assert environment["gpu"] and environment["interpret"] is False
 
@@ -70,6 +71,31 @@ def test_matmul_baseline_is_timed(run_worker):
 
     assert result["status"] == "ok", result["message"]
     assert min(result["timings"][0]["kernel_us"]) > 0
+
+
+def test_an_autotuned_kernels_chosen_configuration_is_recorded(run_worker):
+    path = TASKS_DIR.parent / "llm_triton" / "claude-devsession-oneshot" / "matmul.py"
+    result, _ = run_worker(gpu_request("matmul", path, sizes=("1024x1024x1024",)), env=NO_INTERPRETER)
+
+    assert result["status"] == "ok", result["message"]
+    tuned = result["timings"][0]["tuned"]
+    assert list(tuned) == ["_matmul_kernel"]
+    assert tuned["_matmul_kernel"].startswith("BLOCK_M=") and "num_warps=" in tuned["_matmul_kernel"]
+
+
+@pytest.mark.parametrize("mode", ["deterministic", "default"])
+def test_the_compile_contenders_inductor_configurations_are_recorded(run_worker, mode):
+    request = gpu_request("layernorm", TASKS_DIR / "layernorm" / "baseline.py", sizes=("4096x4096",), name="compile")
+    request["implementation"].update(kind="baseline", compile_mode=mode)
+    result, _ = run_worker(request, env=NO_INTERPRETER)
+
+    assert result["status"] == "ok", result["message"]
+    forward = result["timings"][0]
+    assert forward["mode"] == "forward"
+    # Inductor's reduction kernel, tuned down to one configuration in either mode.
+    [(name, config)] = forward["tuned"].items()
+    assert name.startswith("triton_") and name in forward["kernels"]
+    assert "R0_BLOCK=" in config
 
 
 def test_compilation_error_is_a_compile_error(run_worker):

@@ -13,6 +13,9 @@ Call latency: `calls` more calls, each after the same flush, between a pair of C
 the flush before it records the start event, so the latency includes the call's host-side launch overhead (the
 flush cannot hide it, as it does in triton.testing.do_bench); `kernel_us` is the device-only time.
 
+Autotuning: after the kernel times, one more call records the configuration each autotuned kernel ran with
+(tuning.py), since processes that tune differently time differently.
+
 Host overhead: `host_calls` calls back to back with no flush and no synchronisation, timed on the host clock and
 divided by their number, in `host_rounds` rounds: the CPU cost of one call (Python, launch, guards), which the
 GPU hides as long as the host stays ahead of it.
@@ -33,6 +36,7 @@ from .errors import JobFailure, candidate_code
 from .inputs import copy_args, draw_inputs, draw_tensor
 from .protocol import WORKER_ERROR, Request
 from .sampling import SamplingPlan, next_batch, rel_iqr, stop_reason
+from .tuning import tuned_configs
 
 FLUSH_KERNEL = "tritonize_l2_flush"
 # CUPTI synchronisation records are device-typed but are not work of the call (torch's inductor drops them too).
@@ -175,6 +179,7 @@ def run_timings(
     for record, call, reset, where in prepared:
         _warm_up(call, reset, plan.warmup_calls, where)
         record.update(_kernel_times(call, reset, flush, sampling_plan(request), environment, where))
+        record["tuned"] = tuned_configs(call, reset, where)
         records.append(record)
 
 

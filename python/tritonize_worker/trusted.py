@@ -34,6 +34,7 @@ _WORKER_MODULES = (
     "tritonize_worker.guards",
     "tritonize_worker.trusted",
     "tritonize_worker.timing",
+    "tritonize_worker.tuning",
     "tritonize_worker.l2_flush",
     "tritonize_worker.tensor_files",
     "tritonize_worker.inputs",

@@ -81,6 +81,10 @@ bool ParseJobResult(const nlohmann::json& j, JobResult* out, std::string* err) {
       for (const auto& [name, count] : kernels.items()) {
         timing.kernels[name] = count.get<int>();
       }
+      const nlohmann::json tuned = t.value("tuned", nlohmann::json::object());
+      for (const auto& [name, config] : tuned.items()) {
+        timing.tuned[name] = config.get<std::string>();
+      }
       out->timings.push_back(std::move(timing));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -109,7 +113,7 @@ nlohmann::json JobResultToJson(const JobResult& result) {
   j["timings"] = nlohmann::json::array();
   for (const auto& t : result.timings) {
     j["timings"].push_back({{"size", t.size}, {"mode", t.mode}, {"kernel_us", t.kernel_us},
-                            {"call_us", t.call_us}, {"kernels", t.kernels},
+                            {"call_us", t.call_us}, {"kernels", t.kernels}, {"tuned", t.tuned},
                             {"first_call_s", t.first_call_s}, {"host_us", t.host_us},
                             {"sampling", t.sampling}, {"env_before", t.env_before},
                             {"env_after", t.env_after}, {"process", t.process}});

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "core/formula.h"
@@ -117,6 +118,7 @@ void FillTimes(const std::vector<const Timing*>& timings, Cell* cell) {
   std::vector<double> call_us, host_us;
   for (const Timing* t : timings) {
     cell->kernel_groups.push_back(t->kernel_us);
+    for (const auto& [kernel, config] : t->tuned) cell->tuned[kernel].push_back(config);
     call_us.insert(call_us.end(), t->call_us.begin(), t->call_us.end());
     host_us.insert(host_us.end(), t->host_us.begin(), t->host_us.end());
     cell->clock_low = cell->clock_low || t->sampling.value("clock_low", false);
@@ -204,6 +206,19 @@ std::string OneLine(std::string text) {
   return text;
 }
 
+/// "_kernel: process 0 A, process 1 B" for each kernel the cell's processes tuned differently.
+std::string TunedDifferences(const Cell& cell) {
+  std::string text;
+  for (const auto& [kernel, configs] : cell.tuned) {
+    if (std::set<std::string>(configs.begin(), configs.end()).size() < 2) continue;
+    text += (text.empty() ? "" : "; ") + kernel + ":";
+    for (size_t p = 0; p < configs.size(); ++p) {
+      text += fmt::format("{} process {} [{}]", p ? "," : "", p, configs[p]);
+    }
+  }
+  return text;
+}
+
 void AddNotes(const Columns& columns, TaskTable* table) {
   for (const Column& c : columns) {
     if (c.cell == &Row::compile && !table->has_compile) continue;
@@ -221,12 +236,24 @@ void AddNotes(const Columns& columns, TaskTable* table) {
       if (cell.status != Status::kOk) {
         table->notes.push_back(c.label + ": " + std::string(StatusName(cell.status)) + ": " +
                                cell.message);
+      } else if (TunedDifferently(cell)) {
+        table->notes.push_back(fmt::format(
+            "{} {} {}: its processes autotuned differently, so their times may sit on different "
+            "levels ({})",
+            c.label, row.size, row.mode, TunedDifferences(cell)));
       }
     }
   }
 }
 
 }  // namespace
+
+bool TunedDifferently(const Cell& cell) {
+  for (const auto& [kernel, configs] : cell.tuned) {
+    if (std::set<std::string>(configs.begin(), configs.end()).size() > 1) return true;
+  }
+  return false;
+}
 
 std::string LlmColumnName(const std::string& llm_name) {
   return llm_name.empty() ? "LLM" : "LLM (" + llm_name + ")";

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -38,7 +39,13 @@ struct Cell {
   bool clock_low = false;            // the SM clock was below 75% of its maximum
   std::string stop;                  // why sampling stopped: converged, max_calls, timeout
   std::optional<Roofline> roofline;
+  // Autotuned kernel -> the configuration each process picked, in process order: processes
+  // that picked differently can time on different levels.
+  std::map<std::string, std::vector<std::string>> tuned;
 };
+
+/// Whether the processes of a cell picked different configurations for some autotuned kernel.
+bool TunedDifferently(const Cell& cell);
 
 /// A speedup with its bootstrap interval and what the interval says.
 struct RatioEstimate {

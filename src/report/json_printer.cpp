@@ -56,7 +56,8 @@ nlohmann::json CellToJson(const Cell& cell) {
           {"first_call_s", Number(cell.first_call_s)},
           {"clock_low", cell.clock_low},
           {"stop", cell.stop},
-          {"roofline", RooflineToJson(cell.roofline)}};
+          {"roofline", RooflineToJson(cell.roofline)},
+          {"tuned", cell.tuned}};
 }
 
 nlohmann::json IntervalToJson(const std::optional<RatioEstimate>& e) {

@@ -93,7 +93,8 @@ bool InsertTiming(sqlite3* db, int64_t job_id, const Timing& timing) {
   const nlohmann::json extra = {{"host_us", timing.host_us},
                                 {"sampling", timing.sampling},
                                 {"env_before", timing.env_before},
-                                {"env_after", timing.env_after}};
+                                {"env_after", timing.env_after},
+                                {"tuned", timing.tuned}};
   insert.Bind(1, job_id)
       .Bind(2, timing.size)
       .Bind(3, timing.mode)
@@ -158,6 +159,12 @@ bool LoadTimings(sqlite3* db, int64_t job_id, int process, std::vector<Timing>* 
       timing.sampling = extra.value("sampling", nlohmann::json::object());
       timing.env_before = extra.value("env_before", nlohmann::json());
       timing.env_after = extra.value("env_after", nlohmann::json());
+      const auto tuned = extra.find("tuned");
+      if (tuned != extra.end() && tuned->is_object()) {
+        for (const auto& [name, config] : tuned->items()) {
+          if (config.is_string()) timing.tuned[name] = config.get<std::string>();
+        }
+      }
     }
     timing.process = process;
     timings->push_back(std::move(timing));

@@ -12,7 +12,7 @@ TEST(JobResultTest, ParsesTheProtocolShape) {
                 "max_abs_err": 0.5, "max_rel_err": 2.0, "mismatches": 3, "numel": 15,
                 "atol": 1e-6, "rtol": 1e-4}],
     "timings": [{"size": "4x4", "mode": "forward", "kernel_us": [1, 2.5], "call_us": [3],
-                 "kernels": {"k": 2}, "first_call_s": 0.7}],
+                 "kernels": {"k": 2}, "first_call_s": 0.7, "tuned": {"k": "BLOCK: 64, num_warps: 4"}}],
     "environment": {"gpu": "H100"}
   })");
   JobResult r;
@@ -25,6 +25,7 @@ TEST(JobResultTest, ParsesTheProtocolShape) {
   ASSERT_EQ(r.timings.size(), 1u);
   EXPECT_EQ(r.timings[0].kernel_us, (std::vector<double>{1, 2.5}));
   EXPECT_EQ(r.timings[0].kernels.at("k"), 2);
+  EXPECT_EQ(r.timings[0].tuned.at("k"), "BLOCK: 64, num_warps: 4");
   EXPECT_EQ(r.environment["gpu"], "H100");
 
   JobResult back;
@@ -37,6 +38,7 @@ TEST(JobResultTest, ParsesTheProtocolShape) {
       &back, &err))
       << err;
   EXPECT_EQ(back.timings[0].call_us, r.timings[0].call_us);
+  EXPECT_EQ(back.timings[0].tuned, r.timings[0].tuned);
 }
 
 TEST(JobResultTest, RejectsUnknownStatusAndWrongVersion) {

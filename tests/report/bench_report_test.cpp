@@ -254,6 +254,37 @@ TEST(BenchReportTest, RepeatsArePooledAndKeptPerProcess) {
   EXPECT_LE(row.compile_over_base_ci->ci.lo, 2.0);  // the slower process's 20 / 10 is inside
 }
 
+// Measured on the H100: Inductor's benchmark picked R0_BLOCK 4096 in one process and 2048 in
+// another, 3% apart. A cell whose processes tuned a kernel differently says so under the table;
+// one whose processes agree does not.
+TEST(BenchReportTest, ProcessesThatAutotunedDifferentlyGetANote) {
+  const Task task = testing_fixtures::SoftmaxTask();
+  JobResult first = testing_fixtures::TimedJob(task, {22.2, 40, 80});
+  JobResult second = testing_fixtures::TimedJob(task, {23.0, 40, 80});
+  for (JobResult* job : {&first, &second}) {
+    for (Timing& t : job->timings) t.tuned = {{"triton_red_0", "R0_BLOCK=4096, num_warps=16"}};
+  }
+  second.timings[0].tuned["triton_red_0"] = "R0_BLOCK=2048, num_warps=16";
+  TableInputs inputs;
+  inputs.compile = {&first, &second};
+  const TaskTable table = BuildTaskTable(task, inputs);
+  EXPECT_TRUE(TunedDifferently(table.rows[0].compile));
+  EXPECT_FALSE(TunedDifferently(table.rows[1].compile));
+  EXPECT_EQ(table.rows[1].compile.tuned.at("triton_red_0").size(), 2u);
+  const std::vector<std::string> tuning_notes = [&] {
+    std::vector<std::string> notes;
+    for (const auto& note : table.notes) {
+      if (note.find("autotuned") != std::string::npos) notes.push_back(note);
+    }
+    return notes;
+  }();
+  ASSERT_EQ(tuning_notes.size(), 1u) << ::testing::PrintToString(table.notes);
+  EXPECT_EQ(tuning_notes[0],
+            "Compile 1024x1024 forward: its processes autotuned differently, so their times may "
+            "sit on different levels (triton_red_0: process 0 [R0_BLOCK=4096, num_warps=16], "
+            "process 1 [R0_BLOCK=2048, num_warps=16])");
+}
+
 // Two processes that agree give a bootstrap interval narrower than the run's process spread:
 // the pooled spread (from the baseline, whose processes differ) widens it into a tie.
 TEST(BenchReportTest, PooledProcessSpreadWidensIntervalsAndRetakesVerdicts) {

@@ -157,6 +157,7 @@ TEST_F(StoreTest, RepeatProcessAndNonSampleFiguresRoundTrip) {
   written.timings[0].sampling = {{"stop", "converged"}, {"batches", 3}, {"clock_low", false}};
   written.timings[0].env_before = {{"sm_clock_mhz", 1980}};
   written.timings[0].env_after = {{"sm_clock_mhz", 1965}};
+  written.timings[0].tuned = {{"matmul_kernel", "BLOCK_M: 128, num_warps: 8"}};
   ASSERT_TRUE(store->RecordJob(run, MakeTask("softmax"),
                                MakeImpl(ImplKind::kExpert, "expert", "abc"), written, &err))
       << err;
@@ -173,6 +174,8 @@ TEST_F(StoreTest, RepeatProcessAndNonSampleFiguresRoundTrip) {
   EXPECT_EQ(read.timings[0].sampling, written.timings[0].sampling);
   EXPECT_EQ(read.timings[0].env_before, written.timings[0].env_before);
   EXPECT_EQ(read.timings[0].env_after, written.timings[0].env_after);
+  EXPECT_EQ(read.timings[0].tuned, written.timings[0].tuned);
+  EXPECT_TRUE(read.timings[1].tuned.empty());
 }
 
 // A store written by the first release (schema 1) is migrated in place; its jobs keep their
