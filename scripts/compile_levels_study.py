@@ -55,7 +55,13 @@ def child(args: argparse.Namespace) -> None:
     CachingAutotuner.run = run
 
     baseline = load_entry(str(ROOT / "tasks" / args.task / "baseline.py"), args.entry, "baseline")
-    entry = compiled(baseline, "deterministic" if args.variant == "deterministic" else "default")
+    entry = compiled(baseline, "deterministic" if args.variant.startswith("deterministic") else "default")
+    for size in filter(None, args.first_sizes.split(",")):
+        # As the worker's checks do: other sizes compile before the timed one.
+        rows, cols = (int(v) for v in size.split("x"))
+        entry(torch.randn(rows, cols, dtype=torch.float16, device="cuda"), (cols,),
+              torch.rand(cols, dtype=torch.float16, device="cuda"),
+              torch.randn(cols, dtype=torch.float16, device="cuda"), 1e-5)
     m, n = (int(v) for v in args.size.split("x"))
     gen = torch.Generator(device="cuda").manual_seed(0)
     x = torch.randn(m, n, dtype=torch.float16, device="cuda", generator=gen)
@@ -65,7 +71,9 @@ def child(args: argparse.Namespace) -> None:
     first_s = _first_call(lambda: entry(*inputs), lambda: None, "first call")
 
     chosen = [{"kernel": o.fn.__name__, "size_hints": dict(o.size_hints or {}), "launchers": len(o.launchers),
-               "config": str(o.launchers[0].config) if o.launchers else None}
+               "config": str(o.launchers[0].config) if o.launchers else None,
+               "meta_deterministic": o.inductor_meta.get("deterministic"),
+               "config_deterministic": torch._inductor.config.deterministic}
               for o in ran.values()]
 
     flush = L2Flush(256 << 20, "cuda", "read")
@@ -94,8 +102,10 @@ def main() -> int:
     parser.add_argument("--entry", default="layer_norm")
     parser.add_argument("--size", default="4096x4096")
     parser.add_argument("--processes", type=int, default=6)
+    parser.add_argument("--deterministic", type=int, default=2, help="processes per deterministic variant")
     parser.add_argument("--placements", type=int, default=5)
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--first-sizes", default="", help="layernorm sizes compiled before --size, comma list")
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--variant", default="")
     args = parser.parse_args()
@@ -105,15 +115,17 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="levels-"))
-    runs = [("fresh", i) for i in range(args.processes)] + [("shared", 0)] * 2 + \
-        [("deterministic", 100 + i) for i in range(2)]
+    runs = [("fresh", i) for i in range(args.processes)] + [("shared", 0)] * min(2, args.processes) + \
+        [(variant, 100 + i) for i in range(args.deterministic) for variant in ("deterministic", "deterministic-env")]
     lines = []
     for variant, cache in runs:
-        cache_dir = scratch / f"cache{cache}"
+        cache_dir = scratch / f"cache{cache}{'env' if variant.endswith('-env') else ''}"
         env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(cache_dir / "inductor"),
                "TRITON_CACHE_DIR": str(cache_dir / "triton")}
+        if variant == "deterministic-env":
+            env["TORCHINDUCTOR_DETERMINISTIC"] = "1"
         cmd = [sys.executable, __file__, "--child", "--variant", variant, "--task", args.task, "--entry",
-               args.entry, "--size", args.size, "--placements", str(args.placements), "--calls", str(args.calls)]
+               args.entry, "--size", args.size, "--first-sizes", args.first_sizes, "--placements", str(args.placements), "--calls", str(args.calls)]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
         if done.returncode != 0:
             print(variant, "failed:", done.stderr[-1500:])
@@ -121,7 +133,8 @@ def main() -> int:
         line = json.loads(done.stdout.strip().splitlines()[-1])
         lines.append(line)
         (out / "levels.jsonl").open("a").write(json.dumps(line) + "\n")
-        configs = "; ".join(f"{c['kernel']}[{c['config']}]" for c in line["chosen"])
+        configs = "; ".join(f"{c['kernel']}[{c['config']}] meta_det={c['meta_deterministic']}"
+                            f" config_det={c['config_deterministic']}" for c in line["chosen"])
         medians = " ".join(f"{p['median_us']:.2f}" for p in line["placements"])
         print(f"{variant:13s} first {line['first_call_s']:6.2f}s  medians {medians}  {configs}")
         for bench in line["bench"]:
