@@ -25,10 +25,6 @@ def compiled(entry: Callable[..., Any], mode: str = "deterministic") -> Callable
     import torch
     import torch._dynamo
     import torch._functorch.config
-    import torch._inductor.config
-
-    # Part of Inductor's cache keys, so a cache shared between repeats never mixes the modes.
-    torch._inductor.config.deterministic = mode == "deterministic"
 
     for name in ("recompile_limit", "cache_size_limit"):
         if hasattr(torch._dynamo.config, name):
@@ -38,4 +34,7 @@ def compiled(entry: Callable[..., Any], mode: str = "deterministic") -> Callable
     # Timing replays one graph's backward with retain_graph=True, which donated buffers forbid.
     if hasattr(torch._functorch.config, "donated_buffer"):
         torch._functorch.config.donated_buffer = False
-    return torch.compile(entry, dynamic=False)
+    # As a compile option, applied to every graph's compile: setting torch._inductor.config.deterministic once
+    # held for the first graph only (on the H100, later graphs of the process compiled with it False again).
+    # Config patches are part of Inductor's cache keys, so a cache shared between repeats never mixes modes.
+    return torch.compile(entry, dynamic=False, options={"deterministic": mode == "deterministic"})
