@@ -85,7 +85,7 @@ def test_an_autotuned_kernels_chosen_configuration_is_recorded(run_worker):
 
 @pytest.mark.parametrize("mode", ["deterministic", "default"])
 def test_the_compile_contenders_inductor_configurations_are_recorded(run_worker, mode):
-    request = gpu_request("layernorm", TASKS_DIR / "layernorm" / "baseline.py", sizes=("4096x4096",), name="compile")
+    request = gpu_request("layernorm", TASKS_DIR / "layernorm" / "baseline.py", sizes=("2048x2048",), name="compile")
     request["implementation"].update(kind="baseline", compile_mode=mode)
     result, _ = run_worker(request, env=NO_INTERPRETER)
 
