@@ -7,7 +7,8 @@ Per row: LLM/Expert per run and its spread; the kernel-time median spread of eac
 compile); whether the LLM/Expert 95% intervals of all runs overlap (they share a common point). The acceptance of
 docs/measurement.md: every kernel-time median of a kernel >= --min-kernel-us (default 10) within --max-spread
 (default 0.02) of the others, and every LLM/Expert interval overlapping. Exits 1 when a counted row fails it.
-Rows whose every dim is below --min-size-dim (default 0) are listed but not counted.
+Rows whose every dim is below --min-size-dim (default 0) are listed but not counted. A failure names the
+autotuned configurations when the runs' processes kept different ones (the cells' `tuned`): the usual cause.
 """
 
 import argparse
@@ -43,6 +44,27 @@ def intervals_overlap(intervals):
     return max(i["lo"] for i in intervals) <= min(i["hi"] for i in intervals)
 
 
+def tuning_differences(per_run, columns):
+    """'; '-joined "COLUMN KERNEL: run 1 [A, A], run 2 [A, B]" for each kernel whose processes, over all runs,
+    kept more than one configuration; "" when they all agree or the reports do not record it."""
+    parts = []
+    for column in columns:
+        kernels = {}
+        for run, row in enumerate(per_run, 1):
+            for kernel, configs in (((row or {}).get(column) or {}).get("tuned") or {}).items():
+                kernels.setdefault(kernel, []).append((run, configs))
+        for kernel, by_run in sorted(kernels.items()):
+            if len({config for _, configs in by_run for config in configs}) > 1:
+                runs = ", ".join(f"run {run} [{' | '.join(configs)}]" for run, configs in by_run)
+                parts.append(f"{column} {kernel}: {runs}")
+    return "; ".join(parts)
+
+
+def with_tuning(failure, per_run, columns):
+    differences = tuning_differences(per_run, columns)
+    return f"{failure} (autotuned differently: {differences})" if differences else failure
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("reports", nargs="+")
@@ -75,11 +97,13 @@ def main():
             cols.append("-" if m is None else f"{100 * m:.1f}%")
             big = [v for v in medians if v is not None and v >= args.min_kernel_us]
             if counted and m is not None and len(big) == len(runs) and m > args.max_spread:
-                failures.append(f"{task} {size} {mode} {column}: medians {medians} spread {100 * m:.2f}%")
+                failures.append(with_tuning(f"{task} {size} {mode} {column}: medians {medians} spread {100 * m:.2f}%",
+                                            per_run, [column]))
         if counted and any(ratio is None for ratio in ratios) and any(ratio is not None for ratio in ratios):
             missing.append(f"{task} {size} {mode}")
         if counted and overlap is False:
-            failures.append(f"{task} {size} {mode}: LLM/Expert intervals do not overlap")
+            failures.append(with_tuning(f"{task} {size} {mode}: LLM/Expert intervals do not overlap", per_run,
+                                        ["expert", "llm"]))
         if s is not None and counted:
             worst = max(worst, s)
         shown = " ".join("-" if r is None else f"{r:.3f}" for r in ratios)

@@ -29,7 +29,6 @@ def child(args: argparse.Namespace) -> None:
     sys.path.insert(0, str(ROOT / "python"))
     import torch
     from torch._inductor.runtime.triton_heuristics import CachingAutotuner
-
     from tritonize_worker.inductor import compiled
     from tritonize_worker.l2_flush import L2Flush
     from tritonize_worker.load import load_entry
@@ -86,7 +85,7 @@ def child(args: argparse.Namespace) -> None:
             keep.append(torch.empty(rng.randrange(1, 64) * (1 << 20) + rng.randrange(0, 1 << 20, 256),
                                     dtype=torch.uint8, device="cuda"))
             inputs = [t.clone() if isinstance(t, torch.Tensor) else t for t in inputs]
-        call = lambda: entry(*inputs)  # noqa: E731
+        call = lambda placed=inputs: entry(*placed)  # this placement's inputs
         _warm_up(call, lambda: None, 10, "warmup")
         profiles = _profiled_calls(call, lambda: None, flush, args.calls, "timing")
         placements.append({"x_ptr_mod_2m": inputs[0].data_ptr() % (2 << 20),

@@ -1,0 +1,67 @@
+"""scripts/compare_runs.py, the acceptance check of docs/measurement.md, on small reports written here."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "compare_runs.py"
+SLOW = "XBLOCK=1, R0_BLOCK=2048, num_warps=16, num_stages=1"
+FAST = "XBLOCK=1, R0_BLOCK=4096, num_warps=16, num_stages=1"
+
+
+@pytest.fixture(scope="module")
+def compare_runs():
+    spec = importlib.util.spec_from_file_location("compare_runs", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def report(compile_us: float, tuned: list[str], ratio: float = 1.19) -> dict:
+    """One layernorm row as `bench --json` writes it: every column at 20+ us, the compile cell's processes' picks."""
+    cell = {"kernel_us": {"median": 20.0}}
+    return {"tasks": [{"task": "layernorm", "llm_name": "m", "rows": [{
+        "size": "4096x4096", "mode": "forward",
+        "baseline": cell, "expert": {"kernel_us": {"median": 23.9}}, "llm": cell,
+        "compile": {"kernel_us": {"median": compile_us}, "tuned": {"triton_red_0": tuned}},
+        "llm_over_expert": ratio, "llm_over_expert_ci": {"lo": ratio - 0.03, "hi": ratio + 0.03},
+    }]}]}
+
+
+def run(compare_runs, tmp_path, monkeypatch, capsys, *reports) -> tuple[int, str]:
+    paths = []
+    for i, data in enumerate(reports):
+        paths.append(tmp_path / f"run{i + 1}.json")
+        paths[-1].write_text(json.dumps(data))
+    monkeypatch.setattr(sys, "argv", ["compare_runs.py", *map(str, paths)])
+    code = compare_runs.main()
+    return code, capsys.readouterr().out
+
+
+def test_runs_that_agree_pass(compare_runs, tmp_path, monkeypatch, capsys):
+    code, out = run(compare_runs, tmp_path, monkeypatch, capsys,
+                    report(22.95, [SLOW, SLOW]), report(22.90, [SLOW, SLOW]), report(22.98, [SLOW, SLOW]))
+
+    assert code == 0, out
+    assert "acceptance: passed" in out
+
+
+def test_a_median_that_moves_fails_naming_the_configurations_kept(compare_runs, tmp_path, monkeypatch, capsys):
+    code, out = run(compare_runs, tmp_path, monkeypatch, capsys,
+                    report(22.18, [FAST, FAST]), report(22.95, [SLOW, SLOW]), report(22.24, [FAST, FAST]))
+
+    assert code == 1
+    [failure] = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert failure.startswith("FAIL layernorm 4096x4096 forward compile: medians [22.18, 22.95, 22.24] spread 3.47%")
+    assert f"autotuned differently: compile triton_red_0: run 1 [{FAST} | {FAST}], run 2 [{SLOW} | {SLOW}]" in failure
+
+
+def test_intervals_that_do_not_overlap_fail(compare_runs, tmp_path, monkeypatch, capsys):
+    code, out = run(compare_runs, tmp_path, monkeypatch, capsys,
+                    report(22.9, [SLOW, SLOW], ratio=1.19), report(22.9, [SLOW, SLOW], ratio=1.30))
+
+    assert code == 1
+    assert "FAIL layernorm 4096x4096 forward: LLM/Expert intervals do not overlap\n" in out
