@@ -255,13 +255,8 @@ bool ResumeRun(Store* store, WorkerOptions* worker, int64_t* run_id, StoredJobs*
     worker->run_seed = run.environment["run_seed"].get<uint64_t>();
   }
   // A resumed run is measured as it began, whatever this command line says.
-  const auto& timing = run.environment.value("timing_options", nlohmann::json::object());
-  if (timing.is_object() && !timing.empty()) {
-    const WorkerOptions given = *worker;
-    worker->calls = timing.value("calls", worker->calls);
-    worker->warmup_calls = timing.value("warmup_calls", worker->warmup_calls);
-    worker->flush_bytes = timing.value("flush_bytes", worker->flush_bytes);
-    worker->compile_mode = timing.value("compile_mode", std::string("default"));
+  const WorkerOptions given = *worker;
+  if (ReadTimingOptions(run.environment, worker)) {
     if (given.calls != worker->calls || given.warmup_calls != worker->warmup_calls ||
         given.compile_mode != worker->compile_mode) {
       std::cerr << fmt::format(
@@ -334,11 +329,7 @@ int RunBench(BenchOptions& options) {
                             {"python", context.worker.python},
                             {"run_seed", context.worker.run_seed},
                             // What the method footer states, for `tritonize report`.
-                            {"timing_options",
-                             {{"calls", context.worker.calls},
-                              {"warmup_calls", context.worker.warmup_calls},
-                              {"flush_bytes", context.worker.flush_bytes},
-                              {"compile_mode", context.worker.compile_mode}}}};
+                            {"timing_options", TimingOptionsToJson(context.worker)}};
   if (run_id == 0) run_id = store->BeginRun(CommandLine(), run_env, &err);
   if (run_id == 0) {
     std::cerr << "tritonize: error: " << err << "\n";

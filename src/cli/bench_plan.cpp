@@ -121,6 +121,23 @@ BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& 
   return report;
 }
 
+nlohmann::json TimingOptionsToJson(const WorkerOptions& worker) {
+  return {{"calls", worker.calls},
+          {"warmup_calls", worker.warmup_calls},
+          {"flush_bytes", worker.flush_bytes},
+          {"compile_mode", worker.compile_mode}};
+}
+
+bool ReadTimingOptions(const nlohmann::json& run_environment, WorkerOptions* worker) {
+  const auto& options = run_environment.value("timing_options", nlohmann::json::object());
+  if (!options.is_object() || options.empty()) return false;
+  worker->calls = options.value("calls", worker->calls);
+  worker->warmup_calls = options.value("warmup_calls", worker->warmup_calls);
+  worker->flush_bytes = options.value("flush_bytes", worker->flush_bytes);
+  worker->compile_mode = options.value("compile_mode", std::string("default"));
+  return true;
+}
+
 void AddCalibrationOption(CLI::App* app, std::string* calibration) {
   app->add_option("--calibration", *calibration,
                   "Ceilings cache written by `tritonize calibrate` (default: "

@@ -48,6 +48,13 @@ std::vector<SampleMetrics> BuildSampleMetrics(const BenchPlan& plan, bool timed)
 BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& worker,
                         const std::string& calibration);
 
+/// The options a run is measured with, as its stored environment keeps them
+/// ("timing_options"): what the method footer states and what `--resume` goes on with.
+nlohmann::json TimingOptionsToJson(const WorkerOptions& worker);
+/// Sets them from a run's stored environment; false, leaving *worker as it was, when the run
+/// predates them. A run that lacks only compile_mode used Inductor's default mode.
+bool ReadTimingOptions(const nlohmann::json& run_environment, WorkerOptions* worker);
+
 /// `--calibration FILE`: the ceilings cache BuildReport reads, for every command that builds one.
 void AddCalibrationOption(CLI::App* app, std::string* calibration);
 

@@ -84,19 +84,12 @@ bool LoadPlan(Store* store, const TaskSuite& suite, int64_t run_id, BenchPlan* p
 /// The worker options the run was timed with, for the method footer.
 WorkerOptions RunTimingOptions(const StoredRun& run) {
   WorkerOptions worker;
-  const auto& options = run.environment.value("timing_options", nlohmann::json::object());
-  if (!options.is_object() || options.empty()) {
+  if (!ReadTimingOptions(run.environment, &worker)) {
     std::cerr << fmt::format(
         "tritonize: note: run {} does not record its --calls and --warmup (engine {}): the "
         "footer states the defaults\n",
         run.id, run.engine_version);
-    return worker;
   }
-  worker.calls = options.value("calls", worker.calls);
-  worker.warmup_calls = options.value("warmup_calls", worker.warmup_calls);
-  worker.flush_bytes = options.value("flush_bytes", worker.flush_bytes);
-  // Runs before --compile-mode used Inductor's default mode.
-  worker.compile_mode = options.value("compile_mode", std::string("default"));
   return worker;
 }
 

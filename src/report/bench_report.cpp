@@ -206,11 +206,16 @@ std::string OneLine(std::string text) {
   return text;
 }
 
+/// Whether a kernel's processes kept more than one configuration.
+bool Differ(const std::vector<std::string>& configs) {
+  return std::set<std::string>(configs.begin(), configs.end()).size() > 1;
+}
+
 /// "_kernel: process 0 A, process 1 B" for each kernel the cell's processes tuned differently.
 std::string TunedDifferences(const Cell& cell) {
   std::string text;
   for (const auto& [kernel, configs] : cell.tuned) {
-    if (std::set<std::string>(configs.begin(), configs.end()).size() < 2) continue;
+    if (!Differ(configs)) continue;
     text += (text.empty() ? "" : "; ") + kernel + ":";
     for (size_t p = 0; p < configs.size(); ++p) {
       text += fmt::format("{} process {} [{}]", p ? "," : "", p, configs[p]);
@@ -249,10 +254,8 @@ void AddNotes(const Columns& columns, TaskTable* table) {
 }  // namespace
 
 bool TunedDifferently(const Cell& cell) {
-  for (const auto& [kernel, configs] : cell.tuned) {
-    if (std::set<std::string>(configs.begin(), configs.end()).size() > 1) return true;
-  }
-  return false;
+  return std::any_of(cell.tuned.begin(), cell.tuned.end(),
+                     [](const auto& kernel) { return Differ(kernel.second); });
 }
 
 std::string LlmColumnName(const std::string& llm_name) {

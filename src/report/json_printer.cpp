@@ -108,10 +108,6 @@ nlohmann::json TableToJson(const TaskTable& table) {
           {"notes", table.notes}};
 }
 
-}  // namespace
-
-namespace {
-
 // Null when no cell had two processes: nothing was pooled.
 nlohmann::json ProcessSpreadToJson(const ProcessSpread& spread) {
   if (spread.df <= 0) return nullptr;
