@@ -26,7 +26,7 @@ def test_layernorm_request_knows_its_inputs_and_gradients():
     assert [spec.name for spec in task.grad_inputs] == ["x", "weight", "bias"]
     assert task.output_dtype == "float16"
     assert task.grad_output_scale == 0.1
-    assert task.tolerances["grad_weight"].atol == 2e-2
+    assert task.tolerances["grad_weight"].atol == 5e-2
 
 
 def test_timing_plan_is_read_when_enabled():
