@@ -13,6 +13,7 @@ out=${OUT:-/tmp/out}
 bin=${BIN:-.devbin/tritonize}
 keep=.tritonize/device
 mkdir -p "$out" "$keep"
+started=$(date +%s)
 bash scripts/device-restore.sh
 # Idempotent: a finished run is never started again (a new run would replace its report).
 if [ -f "$keep/$name.done" ]; then echo "$name: finished (earlier)"; exit 0; fi
@@ -24,7 +25,9 @@ if [ ! -f "$TRITONIZE_CALIBRATION" ]; then
 fi
 resume=()
 if [ -f "$keep/$name.db" ]; then resume=(--resume); fi
-timeout -s INT "${LIMIT:-560}" $bin bench --tasks "${TASKS:-all}" --tutorials .tutorials \
+# The calibration above came out of the same allowance.
+limit=$(( ${LIMIT:-560} - ($(date +%s) - started) ))
+timeout -s INT "$limit" $bin bench --tasks "${TASKS:-all}" --tutorials .tutorials \
   --db "$keep/$name.db" --json "$keep/$name.json" ${BENCH_ARGS:-} "${resume[@]}" \
   >>"$keep/$name.txt" 2>>"$keep/$name.log"
 rc=$?
