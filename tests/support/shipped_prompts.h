@@ -6,14 +6,27 @@
 
 namespace tritonize {
 
-// The shipped matmul prompt says atol=0.05: the model saw that. tasks/matmul/task.toml widened it
-// to 0.5 afterwards (cuBLAS's fp16 split-K error reached 0.19 on the H100), which is the one line
-// in which today's rendering differs from what was sent.
+// The shipped prompts keep what the model saw. The tasks' tolerances were widened afterwards,
+// each for a correct implementation that failed the old one on the H100; those are the only
+// lines in which today's rendering differs from what was sent.
+//  - matmul y: atol 0.05 -> 0.5 (cuBLAS's fp16 split-K error reached 0.19).
+//  - layernorm grad_weight, grad_bias: atol 0.02 -> 0.05 (the expert's float16 partial sums
+//    reached 0.0233; docs/tasks.md).
 inline std::string AsRenderedToday(const std::string& task, std::string shipped_prompt) {
-  const std::string old_line = "tolerances: y: atol=0.05, rtol=0.01.";
-  auto at = shipped_prompt.find(old_line);
-  if (task == "matmul" && at != std::string::npos) {
-    shipped_prompt.replace(at, old_line.size(), "tolerances: y: atol=0.5, rtol=0.01.");
+  struct Widened {
+    const char* task;
+    const char* sent;
+    const char* today;
+  };
+  static const Widened kWidened[] = {
+      {"matmul", "tolerances: y: atol=0.05, rtol=0.01.", "tolerances: y: atol=0.5, rtol=0.01."},
+      {"layernorm", "grad_weight: atol=0.02, rtol=0.01; grad_bias: atol=0.02, rtol=0.01.",
+       "grad_weight: atol=0.05, rtol=0.01; grad_bias: atol=0.05, rtol=0.01."},
+  };
+  for (const Widened& w : kWidened) {
+    const std::string sent = w.sent;
+    auto at = shipped_prompt.find(sent);
+    if (task == w.task && at != std::string::npos) shipped_prompt.replace(at, sent.size(), w.today);
   }
   return shipped_prompt;
 }
