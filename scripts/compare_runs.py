@@ -8,11 +8,13 @@ compile); whether the LLM/Expert 95% intervals of all runs overlap (they share a
 docs/measurement.md: every kernel-time median of a kernel >= --min-kernel-us (default 10) within --max-spread
 (default 0.02) of the others, and every LLM/Expert interval overlapping. Exits 1 when a counted row fails it.
 Rows whose every dim is below --min-size-dim (default 0) are listed but not counted. A failure names the
-autotuned configurations when the runs' processes kept different ones (the cells' `tuned`): the usual cause.
+autotuned configurations when the runs' processes kept different ones (the cells' `tuned`): the usual cause;
+a kernel-time failure also gives each kernel's time per run (the jobs' `kernel_median_us`): which kernel moved.
 """
 
 import argparse
 import json
+import statistics
 import sys
 
 COLUMNS = ("baseline", "expert", "llm", "compile")
@@ -60,6 +62,36 @@ def tuning_differences(per_run, columns):
     return "; ".join(parts)
 
 
+def implementation_of(column, llm_name):
+    return f"llm:{llm_name}" if column == "llm" else column
+
+
+def kernel_times(report):
+    """(task, implementation, size, mode) -> the kernel_median_us maps of its processes, from the report's jobs."""
+    times = {}
+    for job in report.get("jobs", []):
+        for timing in job.get("timings", []):
+            per_kernel = timing.get("kernel_median_us")
+            if per_kernel:
+                key = (job["task"], job["implementation"], timing["size"], timing["mode"])
+                times.setdefault(key, []).append(per_kernel)
+    return times
+
+
+def kernel_shifts(per_run_times, shown=3):
+    """'; '-joined "KERNEL a/b/c us" for the kernels whose time per call moved most between the runs (each run: the
+    median over its processes); "" when the reports do not record per-kernel times."""
+    if not all(per_run_times):
+        return ""
+    names = sorted(set().union(*(per_kernel for processes in per_run_times for per_kernel in processes)))
+    moves = []
+    for name in names:
+        values = [statistics.median(p.get(name, 0.0) for p in processes) for processes in per_run_times]
+        moves.append((max(values) - min(values), name, values))
+    moves.sort(key=lambda move: -move[0])
+    return "; ".join(f"{name} {'/'.join(f'{v:.2f}' for v in values)} us" for _, name, values in moves[:shown])
+
+
 def with_tuning(failure, per_run, columns):
     differences = tuning_differences(per_run, columns)
     return f"{failure} (autotuned differently: {differences})" if differences else failure
@@ -73,15 +105,17 @@ def main():
     parser.add_argument("--max-spread", type=float, default=0.02)
     parser.add_argument("--tasks", default="", help="comma list: compare only these tasks' rows")
     args = parser.parse_args()
-    runs = []
+    runs, times = [], []
     for path in args.reports:
         with open(path) as file:
-            runs.append(dict(rows(json.load(file))))
+            report = json.load(file)
+        runs.append(dict(rows(report)))
+        times.append(kernel_times(report))
     worst, failures, compared, missing = 0.0, [], 0, []
     print(f"{'task':<10} {'size':<16} {'mode':<9} {'LLM/Expert per run':<28} {'spread':>7}  CI overlap  "
           "kernel-time spread B/E/L/C")
     for key in runs[0]:
-        task, _, size, mode = key
+        task, llm_name, size, mode = key
         if args.tasks and task not in args.tasks.split(","):
             continue
         per_run = [run.get(key) for run in runs]
@@ -97,8 +131,11 @@ def main():
             cols.append("-" if m is None else f"{100 * m:.1f}%")
             big = [v for v in medians if v is not None and v >= args.min_kernel_us]
             if counted and m is not None and len(big) == len(runs) and m > args.max_spread:
-                failures.append(with_tuning(f"{task} {size} {mode} {column}: medians {medians} spread {100 * m:.2f}%",
-                                            per_run, [column]))
+                failure = f"{task} {size} {mode} {column}: medians {medians} spread {100 * m:.2f}%"
+                key_of_job = (task, implementation_of(column, llm_name), size, mode)
+                shifts = kernel_shifts([run_times.get(key_of_job, []) for run_times in times])
+                failure += f" (per kernel, by run: {shifts})" if shifts else ""
+                failures.append(with_tuning(failure, per_run, [column]))
         if counted and any(ratio is None for ratio in ratios) and any(ratio is not None for ratio in ratios):
             missing.append(f"{task} {size} {mode}")
         if counted and overlap is False:

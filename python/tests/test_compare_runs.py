@@ -65,3 +65,25 @@ def test_intervals_that_do_not_overlap_fail(compare_runs, tmp_path, monkeypatch,
 
     assert code == 1
     assert "FAIL layernorm 4096x4096 forward: LLM/Expert intervals do not overlap\n" in out
+
+
+def with_jobs(data: dict, processes: list[dict[str, float]]) -> dict:
+    """The report with its compile jobs' per-kernel times, one map per process, as `bench --json` writes them."""
+    jobs = [{"task": "layernorm", "implementation": "compile", "process": p,
+             "timings": [{"size": "4096x4096", "mode": "forward", "kernel_median_us": per_kernel}]}
+            for p, per_kernel in enumerate(processes)]
+    return {**data, "jobs": jobs}
+
+
+def test_a_median_that_moves_names_the_kernel_that_moved(compare_runs, tmp_path, monkeypatch, capsys):
+    steady, moved = {"triton_per_1": 8.0, "triton_red_0": 14.2}, {"triton_per_1": 8.01, "triton_red_0": 15.0}
+    code, out = run(compare_runs, tmp_path, monkeypatch, capsys,
+                    with_jobs(report(22.2, [SLOW, SLOW]), [steady, steady]),
+                    with_jobs(report(23.0, [SLOW, SLOW]), [moved, moved]),
+                    with_jobs(report(22.2, [SLOW, SLOW]), [steady, steady]))
+
+    assert code == 1
+    [failure] = [line for line in out.splitlines() if line.startswith("FAIL")]
+    # The kernel that moved most comes first.
+    assert "(per kernel, by run: triton_red_0 14.20/15.00/14.20 us; triton_per_1 8.00/8.01/8.00 us)" in failure
+    assert "autotuned differently" not in failure

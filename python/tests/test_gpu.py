@@ -43,6 +43,8 @@ def test_triton_softmax_is_timed_without_the_flush(run_worker):
     assert statistics.median(timing["call_us"]) >= statistics.median(timing["kernel_us"])
     assert timing["first_call_s"] >= 0
     assert timing["tuned"] == {}  # softmax_kernel is not autotuned
+    # One kernel per call: its median time per call is the call's.
+    assert timing["kernel_median_us"] == {"softmax_kernel": pytest.approx(statistics.median(timing["kernel_us"]))}
     environment = result["environment"]
     assert environment["gpu"] and environment["interpret"] is False
 
@@ -63,6 +65,10 @@ def test_layernorm_baseline_is_timed_forward_and_backward(run_worker):
     for timing in result["timings"]:
         assert timing["kernels"] and "tritonize_l2_flush" not in timing["kernels"]
         assert CALLS <= len(timing["kernel_us"]) <= MAX_CALLS and min(timing["kernel_us"]) > 0
+        # Several kernels per call: each has its own time, and together they make up the call's.
+        assert set(timing["kernel_median_us"]) == set(timing["kernels"])
+        total = sum(timing["kernel_median_us"].values())
+        assert total == pytest.approx(statistics.median(timing["kernel_us"]), rel=0.1)
 
 
 def test_matmul_baseline_is_timed(run_worker):

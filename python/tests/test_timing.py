@@ -11,6 +11,7 @@ from tritonize_worker.timing import (
     DeviceActivity,
     device_activities,
     launches_per_call,
+    median_us_by_kernel,
     split_at_flushes,
 )
 
@@ -35,6 +36,25 @@ def test_each_call_gets_the_activities_between_its_flush_and_the_next():
 
     assert [p.kernel_us for p in profiles] == [12.0, 11.5, 16.0]
     assert profiles[2].launches == {"softmax_kernel": 1, "Memset (Device)": 1, "Memcpy DtoD (Device -> Device)": 1}
+
+
+def test_each_kernel_gets_its_median_time_per_call():
+    activities = [
+        flush(0.0),
+        DeviceActivity("reduce", 10.0, 14.0),
+        DeviceActivity("reduce", 20.0, 22.0),  # two launches in one call: 6 us in all
+        DeviceActivity("finish", 30.0, 31.0),
+        flush(100.0),
+        DeviceActivity("reduce", 110.0, 117.0),
+        DeviceActivity("finish", 120.0, 122.0),
+        flush(200.0),
+        DeviceActivity("reduce", 210.0, 215.0),  # "finish" not launched in this call: 0 us
+    ]
+
+    profiles = split_at_flushes(activities, calls=3)
+
+    assert median_us_by_kernel(profiles) == {"finish": 1.0, "reduce": 6.0}
+    assert [p.kernel_us for p in profiles] == [7.0, 9.0, 5.0]
 
 
 def test_activities_are_sorted_by_start_before_the_split():

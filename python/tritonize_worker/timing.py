@@ -23,6 +23,7 @@ GPU hides as long as the host stays ahead of it.
 
 from __future__ import annotations
 
+import statistics
 import time
 import warnings
 from collections import Counter
@@ -59,6 +60,7 @@ class CallProfile:
 
     kernel_us: float = 0.0
     launches: Counter = field(default_factory=Counter)
+    us_by_kernel: Counter = field(default_factory=Counter)  # kernel name -> its time in this call
 
 
 def is_flush(name: str, flush_name: str = FLUSH_KERNEL) -> bool:
@@ -91,6 +93,7 @@ def split_at_flushes(
         else:
             profiles[-1].kernel_us += activity.end_us - activity.start_us
             profiles[-1].launches[activity.name] += 1
+            profiles[-1].us_by_kernel[activity.name] += activity.end_us - activity.start_us
     return profiles
 
 
@@ -102,6 +105,13 @@ def launches_per_call(profiles: Sequence[CallProfile]) -> dict[str, int | float]
         counts = [profile.launches[name] for profile in profiles]
         result[name] = counts[0] if len(set(counts)) == 1 else round(sum(counts) / len(counts), 3)
     return result
+
+
+def median_us_by_kernel(profiles: Sequence[CallProfile]) -> dict[str, float]:
+    """Kernel name -> the median over calls of its time per call (0 in a call that did not launch it): which
+    kernel of a many-kernel call holds the time, and which one moved when the call's time moved."""
+    names = sorted(set().union(*(profile.us_by_kernel for profile in profiles)))
+    return {name: round(statistics.median(profile.us_by_kernel[name] for profile in profiles), 3) for name in names}
 
 
 def device_activities(events: Iterable[Any], device_type: Any) -> list[DeviceActivity]:
@@ -217,6 +227,7 @@ def _kernel_times(
             # Nanoseconds are the profile's resolution; the rest is float noise of subtracting microsecond times.
             "kernel_us": [round(profile.kernel_us, 3) for profile in profiles],
             "kernels": launches_per_call(profiles),
+            "kernel_median_us": median_us_by_kernel(profiles),
             "sampling": {**sampling, "attempts": attempt + 1, "clock_low": low},
             "env_before": before,
             "env_after": after,

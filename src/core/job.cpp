@@ -85,6 +85,14 @@ bool ParseJobResult(const nlohmann::json& j, JobResult* out, std::string* err) {
       for (const auto& [name, config] : tuned.items()) {
         timing.tuned[name] = config.get<std::string>();
       }
+      const nlohmann::json per_kernel = t.value("kernel_median_us", nlohmann::json::object());
+      for (const auto& [name, us] : per_kernel.items()) {
+        if (!us.is_number()) {
+          *err = fmt::format("malformed result: kernel_median_us of {} is not a number", name);
+          return false;
+        }
+        timing.kernel_median_us[name] = us.get<double>();
+      }
       out->timings.push_back(std::move(timing));
     }
   } catch (const nlohmann::json::exception& e) {
@@ -113,7 +121,8 @@ nlohmann::json JobResultToJson(const JobResult& result) {
   j["timings"] = nlohmann::json::array();
   for (const auto& t : result.timings) {
     j["timings"].push_back({{"size", t.size}, {"mode", t.mode}, {"kernel_us", t.kernel_us},
-                            {"call_us", t.call_us}, {"kernels", t.kernels}, {"tuned", t.tuned},
+                            {"call_us", t.call_us}, {"kernels", t.kernels},
+                            {"kernel_median_us", t.kernel_median_us}, {"tuned", t.tuned},
                             {"first_call_s", t.first_call_s}, {"host_us", t.host_us},
                             {"sampling", t.sampling}, {"env_before", t.env_before},
                             {"env_after", t.env_after}, {"process", t.process}});

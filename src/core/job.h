@@ -35,6 +35,8 @@ struct Timing {
   std::vector<double> kernel_us;          // CUPTI: sum of device activity per call, L2 flushed
   std::vector<double> call_us;            // CUDA events around each call, L2 flushed
   std::map<std::string, int> kernels;     // kernel name -> launches per call
+  // Kernel name -> median over calls of its time per call (which kernel holds, or moved, the time).
+  std::map<std::string, double> kernel_median_us;
   // Autotuned kernel name -> the configuration this process's autotuner picked for it.
   std::map<std::string, std::string> tuned;
   double first_call_s = 0;                // compile + autotune, wall time

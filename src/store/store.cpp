@@ -94,7 +94,8 @@ bool InsertTiming(sqlite3* db, int64_t job_id, const Timing& timing) {
                                 {"sampling", timing.sampling},
                                 {"env_before", timing.env_before},
                                 {"env_after", timing.env_after},
-                                {"tuned", timing.tuned}};
+                                {"tuned", timing.tuned},
+                                {"kernel_median_us", timing.kernel_median_us}};
   insert.Bind(1, job_id)
       .Bind(2, timing.size)
       .Bind(3, timing.mode)
@@ -163,6 +164,12 @@ bool LoadTimings(sqlite3* db, int64_t job_id, int process, std::vector<Timing>* 
       if (tuned != extra.end() && tuned->is_object()) {
         for (const auto& [name, config] : tuned->items()) {
           if (config.is_string()) timing.tuned[name] = config.get<std::string>();
+        }
+      }
+      const auto per_kernel = extra.find("kernel_median_us");
+      if (per_kernel != extra.end() && per_kernel->is_object()) {
+        for (const auto& [name, us] : per_kernel->items()) {
+          if (us.is_number()) timing.kernel_median_us[name] = us.get<double>();
         }
       }
     }

@@ -158,6 +158,7 @@ TEST_F(StoreTest, RepeatProcessAndNonSampleFiguresRoundTrip) {
   written.timings[0].env_before = {{"sm_clock_mhz", 1980}};
   written.timings[0].env_after = {{"sm_clock_mhz", 1965}};
   written.timings[0].tuned = {{"matmul_kernel", "BLOCK_M: 128, num_warps: 8"}};
+  written.timings[0].kernel_median_us = {{"matmul_kernel", 6.78}, {"memset", 0.5}};
   ASSERT_TRUE(store->RecordJob(run, MakeTask("softmax"),
                                MakeImpl(ImplKind::kExpert, "expert", "abc"), written, &err))
       << err;
@@ -176,6 +177,8 @@ TEST_F(StoreTest, RepeatProcessAndNonSampleFiguresRoundTrip) {
   EXPECT_EQ(read.timings[0].env_after, written.timings[0].env_after);
   EXPECT_EQ(read.timings[0].tuned, written.timings[0].tuned);
   EXPECT_TRUE(read.timings[1].tuned.empty());
+  EXPECT_EQ(read.timings[0].kernel_median_us, written.timings[0].kernel_median_us);
+  EXPECT_TRUE(read.timings[1].kernel_median_us.empty());
 }
 
 // A store written by the first release (schema 1) is migrated in place; its jobs keep their
