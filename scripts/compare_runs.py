@@ -92,6 +92,31 @@ def kernel_shifts(per_run_times, shown=3):
     return "; ".join(f"{name} {'/'.join(f'{v:.2f}' for v in values)} us" for _, name, values in moves[:shown])
 
 
+def gpus_of(report):
+    """GPU uuid -> how many of the report's jobs ran on it; {} for reports from workers that did not record it."""
+    counts = {}
+    for job in report.get("jobs", []):
+        uuid = (job.get("environment") or {}).get("gpu_uuid")
+        if uuid:
+            counts[uuid] = counts.get(uuid, 0) + 1
+    return counts
+
+
+def gpu_lines(per_run_gpus):
+    """Which GPU each run's jobs ran on, and a note when a run spans several or the runs differ; [] when unknown."""
+    if not any(per_run_gpus):
+        return []
+    lines = ["GPUs: " + "; ".join(
+        f"run {run} " + (", ".join(f"{uuid[:12]} ({n} jobs)" for uuid, n in gpus.items()) or "not recorded")
+        for run, gpus in enumerate(per_run_gpus, 1))]
+    if any(len(gpus) > 1 for gpus in per_run_gpus):
+        lines.append("note: a run spans several GPUs (resumed on another machine): its processes' levels include "
+                     "the GPUs' differences")
+    elif len({uuid for gpus in per_run_gpus for uuid in gpus}) > 1:
+        lines.append("note: the runs ran on different GPUs: their spreads include the GPUs' differences")
+    return lines
+
+
 def with_tuning(failure, per_run, columns):
     differences = tuning_differences(per_run, columns)
     return f"{failure} (autotuned differently: {differences})" if differences else failure
@@ -105,12 +130,13 @@ def main():
     parser.add_argument("--max-spread", type=float, default=0.02)
     parser.add_argument("--tasks", default="", help="comma list: compare only these tasks' rows")
     args = parser.parse_args()
-    runs, times = [], []
+    runs, times, gpus = [], [], []
     for path in args.reports:
         with open(path) as file:
             report = json.load(file)
         runs.append(dict(rows(report)))
         times.append(kernel_times(report))
+        gpus.append(gpus_of(report))
     worst, failures, compared, missing = 0.0, [], 0, []
     print(f"{'task':<10} {'size':<16} {'mode':<9} {'LLM/Expert per run':<28} {'spread':>7}  CI overlap  "
           "kernel-time spread B/E/L/C")
@@ -149,6 +175,8 @@ def main():
         print(f"{task:<10} {size:<16} {mode:<9} {shown:<28} {'-' if s is None else f'{100 * s:6.2f}%'}  "
               f"{overlap_text:<10}  {'/'.join(cols)}{mark}")
     print(f"largest LLM/Expert spread over counted rows: {100 * worst:.2f}%")
+    for line in gpu_lines(gpus):
+        print(line)
     if compared == 0:
         failures.append("no kernel-time median is in two or more runs: nothing was compared")
     if missing:

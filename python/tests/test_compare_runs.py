@@ -87,3 +87,28 @@ def test_a_median_that_moves_names_the_kernel_that_moved(compare_runs, tmp_path,
     # The kernel that moved most comes first.
     assert "(per kernel, by run: triton_red_0 14.20/15.00/14.20 us; triton_per_1 8.00/8.01/8.00 us)" in failure
     assert "autotuned differently" not in failure
+
+
+def with_jobs_on(data: dict, *uuids: str) -> dict:
+    data["jobs"] = [{"task": "layernorm", "implementation": "expert", "environment": {"gpu_uuid": u}} for u in uuids]
+    return data
+
+
+def test_a_run_resumed_on_another_gpu_is_named(compare_runs, tmp_path, monkeypatch, capsys):
+    a, b = "GPU-21bdf09a-6f2c", "GPU-77aa0000-1111"
+    code, out = run(compare_runs, tmp_path, monkeypatch, capsys, with_jobs_on(report(22.9, [SLOW]), a, a),
+                    with_jobs_on(report(22.9, [SLOW]), a, a), with_jobs_on(report(22.9, [SLOW]), a, b))
+
+    assert code == 0, out
+    assert f"GPUs: run 1 {a[:12]} (2 jobs); run 2 {a[:12]} (2 jobs); run 3 {a[:12]} (1 jobs), {b[:12]} (1 jobs)" in out
+    assert "note: a run spans several GPUs" in out
+
+
+def test_runs_on_different_gpus_are_noted_and_unrecorded_ones_say_nothing(compare_runs, tmp_path, monkeypatch,
+                                                                           capsys):
+    _, out = run(compare_runs, tmp_path, monkeypatch, capsys, with_jobs_on(report(22.9, [SLOW]), "GPU-a"),
+                 with_jobs_on(report(22.9, [SLOW]), "GPU-b"))
+    _, unrecorded = run(compare_runs, tmp_path, monkeypatch, capsys, report(22.9, [SLOW]), report(22.9, [SLOW]))
+
+    assert "note: the runs ran on different GPUs" in out
+    assert "GPUs:" not in unrecorded

@@ -11,6 +11,7 @@ FIELDS = {
     "triton",
     "cuda",
     "gpu",
+    "gpu_uuid",
     "driver",
     "sm_clock_mhz_before",
     "sm_clock_mhz_after",

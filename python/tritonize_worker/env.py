@@ -27,6 +27,7 @@ class Environment:
             "triton": None,
             "cuda": None,
             "gpu": None,
+            "gpu_uuid": None,
             "driver": None,
             "sm_clock_mhz_before": None,
             "sm_clock_mhz_after": None,
@@ -38,6 +39,8 @@ class Environment:
         self.on_gpu = device == "cuda"
         if self.on_gpu:
             self.gpu_id = _cuda_gpu_id()
+            # Which GPU, not only which model: a run resumed on another machine spans two (docs/measurement.md).
+            self.fields["gpu_uuid"] = self.gpu_id
             self.fields["gpu"] = _cuda_gpu_name()
             row = query_gpu(["name", "driver_version", "clocks.max.sm"], self.gpu_id)
             if row:
