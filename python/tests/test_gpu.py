@@ -1,9 +1,12 @@
 """The worker on a CUDA GPU: real compilation errors and the timing. Skipped, visibly, without a GPU."""
 
 import statistics
+import time
 
 import pytest
 import torch
+import triton
+import triton.language as tl
 from conftest import CANDIDATES_DIR, TASKS_DIR, make_request
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
@@ -79,14 +82,69 @@ def test_matmul_baseline_is_timed(run_worker):
     assert min(result["timings"][0]["kernel_us"]) > 0
 
 
-def test_an_autotuned_kernels_chosen_configuration_is_recorded(run_worker):
+@pytest.mark.parametrize("autotune_timer", ["triton", "job"])
+def test_an_autotuned_kernels_chosen_configuration_is_recorded(run_worker, autotune_timer):
     path = TASKS_DIR.parent / "llm_triton" / "claude-devsession-oneshot" / "matmul.py"
-    result, _ = run_worker(gpu_request("matmul", path, sizes=("1024x1024x1024",)), env=NO_INTERPRETER)
+    request = gpu_request("matmul", path, sizes=("1024x1024x1024",))
+    request["timing"]["autotune_timer"] = autotune_timer
+    result, _ = run_worker(request, env=NO_INTERPRETER)
 
     assert result["status"] == "ok", result["message"]
     tuned = result["timings"][0]["tuned"]
     assert list(tuned) == ["_matmul_kernel"]
     assert tuned["_matmul_kernel"].startswith("BLOCK_M=") and "num_warps=" in tuned["_matmul_kernel"]
+    if autotune_timer == "job":
+        # Its 11 configurations were timed by the job's autotune timer, at every shape it was tuned for.
+        assert result["environment"]["autotune_timer"]["candidates"] >= 11
+    else:
+        assert "autotune_timer" not in result["environment"]
+
+
+@triton.jit
+def copy_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offsets = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    tl.store(y_ptr + offsets, tl.load(x_ptr + offsets, mask=mask), mask=mask)
+
+
+def copy_call(n: int, block: int, num_warps: int, host_us: float = 0.0):
+    x = torch.ones(n, device="cuda")
+    y = torch.empty_like(x)
+
+    def call():
+        until = time.perf_counter() + host_us * 1e-6
+        while time.perf_counter() < until:  # a wrapper's host cost before the launch
+            pass
+        copy_kernel[(triton.cdiv(n, block),)](x, y, n, BLOCK=block, num_warps=num_warps)
+
+    return call
+
+
+def test_the_autotune_timer_times_the_kernel_not_the_host_before_its_launch():
+    from tritonize_worker.autotune_timer import AutotuneTimer
+    from tritonize_worker.l2_flush import L2Flush
+
+    timer = AutotuneTimer(L2Flush(1 << 26, "cuda"))
+    # 200 us of Python before a kernel of a few microseconds: the lead of flushes must grow to hide it.
+    median_ms = timer(copy_call(4096, 1024, 4, host_us=200.0))
+
+    assert timer.dropped >= 1 and timer.lead > 4
+    assert median_ms < 0.02
+
+
+def test_the_autotune_timer_ranks_a_slow_configuration_below_a_fast_one():
+    from tritonize_worker.autotune_timer import AutotuneTimer
+    from tritonize_worker.l2_flush import L2Flush
+
+    n = 1 << 26  # 256 MiB read and 256 MiB written
+    timer = AutotuneTimer(L2Flush(1 << 26, "cuda"))
+    fast = timer(copy_call(n, 4096, 8), quantiles=(0.5, 0.2, 0.8))
+    slow = timer(copy_call(n, 64, 1), quantiles=(0.5, 0.2, 0.8))
+
+    assert fast[1] <= fast[0] <= fast[2]
+    assert fast[0] * 1e-3 >= 2 * 4 * n / 5e12  # no faster than 5 TB/s: the events enclose the whole kernel
+    assert slow[0] > 1.5 * fast[0]
+    assert timer.timed == 2
 
 
 @pytest.mark.parametrize("mode", ["deterministic", "default"])

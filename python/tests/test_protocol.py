@@ -57,6 +57,19 @@ def test_compile_mode_defaults_to_deterministic_and_is_checked():
     ]
 
 
+def test_autotune_timer_defaults_to_tritons_own_and_is_checked():
+    raw = make_request("softmax", CANDIDATE)
+    raw.update(device="cuda", interpret=False)
+    raw["timing"] = {"enabled": True, "sizes": ["1024x1024"], "warmup_calls": 10, "calls": 50, "flush_bytes": 1024}
+    assert parse_request(raw).timing.autotune_timer == "triton"
+
+    raw["timing"]["autotune_timer"] = "job"
+    assert parse_request(raw).timing.autotune_timer == "job"
+
+    raw["timing"]["autotune_timer"] = "cupti"
+    assert problems_of(raw) == ["timing.autotune_timer: expected one of triton, job, got 'cupti'"]
+
+
 def test_every_problem_is_reported_at_once():
     raw = make_request("softmax", CANDIDATE)
     raw["schema_version"] = 7

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from . import guards
+from . import autotune_timer, guards
 from .check import first_call_s
 from .errors import JobFailure, candidate_code
 from .inductor import COMPILE_IMPLEMENTATION, compiled
@@ -47,11 +47,15 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
 
     # 2. The trusted functions, then the import under its own timeout. The flush kernel is compiled before the
     # candidate runs, so that nothing it writes to the compiler cache can stand in for it.
-    flush = None
+    flush = timer = None
     if request.timing.enabled:
         from . import l2_flush, timing  # noqa: F401 - imported so that the snapshot covers them
 
         flush = l2_flush.L2Flush(request.timing.flush_bytes, "cuda", request.timing.flush_mode)
+        if request.timing.autotune_timer == "job":
+            # Autotuners pick by the job's flush and events, not triton's do_bench; before the trusted snapshot.
+            timer = autotune_timer.AutotuneTimer(flush)
+            autotune_timer.install(timer)
     clock.lap("setup")
     snapshot = TrustedSnapshot()
     watchdog.enter("import", request.guards.import_s)
@@ -86,6 +90,9 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     if request.timing.enabled:
         _time(entry, request, result, watchdog, environment, snapshot, flush)
         clock.lap("time")
+        if environment is not None and timer is not None:
+            tuner = {"candidates": timer.timed, "lead": timer.lead, "dropped": timer.dropped}
+            environment.fields["autotune_timer"] = tuner
     if request.device == "cuda" and impl.kind not in EXEMPT_KINDS:
         result.phase = "guards"
         result.guards.append(runner.triton_share(module, impl.path))

@@ -111,6 +111,9 @@ class CheckPlan:
     seeds: tuple[int, ...]
 
 
+AUTOTUNE_TIMERS = ("triton", "job")
+
+
 @dataclass(frozen=True)
 class TimingPlan:
     enabled: bool
@@ -126,6 +129,8 @@ class TimingPlan:
     timeout_s: float = 10.0
     host_calls: int = 50
     host_rounds: int = 5
+    # Which benchmark Triton's autotuners pick with: "triton" (its own do_bench) or "job" (autotune_timer.py).
+    autotune_timer: str = "triton"
 
 
 @dataclass(frozen=True)
@@ -415,9 +420,14 @@ def _parse_method(fields: _Fields) -> dict[str, Any]:
         "timeout_s": fields.get("timeout_s", (int, float), defaults.timeout_s),
         "host_calls": fields.get("host_calls", int, defaults.host_calls),
         "host_rounds": fields.get("host_rounds", int, defaults.host_rounds),
+        "autotune_timer": fields.get("autotune_timer", str, defaults.autotune_timer),
     }
     if method["flush_mode"] not in (None, "read", "write"):
         fields.problem("flush_mode", f"expected 'read' or 'write', got {method['flush_mode']!r}")
+    if method["autotune_timer"] not in (None, *AUTOTUNE_TIMERS):
+        fields.problem(
+            "autotune_timer", f"expected one of {', '.join(AUTOTUNE_TIMERS)}, got {method['autotune_timer']!r}"
+        )
     for key in ("max_calls", "host_rounds"):
         if method[key] is not None and method[key] < 1:
             fields.problem(key, f"must be >= 1, got {method[key]}")

@@ -29,12 +29,14 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "torch.profiler": ("profile",),
     "torch.testing": ("assert_close",),
     "triton.testing": ("do_bench",),
+    "triton.runtime.autotuner.Autotuner": ("do_bench",),
 }
 _WORKER_MODULES = (
     "tritonize_worker.guards",
     "tritonize_worker.trusted",
     "tritonize_worker.timing",
     "tritonize_worker.tuning",
+    "tritonize_worker.autotune_timer",
     "tritonize_worker.l2_flush",
     "tritonize_worker.tensor_files",
     "tritonize_worker.inputs",

@@ -41,6 +41,7 @@ struct BenchOptions {
   bool resume = false;
   int repeat = 2;  // fresh processes per implementation, alternating order
   std::string compile_mode = "deterministic";  // Inductor's mode for the compile column
+  std::string autotune_timer = "triton";       // what Triton's autotuners pick by
   std::string calibration;                     // the ceilings cache (tritonize calibrate)
 };
 
@@ -258,11 +259,13 @@ bool ResumeRun(Store* store, WorkerOptions* worker, int64_t* run_id, StoredJobs*
   const WorkerOptions given = *worker;
   if (ReadTimingOptions(run.environment, worker)) {
     if (given.calls != worker->calls || given.warmup_calls != worker->warmup_calls ||
-        given.compile_mode != worker->compile_mode) {
+        given.compile_mode != worker->compile_mode ||
+        given.autotune_timer != worker->autotune_timer) {
       std::cerr << fmt::format(
           "tritonize: note: --resume keeps run {}'s options (--calls {}, --warmup {}, "
-          "--compile-mode {}), not this command line's\n",
-          *run_id, worker->calls, worker->warmup_calls, worker->compile_mode);
+          "--compile-mode {}, --autotune-timer {}), not this command line's\n",
+          *run_id, worker->calls, worker->warmup_calls, worker->compile_mode,
+          worker->autotune_timer);
     }
   }
   for (const auto& job : jobs) {
@@ -306,6 +309,7 @@ int RunBench(BenchOptions& options) {
   context.worker.calls = options.calls;
   context.worker.warmup_calls = options.warmup_calls;
   context.worker.compile_mode = options.compile_mode;
+  context.worker.autotune_timer = options.autotune_timer;
   ApplyGuardOptions(options.guards, &context.worker, &errors);
   if (!errors.empty()) return ReportUsageErrors(errors);
 
@@ -391,6 +395,12 @@ std::function<int()> SetupBench(CLI::App* app) {
                   "benchmark in each process; docs/measurement.md)")
       ->capture_default_str()
       ->check(CLI::IsMember({"deterministic", "default"}));
+  app->add_option("--autotune-timer", options->autotune_timer,
+                  "What Triton's autotuners pick a configuration by: triton (its own do_bench, "
+                  "as the authors ran it) or job (the job's L2 flush and CUDA events around each "
+                  "candidate's kernel; experimental, docs/measurement.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"triton", "job"}));
   AddCalibrationOption(app, &options->calibration);
   AddGuardOptions(app, &options->guards);
   app->add_flag("--resume", options->resume,

@@ -125,7 +125,8 @@ nlohmann::json TimingOptionsToJson(const WorkerOptions& worker) {
   return {{"calls", worker.calls},
           {"warmup_calls", worker.warmup_calls},
           {"flush_bytes", worker.flush_bytes},
-          {"compile_mode", worker.compile_mode}};
+          {"compile_mode", worker.compile_mode},
+          {"autotune_timer", worker.autotune_timer}};
 }
 
 bool ReadTimingOptions(const nlohmann::json& run_environment, WorkerOptions* worker) {
@@ -135,6 +136,8 @@ bool ReadTimingOptions(const nlohmann::json& run_environment, WorkerOptions* wor
   worker->warmup_calls = options.value("warmup_calls", worker->warmup_calls);
   worker->flush_bytes = options.value("flush_bytes", worker->flush_bytes);
   worker->compile_mode = options.value("compile_mode", std::string("default"));
+  // Runs from before the option used Triton's own benchmark.
+  worker->autotune_timer = options.value("autotune_timer", std::string("triton"));
   return true;
 }
 

@@ -13,6 +13,13 @@ std::string CompileModeText(const std::string& mode) {
                                    "process";
 }
 
+std::string AutotuneTimerText(const std::string& timer) {
+  return timer == "job"
+             ? "Triton autotuners without a do_bench of their own pick by the same flush and CUDA "
+               "events around each candidate's kernel (median of 20-100 calls)."
+             : "Triton autotuners pick with triton.testing.do_bench, as their authors ran them.";
+}
+
 }  // namespace
 
 std::string TimingMethod(const WorkerOptions& worker, int repeats) {
@@ -31,7 +38,8 @@ std::string TimingMethod(const WorkerOptions& worker, int repeats) {
       "before every call by a separate kernel that reads {} MiB (excluded). Adaptive sampling: "
       "batches of {} calls until at least {} calls and 1 ms of GPU time are in hand and the "
       "median's relative standard error is below 0.25% (at most 1000 calls or 10 s), after the "
-      "first call (compile, autotune) and {} warm-up calls; median ±IQR/median shown. {}. The SM "
+      "first call (compile, autotune) and {} warm-up calls; median ±IQR/median shown. {} {}. "
+      "The SM "
       "clock is read before and after; a measurement below 75% of the maximum SM clock is made "
       "again once and marked * if still low. Call latency = CUDA events around each call, same "
       "flush, median of {}. Host time = 50 calls back to back without synchronisation, per call, "
@@ -44,8 +52,9 @@ std::string TimingMethod(const WorkerOptions& worker, int repeats) {
       "baseline/expert, LLM/Base = baseline/LLM, LLM/Expert = expert/LLM, Compile/Base = "
       "baseline/compile. Rating of LLM/Expert: >=1.0 matches, >0.8 very good, 0.5-0.8 decent, "
       "<0.5 significant gap.",
-      worker.flush_bytes >> 20, worker.calls, worker.calls, worker.warmup_calls, processes,
-      worker.calls, CompileModeText(worker.compile_mode));
+      worker.flush_bytes >> 20, worker.calls, worker.calls, worker.warmup_calls,
+      AutotuneTimerText(worker.autotune_timer), processes, worker.calls,
+      CompileModeText(worker.compile_mode));
 }
 
 std::string InterpretMethod() {

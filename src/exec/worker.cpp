@@ -295,7 +295,8 @@ nlohmann::json BuildRequest(const Task& task, const Implementation& impl,
                        {"sizes", task.sizes},
                        {"warmup_calls", options.warmup_calls},
                        {"calls", options.calls},
-                       {"flush_bytes", options.flush_bytes}};
+                       {"flush_bytes", options.flush_bytes},
+                       {"autotune_timer", options.autotune_timer}};
   request["guards"] = {{"run_seed", options.run_seed & 0x7fffffffffffULL},
                        {"import_s", options.import_timeout_s},
                        {"compile_s", options.compile_timeout_s},

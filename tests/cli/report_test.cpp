@@ -149,6 +149,27 @@ TEST_F(ReportTest, FooterStatesTheRunsCompileMode) {
       << out.out;
 }
 
+TEST_F(ReportTest, FooterStatesWhatTheRunsAutotunersPickedBy) {
+  nlohmann::json timing = kOlderTimingOptions;
+  timing["autotune_timer"] = "job";
+  WriteRun(true, timing);
+  const BinaryOutput job = Report({});
+  ASSERT_EQ(job.code, 0) << job.err;
+  EXPECT_NE(Flat(job.out).find("Triton autotuners without a do_bench of their own pick by the "
+                               "same flush and CUDA events"),
+            std::string::npos)
+      << job.out;
+}
+
+TEST_F(ReportTest, FooterOfARunFromBeforeTheAutotuneTimerSaysTritonsOwn) {
+  WriteRun(true);
+  const BinaryOutput out = Report({});
+  ASSERT_EQ(out.code, 0) << out.err;
+  EXPECT_NE(Flat(out.out).find("Triton autotuners pick with triton.testing.do_bench"),
+            std::string::npos)
+      << out.out;
+}
+
 TEST_F(ReportTest, UnfinishedRunIsShownWithANote) {
   WriteRun(false);
   const BinaryOutput out = Report({});

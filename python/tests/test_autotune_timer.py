@@ -1,0 +1,125 @@
+"""autotune_timer.py under the Triton interpreter: which benchmark a real Autotuner picks with, and the summary.
+
+The timer itself needs CUDA events: test_gpu.py times a slow and a fast configuration with it.
+"""
+
+import pytest
+import torch
+import triton
+import triton.language as tl
+from triton.runtime.autotuner import Autotuner
+
+from tritonize_worker.autotune_timer import install, summarise
+from tritonize_worker.trusted import TrustedSnapshot
+
+SMALL = triton.Config({"BLOCK": 16}, num_warps=1)
+LARGE = triton.Config({"BLOCK": 32}, num_warps=2)
+
+
+def make_kernel(**autotune_options):
+    @triton.autotune(configs=[SMALL, LARGE], key=["n"], **autotune_options)
+    @triton.jit
+    def double(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+        offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        tl.store(y_ptr + offsets, tl.load(x_ptr + offsets, mask=offsets < n) * 2, mask=offsets < n)
+
+    return double
+
+
+def launch(kernel, n: int = 40) -> torch.Tensor:
+    x = torch.arange(n, dtype=torch.float32)
+    y = torch.empty_like(x)
+    kernel[lambda meta: (triton.cdiv(n, meta["BLOCK"]),)](x, y, n)
+    return y
+
+
+class FakeTimer:
+    """Runs each candidate once and reports the next of `times_ms`, in the order the autotuner asks."""
+
+    def __init__(self, *times_ms: float):
+        self.times_ms = list(times_ms)
+        self.quantiles = []
+
+    def __call__(self, kernel_call, quantiles=None):
+        kernel_call()
+        self.quantiles.append(quantiles)
+        value = self.times_ms.pop(0)
+        return [value] * len(quantiles) if quantiles else value
+
+
+@pytest.fixture
+def installed():
+    """install() with the undo run after the test, whatever it does."""
+    undo = []
+
+    def do(timer):
+        undo.append(install(timer))
+        return timer
+
+    yield do
+    for uninstall in reversed(undo):
+        uninstall()
+
+
+@pytest.mark.parametrize(("times_ms", "picked"), [((2.0, 1.0), LARGE), ((1.0, 2.0), SMALL)])
+def test_the_autotuner_keeps_the_configuration_the_timer_finds_fastest(installed, times_ms, picked):
+    kernel = make_kernel()
+    timer = installed(FakeTimer(*times_ms))
+
+    y = launch(kernel)
+
+    assert kernel.best_config is picked
+    assert timer.times_ms == [] and timer.quantiles == [(0.5, 0.2, 0.8)] * 2
+    assert torch.equal(y, torch.arange(40, dtype=torch.float32) * 2)
+
+
+def test_an_autotuner_created_and_read_before_the_install_uses_the_timer_too(installed):
+    kernel = make_kernel()
+    # What Triton's cached_property leaves in the instance once read (reading it needs a GPU driver here).
+    kernel.__dict__["do_bench"] = FakeTimer(1.0, 2.0)
+    timer = installed(FakeTimer(2.0, 1.0))
+
+    launch(kernel)
+
+    assert kernel.do_bench is timer
+    assert kernel.best_config is LARGE
+
+
+def test_an_authors_own_benchmark_is_kept(installed):
+    own = FakeTimer(1.0, 2.0)
+    kernel = make_kernel(do_bench=own)
+    timer = installed(FakeTimer(2.0, 1.0))
+
+    launch(kernel)
+
+    assert kernel.best_config is SMALL
+    assert own.times_ms == [] and timer.times_ms == [2.0, 1.0]
+
+
+def test_uninstall_restores_the_original_descriptor():
+    original = Autotuner.__dict__["do_bench"]
+
+    uninstall = install(FakeTimer())
+    assert Autotuner.__dict__["do_bench"] is not original
+    uninstall()
+
+    assert Autotuner.__dict__["do_bench"] is original
+
+
+def test_a_candidate_that_replaces_the_installed_benchmark_is_caught(installed):
+    installed(FakeTimer())
+    snapshot = TrustedSnapshot()
+
+    Autotuner.do_bench = property(lambda self: FakeTimer(1.0))
+
+    assert snapshot.patched() == ["triton.runtime.autotuner.Autotuner.do_bench"]
+
+
+def test_the_summary_is_the_median_or_the_quantiles_as_numpy_interpolates_them():
+    times = [5.0, 1.0, 4.0, 2.0, 3.0, 10.0]
+
+    assert summarise(times, None) == 3.5
+    q = torch.tensor([0.5, 0.2, 0.8], dtype=torch.float64)
+    expected = torch.quantile(torch.tensor(times, dtype=torch.float64), q)
+    assert summarise(times, (0.5, 0.2, 0.8)) == pytest.approx(expected.tolist())
+    assert summarise([7.0], (0.5, 0.2, 0.8)) == [7.0, 7.0, 7.0]

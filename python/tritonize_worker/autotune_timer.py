@@ -1,0 +1,112 @@
+"""The benchmark Triton's autotuners pick a configuration with, in a job: the job's own L2 flush and kernel time.
+
+`@triton.autotune` times each candidate configuration with the driver's benchmarker (triton.testing.do_bench):
+CUDA events around each launch after a `zero_` of 256 MiB, which leaves the L2 full of dirty lines that the
+timed kernel must write back. The job reports a different quantity (kernel time after a flush that reads,
+docs/measurement.md), and where two configurations are close by one yardstick and 10% apart by the other, the
+autotuner's pick flips between processes and the reported time with it: the matmul at 1024^3 on the H100, expert
+and LLM alike, sat 10% apart in different processes with different picks.
+
+So a job on the GPU hands every autotuner that did not bring its own benchmark (`do_bench=` in
+`@triton.autotune`, kept as its author wrote it) an `AutotuneTimer`: each candidate is run after the job's flush
+between CUDA events, the host queued ahead of the GPU (a lead of flushes before each batch, checked to have
+sufficed), so that the events bracket the kernel, not its launch from Python. Events, not the profiler: the
+worker takes its host-side figures before CUPTI first starts in the process (timing.py). The configurations, the
+key and the pruning stay the author's; only the yardstick of the pick is the job's.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from typing import Any
+
+# Calls per candidate: at least MIN_CALLS, then batches of BATCH until MAX_CALLS or BUDGET_MS of timed kernel time.
+BATCH = 10
+MIN_CALLS = 20
+MAX_CALLS = 100
+BUDGET_MS = 200.0
+# Flushes queued before each batch, at first: the GPU works through them while the host queues the batch. A batch
+# the host could not queue in time (the GPU had finished the lead) is dropped and the lead doubled, up to MAX_LEAD.
+LEAD_FLUSHES = 4
+MAX_LEAD = 256
+
+
+class AutotuneTimer:
+    """A `do_bench(kernel_call, quantiles)` for Triton's Autotuner: milliseconds at the quantiles (the median
+    alone without them) of MIN_CALLS to MAX_CALLS calls, each after `flush`, CUDA events around the call only."""
+
+    def __init__(self, flush: Callable[[], None]):
+        self.flush = flush
+        self.lead = LEAD_FLUSHES
+        self.timed = 0  # candidates timed: the job's record says the autotuners used this timer
+        self.dropped = 0  # batches dropped because the host fell behind
+
+    def __call__(self, kernel_call: Callable[[], Any], quantiles: Sequence[float] | None = None, **_: Any):
+        import torch
+
+        kernel_call()  # this configuration's compilation, outside the timed calls
+        torch.cuda.synchronize()
+        times_ms: list[float] = []
+        while len(times_ms) < MIN_CALLS or (len(times_ms) < MAX_CALLS and sum(times_ms) < BUDGET_MS):
+            times_ms += self._batch(kernel_call, torch)
+        self.timed += 1
+        return summarise(times_ms, quantiles)
+
+    def _batch(self, kernel_call: Callable[[], Any], torch: Any) -> list[float]:
+        while True:
+            pairs = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(BATCH)]
+            lead_end = torch.cuda.Event()
+            for _ in range(self.lead):
+                self.flush()
+            lead_end.record()
+            for start, end in pairs:
+                self.flush()
+                start.record()
+                kernel_call()
+                end.record()
+            # Done already: the GPU may have waited for a launch between a start event and its kernel.
+            behind = lead_end.query()
+            torch.cuda.synchronize()
+            if not behind or self.lead >= MAX_LEAD:
+                return [start.elapsed_time(end) for start, end in pairs]
+            self.dropped += 1
+            self.lead *= 2
+
+
+def summarise(times_ms: Sequence[float], quantiles: Sequence[float] | None) -> float | list[float]:
+    """The median, or the values at the quantiles in their order, as triton.testing.do_bench returns them."""
+    if not quantiles:
+        return statistics.median(times_ms)
+    ordered = sorted(times_ms)
+    return [_quantile(ordered, q) for q in quantiles]
+
+
+def _quantile(ordered: Sequence[float], q: float) -> float:
+    """Linear interpolation between the closest ranks (numpy's default), on a sorted sequence."""
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def install(timer: Callable[..., Any]) -> Callable[[], None]:
+    """Makes `timer` the benchmark of every Triton Autotuner without one of its own, including those created and
+    those already created but not yet run; returns the function that undoes it. A no-op without Triton."""
+    try:
+        from triton.runtime.autotuner import Autotuner
+    except ImportError:
+        return lambda: None
+    original = Autotuner.__dict__["do_bench"]
+
+    def do_bench(self: Any) -> Callable[..., Any]:
+        own = getattr(self, "_do_bench", None)
+        return own if own is not None else timer
+
+    # A property, not a cached_property: it overrides any value a cached_property left in an instance's __dict__.
+    Autotuner.do_bench = property(do_bench)
+
+    def uninstall() -> None:
+        Autotuner.do_bench = original
+
+    return uninstall
