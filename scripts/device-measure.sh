@@ -7,6 +7,8 @@
 # call. So call this script again (same command) until it prints the comparison; it carries on
 # where it stopped. Expects the binary at $BIN (default .devbin/tritonize), the tutorials in
 # .tutorials/, and, on a fresh machine, the state an earlier call sent back in .devstate/.
+# PREFIX (default "run") names the runs, so that a second set with other options (BENCH_ARGS, passed to
+# bench) can sit beside the first: PREFIX=job BENCH_ARGS="--autotune-timer job" bash scripts/device-measure.sh
 set -uo pipefail
 out=${OUT:-/tmp/out}
 deadline=$(( $(date +%s) + ${TOTAL:-570} ))
@@ -15,12 +17,12 @@ keep=.tritonize/device
 # only in device-run.sh, after this loop had looked, once started a finished run again.)
 bash scripts/device-restore.sh
 for run in $(seq 1 "${RUNS:-3}"); do
-  [ -f "$keep/run$run.done" ] && continue
+  [ -f "$keep/${PREFIX:-run}$run.done" ] && continue
   left=$(( deadline - $(date +%s) ))
   [ $left -lt 60 ] && { echo "out of time in this call: call again to go on"; exit 0; }
-  LIMIT=$left bash scripts/device-run.sh "run$run" | tail -n 3
-  [ -f "$keep/run$run.done" ] || { echo "run$run unfinished: call again to go on"; exit 0; }
+  LIMIT=$left bash scripts/device-run.sh "${PREFIX:-run}$run" | tail -n 3
+  [ -f "$keep/${PREFIX:-run}$run.done" ] || { echo "${PREFIX:-run}$run unfinished: call again to go on"; exit 0; }
 done
 reports=()
-for run in $(seq 1 "${RUNS:-3}"); do reports+=("$keep/run$run.json"); done
-python3 scripts/compare_runs.py "${reports[@]}" --min-kernel-us 10 --max-spread 0.02 | tee "$out/compare.txt"
+for run in $(seq 1 "${RUNS:-3}"); do reports+=("$keep/${PREFIX:-run}$run.json"); done
+python3 scripts/compare_runs.py "${reports[@]}" --min-kernel-us 10 --max-spread 0.02 | tee "$out/compare-${PREFIX:-run}.txt"
