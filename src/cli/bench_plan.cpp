@@ -97,12 +97,17 @@ BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& 
   BenchReport report;
   report.timed = timed;
   report.method = timed ? TimingMethod(worker, plan.repeats) : InterpretMethod();
+  nlohmann::json gpus = nlohmann::json::object();  // uuid -> jobs that ran on it
   for (const auto& job : plan.jobs) {
-    if (!job.result.environment.empty()) {
-      report.environment = job.result.environment;
-      break;
+    if (job.result.environment.empty()) continue;
+    if (report.environment.empty()) report.environment = job.result.environment;
+    const auto uuid = job.result.environment.find("gpu_uuid");
+    if (uuid != job.result.environment.end() && uuid->is_string()) {
+      gpus[uuid->get<std::string>()] = gpus.value(uuid->get<std::string>(), 0) + 1;
     }
   }
+  // A run resumed on another machine: the footer says so, since GPUs of one model differ too.
+  if (gpus.size() > 1) report.environment["gpus"] = gpus;
   for (const Task* task : plan.tasks) {
     std::vector<std::string> models = plan.llm ? plan.models : std::vector<std::string>{""};
     if (models.empty()) models.push_back("");

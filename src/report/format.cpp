@@ -90,6 +90,15 @@ std::string EnvironmentLine(const nlohmann::json& environment) {
                                 after.empty() ? "?" : after) +
                     (max.empty() ? "" : " (max " + max + ")"));
   }
+  const auto gpus = environment.find("gpus");
+  if (gpus != environment.end() && gpus->is_object() && gpus->size() > 1) {
+    std::string each;
+    for (const auto& [uuid, jobs] : gpus->items()) {
+      each += fmt::format("{}{} x{}", each.empty() ? "" : ", ", uuid.substr(0, 12), jobs.dump());
+    }
+    parts.push_back(fmt::format("jobs on {} GPUs ({}): the spreads include their differences",
+                                gpus->size(), each));
+  }
   const auto interpret = environment.find("interpret");
   if (interpret != environment.end() && interpret->is_boolean() && interpret->get<bool>()) {
     parts.push_back("Triton interpreter on the CPU");

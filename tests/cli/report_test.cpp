@@ -53,6 +53,7 @@ class ReportTest : public ::testing::Test {
     result.phase = "time";
     result.process = process;
     result.environment = {{"gpu", "NVIDIA H100 80GB HBM3"}};
+    if (!gpu_uuids_.empty()) result.environment["gpu_uuid"] = gpu_uuids_[process];
     double median = 100;
     for (const auto& size : softmax_->sizes) {
       Timing timing;
@@ -107,6 +108,7 @@ class ReportTest : public ::testing::Test {
   fs::path dir_;
   TaskSuite suite_;
   const Task* softmax_ = nullptr;
+  std::vector<std::string> gpu_uuids_;  // per process; empty: not recorded (older workers)
 };
 
 TEST_F(ReportTest, PrintsTheStoredRunsTablesFromItsSamples) {
@@ -168,6 +170,21 @@ TEST_F(ReportTest, FooterOfARunFromBeforeTheAutotuneTimerSaysTritonsOwn) {
   EXPECT_NE(Flat(out.out).find("Triton autotuners pick with triton.testing.do_bench"),
             std::string::npos)
       << out.out;
+}
+
+TEST_F(ReportTest, ARunWhoseJobsRanOnTwoGpusSaysSo) {
+  gpu_uuids_ = {"GPU-21bdf09a-6f2c", "GPU-e3f452c6-1c59"};
+  WriteRun(true);
+  const BinaryOutput out = Report({});
+  ASSERT_EQ(out.code, 0) << out.err;
+  EXPECT_NE(Flat(out.out).find("jobs on 2 GPUs (GPU-21bdf09a x2, GPU-e3f452c6 x2)"),
+            std::string::npos)
+      << out.out;
+
+  gpu_uuids_ = {"GPU-21bdf09a-6f2c", "GPU-21bdf09a-6f2c"};
+  fs::remove(db());
+  WriteRun(true);
+  EXPECT_EQ(Flat(Report({}).out).find("GPUs"), std::string::npos);
 }
 
 TEST_F(ReportTest, UnfinishedRunIsShownWithANote) {

@@ -54,6 +54,11 @@ TEST(FormatTest, EnvironmentLineHasWhatIsPresent) {
             "(max 1980)");
   EXPECT_EQ(EnvironmentLine({{"torch", "2.11.0"}, {"interpret", true}}),
             "torch 2.11.0, Triton interpreter on the CPU");
+  EXPECT_EQ(EnvironmentLine({{"gpu", "NVIDIA H100"},
+                             {"gpus", {{"GPU-21bdf09a-6f2c", 11}, {"GPU-e3f452c6-1c59", 13}}}}),
+            "NVIDIA H100, jobs on 2 GPUs (GPU-21bdf09a x11, GPU-e3f452c6 x13): the spreads include "
+            "their differences");
+  EXPECT_EQ(EnvironmentLine({{"gpus", {{"GPU-21bdf09a-6f2c", 24}}}}), "");  // one GPU: nothing
   EXPECT_EQ(EnvironmentLine(nlohmann::json::object()), "");
   EXPECT_EQ(EnvironmentLine({{"interpret", "yes"}}), "");  // wrong type: ignored, no throw
 }
