@@ -27,8 +27,11 @@ resume=()
 if [ -f "$keep/$name.db" ]; then resume=(--resume); fi
 # The calibration above came out of the same allowance.
 limit=$(( ${LIMIT:-560} - ($(date +%s) - started) ))
+# --stop-after starts no job that would not end in time (no device time spent on work thrown away);
+# the timeout stays as the backstop for a job that takes longer than the last one like it.
 timeout -s INT "$limit" $bin bench --tasks "${TASKS:-all}" --tutorials .tutorials \
-  --db "$keep/$name.db" --json "$keep/$name.json" ${BENCH_ARGS:-} "${resume[@]}" \
+  --db "$keep/$name.db" --json "$keep/$name.json" --stop-after $(( limit > 30 ? limit - 15 : 15 )) \
+  ${BENCH_ARGS:-} "${resume[@]}" \
   >>"$keep/$name.txt" 2>>"$keep/$name.log"
 rc=$?
 echo "bench rc=$rc"

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -43,6 +44,7 @@ struct BenchOptions {
   std::string compile_mode = "deterministic";  // Inductor's mode for the compile column
   std::string autotune_timer = "triton";       // what Triton's autotuners pick by
   std::string calibration;                     // the ceilings cache (tritonize calibrate)
+  double stop_after_s = 0;  // > 0: start no job that would end past this many seconds
 };
 
 /// Jobs of an unfinished run that are already stored, by (task, implementation, content hash,
@@ -174,12 +176,53 @@ const JobResult* FirstRepeat(const BenchPlan& plan, size_t i) {
   return nullptr;
 }
 
+/// Marks jobs [from, end) as not run, for --resume to finish, saying why.
+void NotRun(BenchPlan* plan, size_t from, const std::string& why) {
+  for (size_t k = from; k < plan->jobs.size(); ++k) {
+    plan->jobs[k].result = JobResult();
+    plan->jobs[k].result.status = Status::kUnavailable;
+    plan->jobs[k].result.message = "not run: " + why + " (--resume finishes it)";
+    plan->jobs[k].skipped = true;
+  }
+}
+
+/// How long a job is expected to take, for --stop-after: the last one of the same task,
+/// implementation and kind of process (the first checks every input, so it takes longer),
+/// else the longest so far (an expert's autotuning can take four times a baseline's).
+class JobClock {
+ public:
+  JobClock() : started_(std::chrono::steady_clock::now()) {}
+
+  double Elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
+  double Expected(const PlannedJob& job) const {
+    const auto same = last_.find(Key(job));
+    return same != last_.end() ? same->second : longest_;
+  }
+  void Took(const PlannedJob& job, double wall_s) {
+    last_[Key(job)] = wall_s;
+    longest_ = std::max(longest_, wall_s);
+  }
+
+ private:
+  static std::tuple<std::string, std::string, bool> Key(const PlannedJob& job) {
+    return {job.task->name, job.impl.name, job.repeat > 0};
+  }
+  std::chrono::steady_clock::time_point started_;
+  std::map<std::tuple<std::string, std::string, bool>, double> last_;
+  double longest_ = 0;
+};
+
 /// Runs the jobs one at a time (one GPU: concurrent jobs would disturb each other's
-/// timings), committing each to the store as it finishes.
+/// timings), committing each to the store as it finishes. With `stop_after_s`, a job that
+/// would end past it is not started (*stopped): what is done is kept for --resume, and no
+/// job's work is lost to a kill at the allocation's end.
 bool RunJobs(EngineContext& context, Store* store, int64_t run_id, const StoredJobs& stored,
-             BenchPlan* plan) {
+             double stop_after_s, BenchPlan* plan, bool* stopped) {
   const size_t total = plan->jobs.size();
   bool all_ok = true;
+  JobClock clock;
   for (size_t i = 0; i < total; ++i) {
     PlannedJob& job = plan->jobs[i];
     if (const JobResult* same = SameCodeResult(*plan, i)) {
@@ -202,24 +245,29 @@ bool RunJobs(EngineContext& context, Store* store, int64_t run_id, const StoredJ
     if (done != stored.end() && store != nullptr &&
         store->LoadJobResult(done->second, &job.result, &load_err)) {
       std::cerr << StatusName(job.result.status) << " (stored, job " << done->second << ")\n";
+      clock.Took(job, job.result.wall_s);
       if (job.result.status != Status::kOk && job.result.status != Status::kUnavailable) {
         all_ok = false;
       }
       continue;
+    }
+    if (stop_after_s > 0 && clock.Elapsed() + clock.Expected(job) > stop_after_s) {
+      std::cerr << fmt::format(
+          "not started: {:.0f} s elapsed, about {:.0f} s expected, --stop-after {:g}\n",
+          clock.Elapsed(), clock.Expected(job), stop_after_s);
+      NotRun(plan, i, "--stop-after was reached");
+      *stopped = true;
+      return false;
     }
     job.result = RunWorkerJob(*job.task, job.impl, context.worker, job.repeat);
     if (Interrupted()) {
       // Cut short, not finished: storing it would make --resume keep a "crashed" job. It and
       // every later job are reported as not run, never as a failure of the implementation.
       std::cerr << "interrupted (not stored: --resume runs it again)\n";
-      for (size_t k = i; k < total; ++k) {
-        plan->jobs[k].result = JobResult();
-        plan->jobs[k].result.status = Status::kUnavailable;
-        plan->jobs[k].result.message = "not run: the run was interrupted (--resume finishes it)";
-        plan->jobs[k].skipped = true;
-      }
+      NotRun(plan, i, "the run was interrupted");
       return false;
     }
+    clock.Took(job, job.result.wall_s);
     for (Timing& timing : job.result.timings) timing.process = job.repeat;
     std::cerr << StatusName(job.result.status) << fmt::format(" ({:.1f} s)", job.result.wall_s)
               << (job.result.message.empty() ? "" : ": " + job.result.message) << "\n";
@@ -339,7 +387,9 @@ int RunBench(BenchOptions& options) {
     std::cerr << "tritonize: error: " << err << "\n";
     return kExitFailed;
   }
-  bool all_ok = RunJobs(context, store.get(), run_id, stored, &plan);
+  bool stopped = false;
+  bool all_ok =
+      RunJobs(context, store.get(), run_id, stored, options.stop_after_s, &plan, &stopped);
 
   // Pass 4: report.
   BenchReport report =
@@ -355,9 +405,15 @@ int RunBench(BenchOptions& options) {
       !WriteBenchJson(options.json_path, report, sample_metrics, plan, run_id, options.common.db)) {
     all_ok = false;
   }
-  const bool interrupted = Interrupted();
+  const bool interrupted = Interrupted() || stopped;
   store->FinishRun(run_id, interrupted ? "interrupted" : "finished", &err);
   std::cerr << fmt::format("tritonize: run {} stored in {}\n", run_id, options.common.db);
+  if (stopped) {
+    std::cerr << fmt::format(
+        "tritonize: stopped before a job that would have ended past --stop-after {:g}: run the "
+        "same command with --resume to finish run {}\n",
+        options.stop_after_s, run_id);
+  }
   if (interrupted) return kExitInterrupted;
   return all_ok ? kExitOk : kExitFailed;
 }
@@ -395,6 +451,10 @@ std::function<int()> SetupBench(CLI::App* app) {
                   "benchmark in each process; docs/measurement.md)")
       ->capture_default_str()
       ->check(CLI::IsMember({"deterministic", "default"}));
+  app->add_option("--stop-after", options->stop_after_s,
+                  "Seconds: start no job that would end after this (estimated from the last "
+                  "like it); the run stops cleanly and --resume finishes it")
+      ->check(CLI::PositiveNumber);
   app->add_option("--autotune-timer", options->autotune_timer,
                   "What Triton's autotuners pick a configuration by: triton (its own do_bench, "
                   "as the authors ran it) or job (the job's L2 flush and CUDA events around each "

@@ -155,5 +155,52 @@ TEST_F(CliTest, MissingTutorialsFolderIsUsageError) {
   EXPECT_NE(o.err.find("sparse-checkout"), std::string::npos) << o.err;
 }
 
+// A stand-in python whose candidate step takes a second and passes: --stop-after needs timing
+// of jobs, not their content.
+constexpr const char* kSecondLongWorker = R"sh(#!/bin/sh
+request="$4"
+result="$6"
+field() { grep -o "\"$1\": *\"[^\"]*\"" "$request" | head -1 | sed 's/.*: *"//; s/"$//'; }
+case "$(field role)" in
+  reference) : > "$(field reference)"; echo '{"schema_version": 2, "status": "ok"}' > "$result"; exit 0;;
+  compare) cp "$(field candidate_result)" "$result"; exit 0;;
+esac
+sleep 1
+echo '{"schema_version": 2, "status": "ok", "phase": "check"}' > "$result"
+)sh";
+
+TEST_F(CliTest, StopAfterStartsNoJobThatWouldOverrunAndResumeFinishesTheRun) {
+  const fs::path python = dir_ / "python";
+  std::ofstream(python) << kSecondLongWorker;
+  fs::permissions(python, fs::perms::owner_all);
+  const std::vector<std::string> bench = {"bench",    "--tasks",          "softmax",
+                                          "--impls",  "baseline,compile", "--interpret",
+                                          "--python", python.string()};
+
+  std::vector<std::string> args = bench;
+  args.insert(args.end(), {"--stop-after", "1.5"});
+  Output stopped = Tritonize(args);
+  EXPECT_EQ(stopped.code, 130) << stopped.err;
+  EXPECT_NE(stopped.err.find("[1/2] softmax baseline ... ok"), std::string::npos) << stopped.err;
+  // Whatever the machine's speed: a second elapsed and a second expected exceed 1.5 s.
+  EXPECT_NE(stopped.err.find("[2/2] softmax compile ... not started: "), std::string::npos)
+      << stopped.err;
+  EXPECT_NE(stopped.err.find("expected, --stop-after 1.5\n"), std::string::npos) << stopped.err;
+  EXPECT_NE(stopped.err.find("run the same command with --resume to finish run 1"),
+            std::string::npos)
+      << stopped.err;
+  EXPECT_NE(stopped.out.find("not run: --stop-after was reached (--resume finishes it)"),
+            std::string::npos)
+      << stopped.out;
+
+  args = bench;
+  args.push_back("--resume");
+  Output resumed = Tritonize(args);
+  EXPECT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("[1/2] softmax baseline ... ok (stored, job 1)"), std::string::npos)
+      << resumed.err;
+  EXPECT_NE(resumed.err.find("[2/2] softmax compile ... ok"), std::string::npos) << resumed.err;
+}
+
 }  // namespace
 }  // namespace tritonize
