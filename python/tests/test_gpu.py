@@ -93,6 +93,10 @@ def test_an_autotuned_kernels_chosen_configuration_is_recorded(run_worker, autot
     tuned = result["timings"][0]["tuned"]
     assert list(tuned) == ["_matmul_kernel"]
     assert tuned["_matmul_kernel"].startswith("BLOCK_M=") and "num_warps=" in tuned["_matmul_kernel"]
+    # Every tuning, with each of the 11 candidates' readings and the pick.
+    log = result["environment"]["autotune_log"]
+    assert {entry["kernel"] for entry in log} == {"_matmul_kernel"}
+    assert all(len(entry["us"]) == 11 and entry["picked"] in entry["us"] for entry in log)
     if autotune_timer == "job":
         # Its 11 configurations were timed by the job's autotune timer, at every shape it was tuned for.
         assert result["environment"]["autotune_timer"]["candidates"] >= 11

@@ -74,3 +74,38 @@ def test_an_inductor_kernel_reports_its_one_remaining_launcher():
 
     assert chosen_config(tuned) == "BLOCK=32, num_warps=2, num_stages=3"
     assert chosen_config(untuned) is None
+
+
+def test_the_log_keeps_each_tuning_with_every_candidates_reading_and_the_pick():
+    from tritonize_worker.autotune_timer import install
+    from tritonize_worker.tuning import AutotuneLog
+
+    @triton.autotune(configs=[SMALL, LARGE], key=["n"])
+    @triton.jit
+    def add_two(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+        offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        tl.store(y_ptr + offsets, tl.load(x_ptr + offsets, mask=offsets < n) + 2, mask=offsets < n)
+
+    readings = iter([[0.004, 0.003, 0.005], [0.002, 0.001, 0.003], [float("inf")] * 3, [0.001] * 3])
+
+    def timer(kernel_call, quantiles):
+        kernel_call()
+        return next(readings)
+
+    log = AutotuneLog()
+    undo = [install(timer), log.install()]
+    try:
+        for n in (40, 40, 70):  # two keys; the second call at 40 is served from the cache
+            x = torch.arange(n, dtype=torch.float32)
+            add_two[lambda meta, n=n: (triton.cdiv(n, meta["BLOCK"]),)](x, torch.empty_like(x), n)
+    finally:
+        for uninstall in reversed(undo):
+            uninstall()
+
+    assert [entry["key"] for entry in log.entries] == [["40", "torch.float32", "torch.float32"],
+                                                      ["70", "torch.float32", "torch.float32"]]
+    first, second = log.entries
+    assert first["kernel"] == "add_two"
+    assert first["us"] == {describe(SMALL): 4.0, describe(LARGE): 2.0} and first["picked"] == describe(LARGE)
+    assert second["us"] == {describe(SMALL): None, describe(LARGE): 1.0} and second["picked"] == describe(LARGE)
+    assert Autotuner.__dict__["run"].__module__ == "triton.runtime.autotuner"

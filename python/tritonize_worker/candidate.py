@@ -21,6 +21,7 @@ from .protocol import EXEMPT_KINDS, Request, Result
 from .static_checks import check_source
 from .tensor_files import output_key, save_tensors
 from .trusted import TrustedSnapshot
+from .tuning import AutotuneLog
 from .watchdog import Watchdog
 
 # The baseline and the expert (the tutorials' code) are trusted code: the static checks are for LLM candidates.
@@ -48,10 +49,12 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     # 2. The trusted functions, then the import under its own timeout. The flush kernel is compiled before the
     # candidate runs, so that nothing it writes to the compiler cache can stand in for it.
     flush = timer = None
+    tunings = AutotuneLog()
     if request.timing.enabled:
         from . import l2_flush, timing  # noqa: F401 - imported so that the snapshot covers them
 
         flush = l2_flush.L2Flush(request.timing.flush_bytes, "cuda", request.timing.flush_mode)
+        tunings.install()
         if request.timing.autotune_timer == "job":
             # Autotuners pick by the job's flush and events, not triton's do_bench; before the trusted snapshot.
             timer = autotune_timer.AutotuneTimer(flush)
@@ -93,6 +96,8 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         if environment is not None and timer is not None:
             tuner = {"candidates": timer.timed, "lead": timer.lead, "dropped": timer.dropped}
             environment.fields["autotune_timer"] = tuner
+        if environment is not None and tunings.entries:
+            environment.fields["autotune_log"] = tunings.entries
     if request.device == "cuda" and impl.kind not in EXEMPT_KINDS:
         result.phase = "guards"
         result.guards.append(runner.triton_share(module, impl.path))

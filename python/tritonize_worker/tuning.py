@@ -7,6 +7,10 @@ with every timing lets the report say so instead of leaving an unexplained sprea
 `tuned_configs` makes one call with the autotuners' `run` methods wrapped to note which ran, then reads the
 configuration each used: Triton's `Autotuner.best_config`, or the one launcher Inductor's `CachingAutotuner` keeps
 after tuning. The call is outside every timed region; the wrappers are removed before it returns.
+
+`AutotuneLog` keeps, for the job's record, every tuning a Triton autotuner does in the process: the kernel, the
+key, what its benchmark read for each candidate and the pick. Two processes that picked differently can then be
+told apart: candidates within the benchmark's noise, or a benchmark that disagrees with the kernel time.
 """
 
 from __future__ import annotations
@@ -104,3 +108,62 @@ def tuned_configs(call: Callable[[], Any], reset: Callable[[], None], where: str
         if config is not None:
             configs[kernel_name(tuner)] = config
     return dict(sorted(configs.items()))
+
+
+# Tunings kept per job: enough for every shape of the shipped tasks (an expert matmul tunes about 12 keys).
+MAX_LOGGED_TUNINGS = 64
+
+
+class AutotuneLog:
+    """Every tuning of a Triton Autotuner while installed: kernel, key, each candidate's reading (us), pick."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def install(self) -> Callable[[], None]:
+        """Wraps Autotuner.run to note each key it tunes; returns the function that undoes it."""
+        try:
+            from triton.runtime.autotuner import Autotuner
+        except ImportError:
+            return lambda: None
+        original = Autotuner.__dict__["run"]
+        log = self
+
+        def run(tuner: Any, *args: Any, **kwargs: Any) -> Any:
+            before = set(getattr(tuner, "cache", {}))
+            try:
+                return original(tuner, *args, **kwargs)
+            finally:
+                for key in [key for key in getattr(tuner, "cache", {}) if key not in before]:
+                    log.note(tuner, key)
+
+        Autotuner.run = run
+
+        def uninstall() -> None:
+            Autotuner.run = original
+
+        return uninstall
+
+    def note(self, tuner: Any, key: Any) -> None:
+        if len(self.entries) >= MAX_LOGGED_TUNINGS:
+            return
+        readings = getattr(tuner, "configs_timings", None) or {}
+        self.entries.append(
+            {
+                "kernel": kernel_name(tuner),
+                "key": [str(part) for part in key] if isinstance(key, tuple) else str(key),
+                "picked": describe(tuner.cache[key]),
+                "us": {describe(config): _reading_us(reading) for config, reading in readings.items()},
+                "bench_s": round(getattr(tuner, "bench_time", 0.0) or 0.0, 3),
+            }
+        )
+
+
+def _reading_us(reading: Any) -> float | None:
+    """The benchmark's median in microseconds (it returns ms, alone or first of its quantiles); None if it failed."""
+    value = reading[0] if isinstance(reading, (list, tuple)) and reading else reading
+    try:
+        us = float(value) * 1000.0
+    except (TypeError, ValueError):
+        return None
+    return round(us, 3) if us != float("inf") else None
