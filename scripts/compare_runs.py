@@ -117,6 +117,39 @@ def gpu_lines(per_run_gpus):
     return lines
 
 
+def autotune_readings(reports, task, implementation, size):
+    """'; '-joined "KERNEL: run 1 [picked P vs other O | ...], ..." from the jobs' autotune logs: what each process's
+    autotuner read (us) for the configuration it kept and for the best of the others, at `size` (matched against
+    the leading parts of the tuning key); "" when the reports do not record it."""
+    dims = size.split("x")
+    by_kernel = {}
+    for run, report in enumerate(reports, 1):
+        for job in report.get("jobs", []):
+            if (job.get("task"), job.get("implementation")) != (task, implementation):
+                continue
+            for entry in (job.get("environment") or {}).get("autotune_log") or []:
+                if list(entry.get("key") or [])[:len(dims)] != dims:
+                    continue
+                readings = entry.get("us") or {}
+                picked = readings.get(entry.get("picked"))
+                others = [us for config, us in readings.items() if config != entry.get("picked") and us is not None]
+                text = f"{picked} vs {min(others) if others else '-'}"
+                by_kernel.setdefault(entry["kernel"], {}).setdefault(run, []).append(text)
+    parts = []
+    for kernel, runs in sorted(by_kernel.items()):
+        parts.append(f"{kernel}: " + ", ".join(f"run {run} [{' | '.join(texts)}]" for run, texts in runs.items()))
+    return "; ".join(parts)
+
+
+def with_readings(failure, reports, task, size, columns, llm_name):
+    lines = []
+    for column in columns:
+        readings = autotune_readings(reports, task, implementation_of(column, llm_name), size)
+        if readings:
+            lines.append(f"  {column}'s autotuner read (us), kept vs best other: {readings}")
+    return "\n".join([failure, *lines])
+
+
 def with_tuning(failure, per_run, columns):
     differences = tuning_differences(per_run, columns)
     return f"{failure} (autotuned differently: {differences})" if differences else failure
@@ -130,10 +163,11 @@ def main():
     parser.add_argument("--max-spread", type=float, default=0.02)
     parser.add_argument("--tasks", default="", help="comma list: compare only these tasks' rows")
     args = parser.parse_args()
-    runs, times, gpus = [], [], []
+    runs, times, gpus, reports = [], [], [], []
     for path in args.reports:
         with open(path) as file:
             report = json.load(file)
+        reports.append(report)
         runs.append(dict(rows(report)))
         times.append(kernel_times(report))
         gpus.append(gpus_of(report))
@@ -161,12 +195,14 @@ def main():
                 key_of_job = (task, implementation_of(column, llm_name), size, mode)
                 shifts = kernel_shifts([run_times.get(key_of_job, []) for run_times in times])
                 failure += f" (per kernel, by run: {shifts})" if shifts else ""
-                failures.append(with_tuning(failure, per_run, [column]))
+                failures.append(with_readings(with_tuning(failure, per_run, [column]), reports, task, size,
+                                              [column], llm_name))
         if counted and any(ratio is None for ratio in ratios) and any(ratio is not None for ratio in ratios):
             missing.append(f"{task} {size} {mode}")
         if counted and overlap is False:
-            failures.append(with_tuning(f"{task} {size} {mode}: LLM/Expert intervals do not overlap", per_run,
-                                        ["expert", "llm"]))
+            failure = with_tuning(f"{task} {size} {mode}: LLM/Expert intervals do not overlap", per_run,
+                                  ["expert", "llm"])
+            failures.append(with_readings(failure, reports, task, size, ["expert", "llm"], llm_name))
         if s is not None and counted:
             worst = max(worst, s)
         shown = " ".join("-" if r is None else f"{r:.3f}" for r in ratios)

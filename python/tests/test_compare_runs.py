@@ -112,3 +112,29 @@ def test_runs_on_different_gpus_are_noted_and_unrecorded_ones_say_nothing(compar
 
     assert "note: the runs ran on different GPUs" in out
     assert "GPUs:" not in unrecorded
+
+
+def with_logs(data: dict, *picks: tuple[str, float, float]) -> dict:
+    """The report with one expert job per (picked, its reading, the other's reading), logged at 4096x4096."""
+    jobs = []
+    for process, (picked, kept_us, other_us) in enumerate(picks):
+        other = SLOW if picked == FAST else FAST
+        log = [{"kernel": "k", "key": ["4096", "4096", "torch.float16"], "picked": picked,
+                "us": {picked: kept_us, other: other_us}},
+               {"kernel": "k", "key": ["1024", "1024", "torch.float16"], "picked": picked, "us": {picked: 1.0}}]
+        jobs.append({"task": "layernorm", "implementation": "expert", "process": process,
+                     "environment": {"autotune_log": log}})
+    return {**data, "jobs": jobs}
+
+
+def test_a_failure_gives_the_autotuners_readings_of_the_kept_and_the_best_other(compare_runs, tmp_path,
+                                                                                monkeypatch, capsys):
+    code, out = run(compare_runs, tmp_path, monkeypatch, capsys,
+                    with_logs(report(22.9, [SLOW], ratio=1.19), (FAST, 7.91, 7.95)),
+                    with_logs(report(22.9, [SLOW], ratio=1.30), (SLOW, 7.90, 7.93), (SLOW, 7.88, 7.99)))
+
+    assert code == 1
+    lines = out.splitlines()
+    at = lines.index("FAIL layernorm 4096x4096 forward: LLM/Expert intervals do not overlap")
+    assert lines[at + 1] == ("  expert's autotuner read (us), kept vs best other: "
+                             "k: run 1 [7.91 vs 7.95], run 2 [7.9 vs 7.93 | 7.88 vs 7.99]")
