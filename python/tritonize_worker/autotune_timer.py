@@ -5,14 +5,15 @@ CUDA events around each launch after a `zero_` of 256 MiB, which leaves the L2 f
 timed kernel must write back. The job reports a different quantity (kernel time after a flush that reads,
 docs/measurement.md), and where two configurations are close by one yardstick and 10% apart by the other, the
 autotuner's pick flips between processes and the reported time with it: the matmul at 1024^3 on the H100, expert
-and LLM alike, sat 10% apart in different processes with different picks.
+and LLM alike, sat 4-10% apart in different processes with different picks.
 
-So a job on the GPU hands every autotuner that did not bring its own benchmark (`do_bench=` in
-`@triton.autotune`, kept as its author wrote it) an `AutotuneTimer`: each candidate is run after the job's flush
-between CUDA events, the host queued ahead of the GPU (a lead of flushes before each batch, checked to have
-sufficed), so that the events bracket the kernel, not its launch from Python. Events, not the profiler: the
-worker takes its host-side figures before CUPTI first starts in the process (timing.py). The configurations, the
-key and the pruning stay the author's; only the yardstick of the pick is the job's.
+So with `--autotune-timer job` (experimental; the default is Triton's own) a job on the GPU hands every autotuner
+that did not bring its own benchmark (`do_bench=` in `@triton.autotune`, kept as its author wrote it) an
+`AutotuneTimer`: each candidate is run after the job's flush between CUDA events, the host queued ahead of the GPU
+(a lead of flushes before each batch, checked to have sufficed), so that the events bracket the kernel, not its
+launch from Python. Events, not the profiler: the worker takes its host-side figures before CUPTI first starts in
+the process (timing.py). The configurations, the key and the pruning stay the author's; only the yardstick of the
+pick is the job's.
 """
 
 from __future__ import annotations
