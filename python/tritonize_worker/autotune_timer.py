@@ -3,7 +3,7 @@
 `@triton.autotune` times each candidate configuration with the driver's benchmarker (triton.testing.do_bench):
 CUDA events around each launch after a `zero_` of 256 MiB, which leaves the L2 full of dirty lines that the
 timed kernel must write back. The job reports a different quantity (kernel time after a flush that reads,
-docs/measurement.md), and where two configurations are close by one yardstick and 10% apart by the other, the
+docs/measurement.md), and where two configurations are close by one yardstick and 4-10% apart by the other, the
 autotuner's pick flips between processes and the reported time with it: the matmul at 1024^3 on the H100, expert
 and LLM alike, sat 4-10% apart in different processes with different picks.
 
