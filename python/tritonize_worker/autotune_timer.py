@@ -22,6 +22,8 @@ import statistics
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .sampling import quantile
+
 # Calls per candidate: at least MIN_CALLS, then batches of BATCH until MAX_CALLS or BUDGET_MS of timed kernel time.
 BATCH = 10
 MIN_CALLS = 20
@@ -80,15 +82,7 @@ def summarise(times_ms: Sequence[float], quantiles: Sequence[float] | None) -> f
     if not quantiles:
         return statistics.median(times_ms)
     ordered = sorted(times_ms)
-    return [_quantile(ordered, q) for q in quantiles]
-
-
-def _quantile(ordered: Sequence[float], q: float) -> float:
-    """Linear interpolation between the closest ranks (numpy's default), on a sorted sequence."""
-    position = q * (len(ordered) - 1)
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return [quantile(ordered, q) for q in quantiles]
 
 
 def install(timer: Callable[..., Any]) -> Callable[[], None]:
