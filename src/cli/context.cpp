@@ -91,6 +91,8 @@ bool MakeContext(const CommonOptions& options, EngineContext* context,
   worker.timeout_s = options.timeout_s;
   worker.interpret = options.interpret;
   worker.timing = !options.interpret;
+  // One trusted worker answers every compare step of this engine process (exec/step_server.h).
+  worker.compare_server = std::make_shared<StepServer>();
   return TaskSuite::Load(context->tasks_dir, &context->suite, errors) && errors->empty();
 }
 

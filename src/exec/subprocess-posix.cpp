@@ -1,5 +1,7 @@
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,12 +58,14 @@ void InstallInterruptHandler() {
 
 bool Interrupted() { return g_interrupted.load(); }
 
-SubprocessResult RunSubprocess(const SubprocessOptions& options) {
-  SubprocessResult result;
-  if (options.argv.empty()) {
-    result.spawn_error = "empty command line";
-    return result;
-  }
+namespace {
+
+/// Forks and execs `options.argv` in its own process group. The child's stdin is `stdin_fd`
+/// (-1: /dev/null), its stdout `stdout_fd` (-1: options.stdout_path), its stderr
+/// options.stderr_path. Returns the pid, or -1 with *spawn_error set (the child reports an
+/// exec or sandbox failure back through a pipe before anything else runs).
+pid_t Spawn(const SubprocessOptions& options, const PreparedSandbox* sandbox, int stdin_fd,
+            int stdout_fd, std::string* spawn_error) {
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls.
   std::vector<std::string> argv_storage = options.argv;
@@ -72,36 +76,27 @@ SubprocessResult RunSubprocess(const SubprocessOptions& options) {
   const std::string err_path = options.stderr_path.string();
   const std::string cwd = options.cwd.string();
 
-  PreparedSandbox sandbox;
-  if (options.sandbox) {
-    std::string err;
-    if (!PrepareSandbox(*options.sandbox, &sandbox, &err)) {
-      result.spawn_error = err;
-      return result;
-    }
-    result.sandbox = DescribeSandbox(sandbox);
-  }
-
   int exec_pipe[2];  // reports an exec failure back to the parent
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
-    result.spawn_error = fmt::format("pipe: {}", std::strerror(errno));
-    return result;
+    *spawn_error = fmt::format("pipe: {}", std::strerror(errno));
+    return -1;
   }
-  auto start = std::chrono::steady_clock::now();
   pid_t pid = fork();
   if (pid < 0) {
-    result.spawn_error = fmt::format("fork: {}", std::strerror(errno));
+    *spawn_error = fmt::format("fork: {}", std::strerror(errno));
     close(exec_pipe[0]);
     close(exec_pipe[1]);
-    return result;
+    return -1;
   }
   if (pid == 0) {
     setpgid(0, 0);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, 0);
-    if (!out_path.empty()) {
+    int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
+    if (in >= 0) dup2(in, 0);
+    if (stdout_fd >= 0) {
+      dup2(stdout_fd, 1);
+    } else if (!out_path.empty()) {
       int fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) dup2(fd, 1);
     }
@@ -109,9 +104,9 @@ SubprocessResult RunSubprocess(const SubprocessOptions& options) {
       int fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) dup2(fd, 2);
     }
-    if (options.sandbox) {
+    if (sandbox != nullptr) {
       const char* stage = "";
-      int e = ApplySandbox(sandbox, &stage);
+      int e = ApplySandbox(*sandbox, &stage);
       if (e != 0) {
         e = -e;  // negative: the sandbox failed, the stage follows
         (void)!write(exec_pipe[1], &e, sizeof e);
@@ -141,18 +136,49 @@ SubprocessResult RunSubprocess(const SubprocessOptions& options) {
   close(exec_pipe[0]);
   if (n == static_cast<ssize_t>(sizeof child_errno) && child_errno < 0) {
     waitpid(pid, nullptr, 0);
-    result.spawn_error =
+    *spawn_error =
         fmt::format("sandbox: {}: {} (--sandbox off runs without it)",
                     std::string(stage, stage_n > 0 ? static_cast<size_t>(stage_n) : 0),
                     std::strerror(-child_errno));
-    return result;
+    return -1;
   }
   if (n == static_cast<ssize_t>(sizeof child_errno)) {
     waitpid(pid, nullptr, 0);
-    result.spawn_error =
-        fmt::format("cannot run {}: {}", options.argv[0], std::strerror(child_errno));
+    *spawn_error = fmt::format("cannot run {}: {}", options.argv[0], std::strerror(child_errno));
+    return -1;
+  }
+  return pid;
+}
+
+std::string DescribeEnd(int status) {
+  if (WIFEXITED(status)) return fmt::format("exited with code {}", WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return fmt::format("killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
+  }
+  return "ended";
+}
+
+}  // namespace
+
+SubprocessResult RunSubprocess(const SubprocessOptions& options) {
+  SubprocessResult result;
+  if (options.argv.empty()) {
+    result.spawn_error = "empty command line";
     return result;
   }
+  PreparedSandbox sandbox;
+  if (options.sandbox) {
+    std::string err;
+    if (!PrepareSandbox(*options.sandbox, &sandbox, &err)) {
+      result.spawn_error = err;
+      return result;
+    }
+    result.sandbox = DescribeSandbox(sandbox);
+  }
+  auto start = std::chrono::steady_clock::now();
+  const pid_t pid =
+      Spawn(options, options.sandbox ? &sandbox : nullptr, -1, -1, &result.spawn_error);
+  if (pid < 0) return result;
   result.started = true;
 
   int status = 0;
@@ -180,6 +206,95 @@ SubprocessResult RunSubprocess(const SubprocessOptions& options) {
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
+}
+
+Coprocess::~Coprocess() { Stop(); }
+
+bool Coprocess::Start(const SubprocessOptions& options, std::string* err) {
+  Stop();
+  ended_.clear();
+  if (options.argv.empty()) {
+    *err = "empty command line";
+    return false;
+  }
+  // A socket, not pipes: a send to a child that died fails with EPIPE (MSG_NOSIGNAL) instead
+  // of raising SIGPIPE in the engine.
+  int ends[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
+    *err = fmt::format("socketpair: {}", std::strerror(errno));
+    return false;
+  }
+  const pid_t pid = Spawn(options, nullptr, ends[1], ends[1], err);
+  close(ends[1]);
+  if (pid < 0) {
+    close(ends[0]);
+    return false;
+  }
+  pid_ = pid;
+  channel_ = ends[0];
+  buffer_.clear();
+  return true;
+}
+
+Coprocess::Reply Coprocess::Ask(const std::string& line, double timeout_s, std::string* reply) {
+  if (pid_ <= 0) return Reply::kExited;
+  const std::string message = line + "\n";
+  for (size_t sent = 0; sent < message.size();) {
+    ssize_t n = send(channel_, message.data() + sent, message.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      Stop();
+      return Reply::kExited;
+    }
+    sent += static_cast<size_t>(n);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    const auto newline = buffer_.find('\n');
+    if (newline != std::string::npos) {
+      *reply = buffer_.substr(0, newline);
+      buffer_.erase(0, newline + 1);
+      return Reply::kLine;
+    }
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (timeout_s > 0 && elapsed > timeout_s) {
+      Stop();
+      return Reply::kTimedOut;
+    }
+    if (Interrupted()) {
+      Stop();
+      return Reply::kInterrupted;
+    }
+    pollfd ready{channel_, POLLIN, 0};
+    if (poll(&ready, 1, 20) <= 0) continue;  // also EINTR: the loop looks at the flags again
+    char chunk[4096];
+    ssize_t n = read(channel_, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {  // the child closed its end: it is gone, or going
+      Stop();
+      return Reply::kExited;
+    }
+    buffer_.append(chunk, static_cast<size_t>(n));
+  }
+}
+
+void Coprocess::Stop() {
+  if (channel_ >= 0) {
+    close(channel_);
+    channel_ = -1;
+  }
+  if (pid_ <= 0) return;
+  // A child that is exiting by itself says how; one that is not is killed with its group.
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 10 && (done = waitpid(pid_, &status, WNOHANG)) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  kill(-pid_, SIGKILL);
+  if (done == 0) waitpid(pid_, &status, 0);
+  if (ended_.empty() && done == pid_) ended_ = DescribeEnd(status);
+  pid_ = -1;
 }
 
 std::string TailOfFile(const std::filesystem::path& path, size_t max_bytes) {

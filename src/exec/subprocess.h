@@ -38,6 +38,36 @@ struct SubprocessResult {
 /// (SIGKILL) at the deadline or when the engine is interrupted.
 SubprocessResult RunSubprocess(const SubprocessOptions& options);
 
+/// A long-lived child that answers each line written to its stdin with one line on its stdout
+/// (the worker's --serve mode): a run pays for starting Python and importing torch once, not
+/// once per step. It runs in its own process group, killed with it by Stop or the destructor.
+class Coprocess {
+ public:
+  enum class Reply { kLine, kTimedOut, kExited, kInterrupted };
+
+  Coprocess() = default;
+  ~Coprocess();
+  Coprocess(const Coprocess&) = delete;
+  Coprocess& operator=(const Coprocess&) = delete;
+
+  /// Starts the child with the argv, env, cwd and stderr_path of `options` (its stdout is the
+  /// reply channel; timeout_s and sandbox do not apply).
+  bool Start(const SubprocessOptions& options, std::string* err);
+  /// Sends `line` plus a newline and waits up to timeout_s (0: no limit) for one line back.
+  /// Anything but kLine leaves the child stopped.
+  Reply Ask(const std::string& line, double timeout_s, std::string* reply);
+  bool running() const { return pid_ > 0; }
+  /// The exit code or signal of a child that ended, for messages ("exited with code 1").
+  const std::string& ended() const { return ended_; }
+  void Stop();
+
+ private:
+  int pid_ = -1;
+  int channel_ = -1;  // one end of a socketpair: the child's stdin and stdout
+  std::string buffer_;
+  std::string ended_;
+};
+
 /// Makes SIGINT/SIGTERM set a flag instead of killing the engine, so the running child
 /// can be stopped and finished jobs kept. Call once from main.
 void InstallInterruptHandler();

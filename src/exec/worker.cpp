@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -79,22 +80,20 @@ struct Step {
   std::filesystem::path cache_dir;  // Triton's and Inductor's caches; empty: <dir>/triton-cache
 };
 
-bool RunStep(const Step& step, const nlohmann::json& request, const WorkerOptions& options,
-             nlohmann::json* result, JobResult* failure, std::string* sandbox_used) {
-  const fs::path request_path = step.dir / (step.name + "-request.json");
-  const fs::path result_path = step.dir / (step.name + "-result.json");
-  {
-    std::ofstream out(request_path);
-    out << request.dump(2);
-    if (!out) {
-      *failure = Failure(Status::kCrashed, "spawn",
-                         fmt::format("cannot write {} (disk full?)", request_path.string()), "");
-      return false;
-    }
+bool WriteRequest(const fs::path& path, const nlohmann::json& request, JobResult* failure) {
+  std::ofstream out(path);
+  out << request.dump(2);
+  if (!out) {
+    *failure = Failure(Status::kCrashed, "spawn",
+                       fmt::format("cannot write {} (disk full?)", path.string()), "");
+    return false;
   }
+  return true;
+}
+
+/// The environment, folder and logs of a step's worker process (argv is the caller's).
+SubprocessOptions StepProcess(const Step& step, const WorkerOptions& options) {
   SubprocessOptions sub;
-  sub.argv = {options.python, "-m", "tritonize_worker", "--request", request_path.string(),
-              "--result", result_path.string()};
   sub.env["PYTHONPATH"] = options.package_dir.string();
   sub.env["PYTHONUNBUFFERED"] = "1";
   sub.env["PYTHONDONTWRITEBYTECODE"] = "1";
@@ -121,11 +120,56 @@ bool RunStep(const Step& step, const nlohmann::json& request, const WorkerOption
   sub.stderr_path = step.dir / (step.name + "-stderr.log");
   sub.timeout_s = step.timeout_s;
   sub.sandbox = step.sandbox;
+  return sub;
+}
+
+std::string StepPrefix(const Step& step) {
+  return step.name == "candidate" ? "" : "the " + step.name + " step: ";
+}
+
+/// The step's result file, once its process has answered or exited with `exit_code`.
+bool ReadStepResult(const Step& step, const fs::path& result_path, int exit_code,
+                    const std::string& stderr_tail, nlohmann::json* result, JobResult* failure) {
+  const std::string where = StepPrefix(step);
+  std::string text;
+  std::string err;
+  if (!ReadFile(result_path, &text, &err)) {
+    *failure = Failure(Status::kCrashed, "run",
+                       fmt::format("{}worker exited with code {} and wrote no result{}", where,
+                                   exit_code,
+                                   stderr_tail.empty() ? "" : ": " + LastLine(stderr_tail)),
+                       stderr_tail);
+    return false;
+  }
+  *result = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (result->is_discarded() || !result->is_object()) {
+    *failure = Failure(Status::kCrashed, "run",
+                       fmt::format("{}worker wrote an unreadable result (not valid JSON), exit code {}",
+                                   where, exit_code),
+                       stderr_tail);
+    return false;
+  }
+  if (exit_code != 0) {
+    *failure = Failure(Status::kCrashed, "run",
+                       fmt::format("{}worker exited with code {}", where, exit_code), stderr_tail);
+    return false;
+  }
+  return true;
+}
+
+bool RunStep(const Step& step, const nlohmann::json& request, const WorkerOptions& options,
+             nlohmann::json* result, JobResult* failure, std::string* sandbox_used) {
+  const fs::path request_path = step.dir / (step.name + "-request.json");
+  const fs::path result_path = step.dir / (step.name + "-result.json");
+  if (!WriteRequest(request_path, request, failure)) return false;
+  SubprocessOptions sub = StepProcess(step, options);
+  sub.argv = {options.python, "-m", "tritonize_worker", "--request", request_path.string(),
+              "--result", result_path.string()};
 
   SubprocessResult run = RunSubprocess(sub);
   if (sandbox_used != nullptr) *sandbox_used = run.sandbox;
   const std::string stderr_tail = TailOfFile(sub.stderr_path, kTailBytes);
-  const std::string where = step.name == "candidate" ? "" : "the " + step.name + " step: ";
+  const std::string where = StepPrefix(step);
   if (!run.started) {
     *failure = Failure(Status::kCrashed, "spawn", run.spawn_error,
                        "set --python or TRITONIZE_PYTHON to a Python with torch and triton");
@@ -152,31 +196,66 @@ bool RunStep(const Step& step, const nlohmann::json& request, const WorkerOption
     failure->wall_s = run.wall_s;
     return false;
   }
-  std::string text;
-  std::string err;
-  if (!ReadFile(result_path, &text, &err)) {
-    *failure = Failure(Status::kCrashed, "run",
-                       fmt::format("{}worker exited with code {} and wrote no result{}", where,
-                                   run.exit_code,
-                                   stderr_tail.empty() ? "" : ": " + LastLine(stderr_tail)),
-                       stderr_tail);
-    return false;
-  }
-  *result = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (result->is_discarded() || !result->is_object()) {
-    *failure = Failure(Status::kCrashed, "run",
-                       fmt::format("{}worker wrote an unreadable result (not valid JSON), exit code {}",
-                                   where, run.exit_code),
-                       stderr_tail);
-    return false;
-  }
-  if (run.exit_code != 0) {
-    *failure = Failure(Status::kCrashed, "run",
-                       fmt::format("{}worker exited with code {}", where, run.exit_code),
-                       stderr_tail);
-    return false;
-  }
+  if (!ReadStepResult(step, result_path, run.exit_code, stderr_tail, result, failure)) return false;
   failure->wall_s = run.wall_s;
+  return true;
+}
+
+/// A step for `server` (options.compare_server): the same request and result files as a
+/// fresh process's, the same failures. Where the server cannot take it (it would not start, or
+/// died without answering) the step runs in a fresh process after all, which also gives the
+/// failure its own message if the step itself is what kills a worker.
+bool ServeStep(StepServer& server, const Step& step, const nlohmann::json& request,
+               const WorkerOptions& options, nlohmann::json* result, JobResult* failure) {
+  const fs::path request_path = step.dir / (step.name + "-request.json");
+  const fs::path result_path = step.dir / (step.name + "-result.json");
+  const std::string line = request_path.string() + "\t" + result_path.string();
+  if (line.find('\n') != std::string::npos ||
+      std::count(line.begin(), line.end(), '\t') != 1) {
+    server.CountFallback();  // a path the line protocol cannot carry
+    return RunStep(step, request, options, result, failure, nullptr);
+  }
+  if (!WriteRequest(request_path, request, failure)) return false;
+  const fs::path home = options.scratch_dir.parent_path() / fmt::format("step-server-{}", getpid());
+  std::error_code ec;
+  fs::create_directories(home / "triton-cache", ec);
+  Step server_step{"step-server", home, 0, std::nullopt, {}};
+  SubprocessOptions start = StepProcess(server_step, options);
+  start.argv = {options.python, "-m", "tritonize_worker", "--serve"};
+  start.stdout_path.clear();
+
+  const auto began = std::chrono::steady_clock::now();
+  std::string reply;
+  std::string why;
+  const StepServer::Outcome outcome = server.Run(start, line, step.timeout_s, &reply, &why);
+  const double wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  const std::string stderr_tail = TailOfFile(start.stderr_path, kTailBytes);
+  switch (outcome) {
+    case StepServer::Outcome::kUnavailable:
+      server.CountFallback();
+      return RunStep(step, request, options, result, failure, nullptr);
+    case StepServer::Outcome::kTimedOut:
+      *failure = Failure(Status::kTimeout, "run",
+                         fmt::format("{}killed after the {:.0f} s job timeout (--timeout)",
+                                     StepPrefix(step), step.timeout_s),
+                         stderr_tail);
+      failure->wall_s = wall_s;
+      return false;
+    case StepServer::Outcome::kInterrupted:
+      *failure = Failure(Status::kCrashed, "run", "interrupted by the user", stderr_tail);
+      return false;
+    case StepServer::Outcome::kDone:
+      break;
+  }
+  if (reply != "done") {  // the server's reason for writing no result
+    *failure = Failure(Status::kCrashed, "run",
+                       fmt::format("{}the step server wrote no result: {}", StepPrefix(step), reply),
+                       stderr_tail);
+    return false;
+  }
+  if (!ReadStepResult(step, result_path, 0, stderr_tail, result, failure)) return false;
+  failure->wall_s = wall_s;
   return true;
 }
 
@@ -381,7 +460,12 @@ JobResult RunWorkerJob(const Task& task, const Implementation& impl,
                               {"candidate_result", (dir / "candidate-result.json").string()}};
   nlohmann::json final_result;
   Step compare{"compare", dir, options.timeout_s, std::nullopt, {}};
-  if (!RunStep(compare, compare_request, options, &final_result, &failure, nullptr)) {
+  const bool compared =
+      options.compare_server
+          ? ServeStep(*options.compare_server, compare, compare_request, options, &final_result,
+                      &failure)
+          : RunStep(compare, compare_request, options, &final_result, &failure, nullptr);
+  if (!compared) {
     failure.status = Status::kRuntimeError;
     failure.message = "worker error: " + failure.message;
     return failure;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "core/job.h"
 #include "core/task.h"
 #include "exec/sandbox.h"
+#include "exec/step_server.h"
 
 namespace tritonize {
 
@@ -36,6 +38,9 @@ struct WorkerOptions {
   double call_timeout_s = 60;     // every later call
   SandboxPolicy sandbox;          // the candidate step's sandbox; writable/hidden set per job
   std::string cuda_visible_devices;  // empty: inherited
+  // Set: the compare steps go to this long-lived trusted worker instead of a fresh Python each
+  // (exec/step_server.h); shared by the copies of these options.
+  std::shared_ptr<StepServer> compare_server;
 };
 
 /// The hidden check size and seed of a run (none when run_seed is 0): drawn from the run seed

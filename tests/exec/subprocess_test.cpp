@@ -86,6 +86,55 @@ TEST_F(SubprocessTest, EnvironmentAndWorkingDirectory) {
   EXPECT_EQ(TailOfFile(dir_ / "out", 1000), "value " + fs::canonical(dir_).string());
 }
 
+// The step server's channel: a line out, a line back, the same child every time.
+TEST_F(SubprocessTest, CoprocessAnswersEachLineFromOneChild) {
+  Coprocess child;
+  std::string err;
+  SubprocessOptions o = Shell("while read line; do echo \"$$ got $line\"; done");
+  ASSERT_TRUE(child.Start(o, &err)) << err;
+  std::string first;
+  std::string second;
+  ASSERT_EQ(child.Ask("a\tb", 10, &first), Coprocess::Reply::kLine);
+  ASSERT_EQ(child.Ask("c", 10, &second), Coprocess::Reply::kLine);
+  const std::string pid = first.substr(0, first.find(' '));
+  EXPECT_EQ(first, pid + " got a\tb");
+  EXPECT_EQ(second, pid + " got c");
+  child.Stop();
+  EXPECT_FALSE(child.running());
+}
+
+TEST_F(SubprocessTest, CoprocessThatDiesSaysHowAndSendingAgainIsNoSignal) {
+  Coprocess child;
+  std::string err;
+  ASSERT_TRUE(child.Start(Shell("read line; exit 3"), &err)) << err;
+  std::string reply;
+  EXPECT_EQ(child.Ask("x", 10, &reply), Coprocess::Reply::kExited);
+  EXPECT_EQ(child.ended(), "exited with code 3");
+  // Stopped: a later send neither raises SIGPIPE nor blocks.
+  EXPECT_EQ(child.Ask("y", 10, &reply), Coprocess::Reply::kExited);
+}
+
+TEST_F(SubprocessTest, CoprocessThatDoesNotAnswerIsKilledAtTheTimeout) {
+  Coprocess child;
+  std::string err;
+  ASSERT_TRUE(child.Start(Shell("read line; sleep 30"), &err)) << err;
+  const auto start = std::chrono::steady_clock::now();
+  std::string reply;
+  EXPECT_EQ(child.Ask("x", 0.3, &reply), Coprocess::Reply::kTimedOut);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+  EXPECT_FALSE(child.running());
+}
+
+TEST_F(SubprocessTest, CoprocessOfAMissingProgramDoesNotStart) {
+  Coprocess child;
+  std::string err;
+  SubprocessOptions o = Shell("");
+  o.argv = {"/nonexistent/python9"};
+  EXPECT_FALSE(child.Start(o, &err));
+  EXPECT_NE(err.find("/nonexistent/python9"), std::string::npos) << err;
+  EXPECT_FALSE(child.running());
+}
+
 TEST_F(SubprocessTest, TailKeepsWholeLastLines) {
   std::ofstream(dir_ / "log") << "first line\nsecond line\nthird line\n";
   EXPECT_EQ(TailOfFile(dir_ / "log", 16), "third line");

@@ -14,9 +14,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kDispatch =
+constexpr const char* kField =
     R"sh(field() { grep -o "\"$1\": \"[^\"]*\"" "$request" | head -1 | cut -d'"' -f4; }
-role=$(field role)
+)sh";
+constexpr const char* kDispatch =
+    R"sh(role=$(field role)
 echo "$role" >> "$(dirname "$0")/steps.log" 2>/dev/null
 case "$role" in
   reference) : > "$(field reference)"; echo '{"schema_version": 2, "status": "ok"}' > "$result"; exit 0;;
@@ -43,12 +45,27 @@ class WorkerTest : public ::testing::Test {
   /// A stand-in "python": argv is `-m tritonize_worker --request R --result S`. `body` is the
   /// candidate step; the reference step writes an empty reference, the compare step passes
   /// the candidate's result through, and each appends its role to steps.log.
-  void FakePython(const std::string& body) {
+  void FakePython(const std::string& body, const std::string& preamble = "") {
     fs::path script = dir_ / "python";
-    std::ofstream(script) << "#!/bin/sh\nrequest=\"$4\"\nresult=\"$6\"\n"
+    std::ofstream(script) << "#!/bin/sh\n"
+                          << kField << preamble << "request=\"$4\"\nresult=\"$6\"\n"
                           << kDispatch << body << "\n";
     fs::permissions(script, fs::perms::owner_all);
     options_.python = script.string();
+  }
+
+  /// FakePython that, asked to --serve, runs `serve` (a loop over request lines, each
+  /// "REQUEST<TAB>RESULT") instead of the one-step body.
+  void FakeServingPython(const std::string& body, const std::string& serve) {
+    FakePython(body,
+               "if [ \"$3\" = --serve ]; then echo serving >> \"$(dirname \"$0\")/steps.log\"\n" +
+                   serve + "\nexit 0; fi\n");
+    options_.compare_server = std::make_shared<StepServer>();
+  }
+
+  std::string Steps() const {
+    std::ifstream in(dir_ / "steps.log");
+    return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
   }
 
   JobResult Run() { return RunWorkerJob(*suite_.Find("softmax"), impl_, options_); }
@@ -142,6 +159,50 @@ TEST_F(WorkerTest, HangIsTimeout) {
   JobResult r = Run();
   EXPECT_EQ(r.status, Status::kTimeout);
   EXPECT_LT(r.wall_s, 5.0);
+}
+
+// The server's loop: the fixture's compare step, for each line, then "done".
+constexpr const char* kServeLoop =
+    "tab=$(printf '\\t'); while IFS=\"$tab\" read -r request result; do\n"
+    "  echo served >> \"$(dirname \"$0\")/steps.log\";\n"
+    "  cp \"$(field candidate_result)\" \"$result\"; echo done; done";
+constexpr const char* kOkCandidate = R"(echo '{"schema_version": 2, "status": "ok"}' > "$result")";
+
+TEST_F(WorkerTest, CompareStepsGoToOneServerProcess) {
+  FakeServingPython(kOkCandidate, kServeLoop);
+  EXPECT_EQ(Run().status, Status::kOk);
+  JobResult second = Run();
+  EXPECT_EQ(second.status, Status::kOk) << second.message;
+  EXPECT_EQ(Steps(), "reference\ncandidate\nserving\nserved\ncandidate\nserved\n");
+  EXPECT_EQ(options_.compare_server->starts(), 1);
+  EXPECT_EQ(options_.compare_server->fallbacks(), 0);
+}
+
+TEST_F(WorkerTest, ServerThatDiesIsReplacedByAFreshProcessForTheStep) {
+  FakeServingPython(kOkCandidate, "read line; exit 1");
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kOk) << r.message;
+  EXPECT_EQ(Steps(), "reference\ncandidate\nserving\ncompare\n");
+  EXPECT_EQ(options_.compare_server->fallbacks(), 1);
+}
+
+TEST_F(WorkerTest, ServerThatHangsIsATimeoutOfTheCompareStep) {
+  FakeServingPython(kOkCandidate, "read line; sleep 30");
+  options_.timeout_s = 0.5;
+  JobResult r = Run();
+  // As with a fresh compare process: the verdict's step failing is the engine's error.
+  EXPECT_EQ(r.status, Status::kRuntimeError);
+  EXPECT_NE(r.message.find("the compare step: killed after"), std::string::npos) << r.message;
+  EXPECT_LT(r.wall_s, 5.0);
+}
+
+TEST_F(WorkerTest, ServerThatCannotWriteTheResultSaysWhy) {
+  FakeServingPython(kOkCandidate, "while read line; do echo 'cannot write x: disk full'; done");
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kRuntimeError);
+  EXPECT_NE(r.message.find("the step server wrote no result: cannot write x: disk full"),
+            std::string::npos)
+      << r.message;
 }
 
 TEST_F(WorkerTest, MissingPythonIsCrashedWithHint) {

@@ -131,7 +131,9 @@ TEST_F(GenerateCliTest, SamplesAndTurnsAreScoredByBenchAndTheRerunIsFree) {
   Output second = Tritonize(generate, {{"ANTHROPIC_API_KEY", kKey}});
   ASSERT_EQ(second.code, 0) << second.err;
   EXPECT_EQ(server.hits(), 18);
-  EXPECT_NE(second.out.find("no request was sent"), std::string::npos) << second.out;
+  EXPECT_NE(second.out.find("no request was sent"), std::string::npos)
+      << second.out << "\n---- first run's log ----\n" << first.err << "\n---- second's ----\n"
+      << second.err;
   std::cout << "---- generate (second run) ----\n" << second.out;
 
   for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
