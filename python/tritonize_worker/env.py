@@ -6,7 +6,10 @@ import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Callable
 from typing import Any
+
+from tritonize_worker import nvml
 
 NVIDIA_SMI_TIMEOUT_S = 10
 _TRUE_WORDS = ("1", "true", "yes", "on", "y")
@@ -32,44 +35,98 @@ class Environment:
             "sm_clock_mhz_before": None,
             "sm_clock_mhz_after": None,
             "sm_clock_max_mhz": None,
+            "gpu_query": None,  # what read the GPU's clocks: "nvml", "nvidia-smi", or None
             "interpret": interpret,
         }
         self.fields.update(_library_versions())
         self.gpu_id: str | None = None
         self.on_gpu = device == "cuda"
+        self._nvml: nvml.Device | None = None
         if self.on_gpu:
             self.gpu_id = _cuda_gpu_id()
             # Which GPU, not only which model: a run resumed on another machine spans two (docs/measurement.md).
             self.fields["gpu_uuid"] = self.gpu_id
             self.fields["gpu"] = _cuda_gpu_name()
-            row = query_gpu(["name", "driver_version", "clocks.max.sm"], self.gpu_id)
-            if row:
-                self.fields["gpu"] = self.fields["gpu"] or row[0]
-                self.fields["driver"] = row[1]
-                self.fields["sm_clock_max_mhz"] = _int_or_none(row[2])
+            self._nvml = nvml.session().device(self.gpu_id)
+            identity = self._read(_nvml_identity, _smi_identity)
+            if identity:
+                self.fields["gpu"] = self.fields["gpu"] or identity["gpu"]
+                self.fields["driver"] = identity["driver"]
+                self.fields["sm_clock_max_mhz"] = identity["sm_clock_max_mhz"]
+            self.fields["gpu_query"] = "nvml" if self._nvml is not None else "nvidia-smi" if identity else None
             self.fields["device"] = device_properties()
 
     def snapshot(self) -> dict[str, Any] | None:
-        """Clocks, throttle reasons, power and temperature now (nvidia-smi), or None off the GPU or without it."""
-        if not self.on_gpu:
-            return None
-        row = query_gpu(SNAPSHOT_FIELDS, self.gpu_id)
-        if row is None:
-            # Drivers that renamed the throttle reasons refuse the whole query: ask without them.
-            row = query_gpu(SNAPSHOT_FIELDS[:-1], self.gpu_id)
-            row = [*row, "[N/A]"] if row else None
-        return parse_snapshot(row) if row else None
+        """Clocks, throttle reasons, power and temperature now, as parse_snapshot names them; None off the GPU or
+        when neither NVML nor nvidia-smi answers."""
+        return self._read(_nvml_snapshot, _smi_snapshot) if self.on_gpu else None
 
     def record_clock(self, key: str) -> None:
         """Stores the current SM clock under `key` (sm_clock_mhz_before or sm_clock_mhz_after), if it can be read."""
-        if not self.on_gpu:
-            return
-        row = query_gpu(["clocks.sm"], self.gpu_id)
-        if row:
-            self.fields[key] = _int_or_none(row[0])
+        clock = self._read(_nvml_clock, _smi_clock) if self.on_gpu else None
+        if clock:
+            self.fields[key] = clock["sm_clock_mhz"]
+
+    def _read(
+        self,
+        from_nvml: Callable[[nvml.Device], dict[str, Any]],
+        from_smi: Callable[[str | None], dict[str, Any] | None],
+    ) -> dict[str, Any] | None:
+        """NVML's readings, with the ones it refused (all of them without NVML) asked of nvidia-smi, which is
+        slower; None when neither answered."""
+        values = None if self._nvml is None else from_nvml(self._nvml)
+        if values is not None and None not in values.values():
+            return values
+        fallback = from_smi(self.gpu_id)
+        if values is None or all(value is None for value in values.values()):
+            return fallback
+        return {key: (fallback or {}).get(key) if value is None else value for key, value in values.items()}
 
 
-# nvidia-smi --query-gpu fields of a snapshot; the throttle reasons last (see Environment.snapshot).
+def _nvml_identity(device: nvml.Device) -> dict[str, Any]:
+    return {
+        "gpu": device.name(),
+        "driver": device.driver_version(),
+        "sm_clock_max_mhz": device.max_clock_mhz(nvml.CLOCK_SM),
+    }
+
+
+def _smi_identity(gpu_id: str | None) -> dict[str, Any] | None:
+    row = query_gpu(["name", "driver_version", "clocks.max.sm"], gpu_id)
+    return {"gpu": row[0], "driver": row[1], "sm_clock_max_mhz": _int_or_none(row[2])} if row else None
+
+
+def _nvml_clock(device: nvml.Device) -> dict[str, Any]:
+    return {"sm_clock_mhz": device.clock_mhz(nvml.CLOCK_SM)}
+
+
+def _smi_clock(gpu_id: str | None) -> dict[str, Any] | None:
+    row = query_gpu(["clocks.sm"], gpu_id)
+    return {"sm_clock_mhz": _int_or_none(row[0])} if row else None
+
+
+def _nvml_snapshot(device: nvml.Device) -> dict[str, Any]:
+    return _snapshot(
+        device.clock_mhz(nvml.CLOCK_SM),
+        device.max_clock_mhz(nvml.CLOCK_SM),
+        device.clock_mhz(nvml.CLOCK_MEM),
+        device.max_clock_mhz(nvml.CLOCK_MEM),
+        device.power_w(),
+        device.temperature_c(),
+        device.throttle_reasons(),
+    )
+
+
+def _smi_snapshot(gpu_id: str | None) -> dict[str, Any] | None:
+    row = query_gpu(SNAPSHOT_FIELDS, gpu_id)
+    if row is None:
+        # Drivers that renamed the throttle reasons refuse the whole query: ask without them.
+        row = query_gpu(SNAPSHOT_FIELDS[:-1], gpu_id)
+        row = [*row, "[N/A]"] if row else None
+    return parse_snapshot(row) if row else None
+
+
+# nvidia-smi --query-gpu fields of a snapshot; the throttle reasons last (see _smi_snapshot).
 SNAPSHOT_FIELDS = [
     "clocks.sm",
     "clocks.max.sm",
@@ -86,14 +143,34 @@ IDLE_THROTTLE_BITS = 0x1
 def parse_snapshot(row: list[str]) -> dict[str, Any]:
     """One nvidia-smi row of SNAPSHOT_FIELDS as named numbers; unreadable cells ('[N/A]') are None."""
     sm, sm_max, mem, mem_max, power, temperature, throttle = row
-    reasons = _hex_or_none(throttle)
+    return _snapshot(
+        _int_or_none(sm),
+        _int_or_none(sm_max),
+        _int_or_none(mem),
+        _int_or_none(mem_max),
+        _float_or_none(power),
+        _int_or_none(temperature),
+        _hex_or_none(throttle),
+    )
+
+
+def _snapshot(
+    sm: int | None,
+    sm_max: int | None,
+    mem: int | None,
+    mem_max: int | None,
+    power: float | None,
+    temperature: int | None,
+    reasons: int | None,
+) -> dict[str, Any]:
+    """The one shape of a snapshot, whichever of NVML and nvidia-smi read it."""
     return {
-        "sm_clock_mhz": _int_or_none(sm),
-        "sm_clock_max_mhz": _int_or_none(sm_max),
-        "mem_clock_mhz": _int_or_none(mem),
-        "mem_clock_max_mhz": _int_or_none(mem_max),
-        "power_w": _float_or_none(power),
-        "temperature_c": _int_or_none(temperature),
+        "sm_clock_mhz": sm,
+        "sm_clock_max_mhz": sm_max,
+        "mem_clock_mhz": mem,
+        "mem_clock_max_mhz": mem_max,
+        "power_w": power,
+        "temperature_c": temperature,
         "throttle_reasons": None if reasons is None else f"0x{reasons:x}",
         "throttled": None if reasons is None else bool(reasons & ~IDLE_THROTTLE_BITS),
     }
