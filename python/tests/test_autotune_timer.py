@@ -123,3 +123,13 @@ def test_the_summary_is_the_median_or_the_quantiles_as_numpy_interpolates_them()
     expected = torch.quantile(torch.tensor(times, dtype=torch.float64), q)
     assert summarise(times, (0.5, 0.2, 0.8)) == pytest.approx(expected.tolist())
     assert summarise([7.0], (0.5, 0.2, 0.8)) == [7.0, 7.0, 7.0]
+
+
+def test_the_record_gives_the_start_clocks_only_when_they_were_read():
+    from tritonize_worker.autotune_timer import AutotuneTimer
+
+    without = AutotuneTimer(flush=lambda: None)
+    assert without.record() == {"candidates": 0, "lead": 4, "dropped": 0}
+    with_clock = AutotuneTimer(flush=lambda: None, sm_clock=lambda: 1980)
+    with_clock.start_clocks_mhz += [1980, 1755, 1980]  # what three candidates' timings found
+    assert with_clock.record()["start_sm_clock_mhz"] == {"min": 1755, "median": 1980, "max": 1980}

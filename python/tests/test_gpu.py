@@ -98,8 +98,12 @@ def test_an_autotuned_kernels_chosen_configuration_is_recorded(run_worker, autot
     assert {entry["kernel"] for entry in log} == {"_matmul_kernel"}
     assert all(len(entry["us"]) == 11 and entry["picked"] in entry["us"] for entry in log)
     if autotune_timer == "job":
-        # Its 11 configurations were timed by the job's autotune timer, at every shape it was tuned for.
-        assert result["environment"]["autotune_timer"]["candidates"] >= 11
+        # Its 11 configurations were timed by the job's autotune timer, at every shape it was tuned for, each
+        # with the SM clock read as its timing started.
+        record = result["environment"]["autotune_timer"]
+        assert record["candidates"] >= 11
+        clocks = record["start_sm_clock_mhz"]
+        assert 0 < clocks["min"] <= clocks["median"] <= clocks["max"] <= result["environment"]["sm_clock_max_mhz"]
     else:
         assert "autotune_timer" not in result["environment"]
 
@@ -138,10 +142,11 @@ def test_the_autotune_timer_times_the_kernel_not_the_host_before_its_launch():
 
 def test_the_autotune_timer_ranks_a_slow_configuration_below_a_fast_one():
     from tritonize_worker.autotune_timer import AutotuneTimer
+    from tritonize_worker.env import Environment
     from tritonize_worker.l2_flush import L2Flush
 
     n = 1 << 26  # 256 MiB read and 256 MiB written
-    timer = AutotuneTimer(L2Flush(1 << 26, "cuda"))
+    timer = AutotuneTimer(L2Flush(1 << 26, "cuda"), Environment("cuda", False).sm_clock_reader())
     fast = timer(copy_call(n, 4096, 8), quantiles=(0.5, 0.2, 0.8))
     slow = timer(copy_call(n, 64, 1), quantiles=(0.5, 0.2, 0.8))
 
@@ -149,6 +154,7 @@ def test_the_autotune_timer_ranks_a_slow_configuration_below_a_fast_one():
     assert fast[0] * 1e-3 >= 2 * 4 * n / 5e12  # no faster than 5 TB/s: the events enclose the whole kernel
     assert slow[0] > 1.5 * fast[0]
     assert timer.timed == 2
+    assert len(timer.start_clocks_mhz) == 2 and all(mhz > 0 for mhz in timer.start_clocks_mhz)
 
 
 @pytest.mark.parametrize("mode", ["deterministic", "default"])

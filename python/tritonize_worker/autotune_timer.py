@@ -19,6 +19,7 @@ pick is the job's.
 from __future__ import annotations
 
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,6 +30,9 @@ BATCH = 10
 MIN_CALLS = 20
 MAX_CALLS = 100
 BUDGET_MS = 200.0
+# Past MIN_CALLS, no more batches after this much wall time per candidate (a host that cannot keep ahead of a
+# short kernel, a slow candidate): the checks' own timeouts are for the candidate, not for its benchmark.
+MAX_WALL_S = 2.0
 # Flushes queued before each batch, at first: the GPU works through them while the host queues the batch. A batch
 # the host could not queue in time (the GPU had finished the lead) is dropped and the lead doubled, up to MAX_LEAD.
 LEAD_FLUSHES = 4
@@ -39,22 +43,39 @@ class AutotuneTimer:
     """A `do_bench(kernel_call, quantiles)` for Triton's Autotuner: milliseconds at the quantiles (the median
     alone without them) of MIN_CALLS to MAX_CALLS calls, each after `flush`, CUDA events around the call only."""
 
-    def __init__(self, flush: Callable[[], None]):
+    def __init__(self, flush: Callable[[], None], sm_clock: Callable[[], int | None] | None = None):
         self.flush = flush
         self.lead = LEAD_FLUSHES
         self.timed = 0  # candidates timed: the job's record says the autotuners used this timer
         self.dropped = 0  # batches dropped because the host fell behind
+        # The SM clock as each candidate's timing starts, just after its compilation left the GPU idle: whether
+        # some candidates were timed at a lower clock than others (`sm_clock`, when given, reads it).
+        self.sm_clock = sm_clock
+        self.start_clocks_mhz: list[int] = []
 
     def __call__(self, kernel_call: Callable[[], Any], quantiles: Sequence[float] | None = None, **_: Any):
         import torch
 
         kernel_call()  # this configuration's compilation, outside the timed calls
         torch.cuda.synchronize()
+        if self.sm_clock is not None and (mhz := self.sm_clock()) is not None:
+            self.start_clocks_mhz.append(mhz)
         times_ms: list[float] = []
-        while len(times_ms) < MIN_CALLS or (len(times_ms) < MAX_CALLS and sum(times_ms) < BUDGET_MS):
+        started = time.perf_counter()
+        while len(times_ms) < MIN_CALLS or (
+            len(times_ms) < MAX_CALLS and sum(times_ms) < BUDGET_MS and time.perf_counter() - started < MAX_WALL_S
+        ):
             times_ms += self._batch(kernel_call, torch)
         self.timed += 1
         return summarise(times_ms, quantiles)
+
+    def record(self) -> dict[str, Any]:
+        """What the job's environment keeps of this timer (`environment.autotune_timer`)."""
+        record: dict[str, Any] = {"candidates": self.timed, "lead": self.lead, "dropped": self.dropped}
+        if self.start_clocks_mhz:
+            clocks = sorted(self.start_clocks_mhz)
+            record["start_sm_clock_mhz"] = {"min": clocks[0], "median": quantile(clocks, 0.5), "max": clocks[-1]}
+        return record
 
     def _batch(self, kernel_call: Callable[[], Any], torch: Any) -> list[float]:
         while True:

@@ -58,7 +58,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         stop_logging = tunings.install()
         if request.timing.autotune_timer == "job":
             # Autotuners pick by the job's flush and events, not triton's do_bench; before the trusted snapshot.
-            timer = autotune_timer.AutotuneTimer(flush)
+            timer = autotune_timer.AutotuneTimer(flush, environment.sm_clock_reader() if environment else None)
             autotune_timer.install(timer)
     clock.lap("setup")
     snapshot = TrustedSnapshot()
@@ -97,8 +97,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         _time(entry, request, result, watchdog, environment, snapshot, flush)
         clock.lap("time")
         if environment is not None and timer is not None:
-            tuner = {"candidates": timer.timed, "lead": timer.lead, "dropped": timer.dropped}
-            environment.fields["autotune_timer"] = tuner
+            environment.fields["autotune_timer"] = timer.record()
         if environment is not None and tunings.entries:
             environment.fields["autotune_log"] = tunings.entries
     if request.device == "cuda" and impl.kind not in EXEMPT_KINDS:

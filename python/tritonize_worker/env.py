@@ -67,6 +67,12 @@ class Environment:
         if clock:
             self.fields[key] = clock["sm_clock_mhz"]
 
+    def sm_clock_reader(self) -> Callable[[], int | None] | None:
+        """A cheap reading of the current SM clock (NVML's, about a millisecond), for code that reads it often;
+        None where only nvidia-smi (tens of milliseconds a run) could read it."""
+        device = self._nvml
+        return None if device is None else lambda: device.clock_mhz(nvml.CLOCK_SM)
+
     def _read(
         self,
         from_nvml: Callable[[nvml.Device], dict[str, Any]],
