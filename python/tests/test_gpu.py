@@ -1,13 +1,15 @@
 """The worker on a CUDA GPU: real compilation errors and the timing. Skipped, visibly, without a GPU."""
 
+import json
+import os
 import statistics
-import time
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
-import triton
-import triton.language as tl
-from conftest import CANDIDATES_DIR, TASKS_DIR, make_request
+from conftest import CANDIDATES_DIR, PYTHON_DIR, TASKS_DIR, make_request
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
 
@@ -108,53 +110,39 @@ def test_an_autotuned_kernels_chosen_configuration_is_recorded(run_worker, autot
         assert "autotune_timer" not in result["environment"]
 
 
-@triton.jit
-def copy_kernel(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
-    offsets = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    mask = offsets < n
-    tl.store(y_ptr + offsets, tl.load(x_ptr + offsets, mask=mask), mask=mask)
+def autotune_timer_probe(case: str, tmp_path) -> dict:
+    """gpu_autotune_timer_probe.py's measurement of `case`, made with the interpreter off (see its docstring)."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(PYTHON_DIR), str(Path(__file__).parent)]),
+        "TRITON_INTERPRET": "0",
+        "TRITON_CACHE_DIR": str(tmp_path / "probe-cache"),
+    }
+    probe = Path(__file__).parent / "gpu_autotune_timer_probe.py"
+    completed = subprocess.run(
+        [sys.executable, str(probe), case], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def copy_call(n: int, block: int, num_warps: int, host_us: float = 0.0):
-    x = torch.ones(n, device="cuda")
-    y = torch.empty_like(x)
+def test_the_autotune_timer_times_the_kernel_not_the_host_before_its_launch(tmp_path):
+    measured = autotune_timer_probe("host_bound", tmp_path)
 
-    def call():
-        until = time.perf_counter() + host_us * 1e-6
-        while time.perf_counter() < until:  # a wrapper's host cost before the launch
-            pass
-        copy_kernel[(triton.cdiv(n, block),)](x, y, n, BLOCK=block, num_warps=num_warps)
-
-    return call
+    assert measured["dropped"] >= 1 and measured["lead"] > 4
+    assert measured["median_ms"] < 0.02
 
 
-def test_the_autotune_timer_times_the_kernel_not_the_host_before_its_launch():
-    from tritonize_worker.autotune_timer import AutotuneTimer
-    from tritonize_worker.l2_flush import L2Flush
-
-    timer = AutotuneTimer(L2Flush(1 << 26, "cuda"))
-    # 200 us of Python before a kernel of a few microseconds: the lead of flushes must grow to hide it.
-    median_ms = timer(copy_call(4096, 1024, 4, host_us=200.0))
-
-    assert timer.dropped >= 1 and timer.lead > 4
-    assert median_ms < 0.02
-
-
-def test_the_autotune_timer_ranks_a_slow_configuration_below_a_fast_one():
-    from tritonize_worker.autotune_timer import AutotuneTimer
-    from tritonize_worker.env import Environment
-    from tritonize_worker.l2_flush import L2Flush
-
-    n = 1 << 26  # 256 MiB read and 256 MiB written
-    timer = AutotuneTimer(L2Flush(1 << 26, "cuda"), Environment("cuda", False).sm_clock_reader())
-    fast = timer(copy_call(n, 4096, 8), quantiles=(0.5, 0.2, 0.8))
-    slow = timer(copy_call(n, 64, 1), quantiles=(0.5, 0.2, 0.8))
+def test_the_autotune_timer_ranks_a_slow_configuration_below_a_fast_one(tmp_path):
+    measured = autotune_timer_probe("ranking", tmp_path)
+    fast, slow = measured["fast"], measured["slow"]
 
     assert fast[1] <= fast[0] <= fast[2]
-    assert fast[0] * 1e-3 >= 2 * 4 * n / 5e12  # no faster than 5 TB/s: the events enclose the whole kernel
+    # No faster than 5 TB/s: the events enclose the whole kernel.
+    assert fast[0] * 1e-3 >= 2 * 4 * measured["n"] / 5e12
     assert slow[0] > 1.5 * fast[0]
-    assert timer.timed == 2
-    assert len(timer.start_clocks_mhz) == 2 and all(mhz > 0 for mhz in timer.start_clocks_mhz)
+    assert measured["timed"] == 2
+    assert len(measured["start_clocks_mhz"]) == 2 and all(mhz > 0 for mhz in measured["start_clocks_mhz"])
 
 
 @pytest.mark.parametrize("mode", ["deterministic", "default"])
