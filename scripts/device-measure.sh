@@ -8,7 +8,7 @@
 # where it stopped. Expects the binary at $BIN (default .devbin/tritonize), the tutorials in
 # .tutorials/, and, on a fresh machine, the state an earlier call sent back in .devstate/.
 # PREFIX (default "run") names the runs, so that a second set with other options (BENCH_ARGS, passed to
-# bench) can sit beside the first: PREFIX=job BENCH_ARGS="--autotune-timer job" bash scripts/device-measure.sh
+# bench) can sit beside the first: PREFIX=tri BENCH_ARGS="--autotune-timer triton" bash scripts/device-measure.sh
 set -uo pipefail
 out=${OUT:-/tmp/out}
 deadline=$(( $(date +%s) + ${TOTAL:-570} ))

@@ -133,3 +133,50 @@ def test_the_record_gives_the_start_clocks_only_when_they_were_read():
     with_clock = AutotuneTimer(flush=lambda: None, sm_clock=lambda: 1980)
     with_clock.start_clocks_mhz += [1980, 1755, 1980]  # what three candidates' timings found
     assert with_clock.record()["start_sm_clock_mhz"] == {"min": 1755, "median": 1980, "max": 1980}
+
+
+class ScriptedCuda:
+    """torch.cuda for AutotuneTimer._batch without a GPU: each batch's two queries answer from `script`, a list of
+    (quarter_done, lead_done) per batch; timing events read 0.01 ms."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.cuda = self
+        self.answers = []
+
+    def Event(self, enable_timing=False):
+        cuda = self
+
+        class Event:
+            def record(self):
+                pass
+
+            def elapsed_time(self, end):
+                return 0.01
+
+            def query(self):
+                return cuda.answers.pop(0)
+
+        if not enable_timing and not self.answers:
+            quarter_done, lead_done = self.script.pop(0)
+            self.answers = [lead_done, quarter_done]  # the timer asks for the lead's end first
+        return Event()
+
+    def synchronize(self):
+        pass
+
+
+def test_the_lead_doubles_when_the_host_fell_behind_and_halves_when_it_was_ample():
+    from tritonize_worker.autotune_timer import LEAD_FLUSHES, AutotuneTimer
+
+    timer = AutotuneTimer(flush=lambda: None)
+    behind, enough, ample = (True, True), (True, False), (False, False)
+    cuda = ScriptedCuda([behind, behind, enough, ample, ample, ample, ample])
+
+    assert len(timer._batch(lambda: None, cuda)) == 10  # two batches dropped, the third kept
+    assert (timer.lead, timer.dropped) == (4 * LEAD_FLUSHES, 2)
+    timer._batch(lambda: None, cuda)  # queued with three quarters of the lead to run: halve it
+    assert timer.lead == 2 * LEAD_FLUSHES
+    for _ in range(3):
+        timer._batch(lambda: None, cuda)
+    assert (timer.lead, timer.dropped) == (LEAD_FLUSHES, 2)  # never below the first lead

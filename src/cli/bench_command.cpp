@@ -42,7 +42,7 @@ struct BenchOptions {
   bool resume = false;
   int repeat = 2;  // fresh processes per implementation, alternating order
   std::string compile_mode = "deterministic";  // Inductor's mode for the compile column
-  std::string autotune_timer = "triton";       // what Triton's autotuners pick by
+  std::string autotune_timer = "job";          // what Triton's autotuners pick by
   std::string calibration;                     // the ceilings cache (tritonize calibrate)
   double stop_after_s = 0;  // > 0: start no job that would end past this many seconds
 };
@@ -456,9 +456,9 @@ std::function<int()> SetupBench(CLI::App* app) {
                   "like it); the run stops cleanly and --resume finishes it")
       ->check(CLI::PositiveNumber);
   app->add_option("--autotune-timer", options->autotune_timer,
-                  "What Triton's autotuners pick a configuration by: triton (its own do_bench, "
-                  "as the authors ran it) or job (the job's L2 flush and CUDA events around each "
-                  "candidate's kernel; experimental, docs/measurement.md)")
+                  "What Triton's autotuners pick a configuration by: job (the job's L2 flush and "
+                  "CUDA events around each candidate's kernel, as the table measures) or triton "
+                  "(its own do_bench, as the authors ran it); docs/measurement.md")
       ->capture_default_str()
       ->check(CLI::IsMember({"triton", "job"}));
   AddCalibrationOption(app, &options->calibration);

@@ -156,17 +156,17 @@ TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {
   // run goes on with the options it began with, not those given to --resume.
   std::string err;
   const SubprocessResult r =
-      Resume(&err, {"--warmup", "3", "--compile-mode", "default", "--autotune-timer", "job"});
+      Resume(&err, {"--warmup", "3", "--compile-mode", "default", "--autotune-timer", "triton"});
   EXPECT_EQ(r.exit_code, 0) << err;
   EXPECT_NE(err.find("resuming run 1 (1 jobs stored)"), std::string::npos) << err;
   EXPECT_NE(err.find("--resume keeps run 1's options (--calls 50, --warmup 10, --compile-mode "
-                     "deterministic, --autotune-timer triton), not this command line's"),
+                     "deterministic, --autotune-timer job), not this command line's"),
             std::string::npos)
       << err;
   EXPECT_EQ(Query("SELECT json_extract(environment, '$.timing_options.compile_mode') FROM runs"),
             std::vector<std::string>{"deterministic"});
   EXPECT_EQ(Query("SELECT json_extract(environment, '$.timing_options.autotune_timer') FROM runs"),
-            std::vector<std::string>{"triton"});
+            std::vector<std::string>{"job"});
   EXPECT_EQ(Query("SELECT id, task, finished_at FROM jobs WHERE id = 1"), before);
   EXPECT_EQ(Query("SELECT COUNT(*) FROM runs"), std::vector<std::string>{"1"});
   EXPECT_EQ(Query("SELECT status FROM runs"), std::vector<std::string>{"finished"});

@@ -97,15 +97,15 @@ TEST_F(WorkerTest, RequestCarriesTheManifestAndSizes) {
   EXPECT_EQ(request["check"]["sizes"][0], "1823x781");
   EXPECT_EQ(request["timing"]["enabled"], true);
   EXPECT_GE(request["timing"]["calls"].get<int>(), 30);
-  EXPECT_EQ(request["timing"]["autotune_timer"], "triton");
+  EXPECT_EQ(request["timing"]["autotune_timer"], "job");
 }
 
 TEST_F(WorkerTest, RequestCarriesTheAutotuneTimerAsked) {
   FakePython(R"(cp "$request" "$(dirname "$0")/seen.json"; exit 1)");
-  options_.autotune_timer = "job";
+  options_.autotune_timer = "triton";
   Run();
   std::ifstream in(dir_ / "seen.json");
-  EXPECT_EQ(nlohmann::json::parse(in)["timing"]["autotune_timer"], "job");
+  EXPECT_EQ(nlohmann::json::parse(in)["timing"]["autotune_timer"], "triton");
 }
 
 TEST_F(WorkerTest, InterpretModeUsesSmallSizesAndNoTiming) {
