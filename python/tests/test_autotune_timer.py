@@ -129,7 +129,7 @@ def test_the_record_gives_the_start_clocks_only_when_they_were_read():
     from tritonize_worker.autotune_timer import AutotuneTimer
 
     without = AutotuneTimer(flush=lambda: None)
-    assert without.record() == {"candidates": 0, "lead": 4, "dropped": 0}
+    assert without.record() == {"candidates": 0, "lead": 4, "max_lead": 4, "dropped": 0}
     with_clock = AutotuneTimer(flush=lambda: None, sm_clock=lambda: 1980)
     with_clock.start_clocks_mhz += [1980, 1755, 1980]  # what three candidates' timings found
     assert with_clock.record()["start_sm_clock_mhz"] == {"min": 1755, "median": 1980, "max": 1980}
@@ -180,3 +180,4 @@ def test_the_lead_doubles_when_the_host_fell_behind_and_halves_when_it_was_ample
     for _ in range(3):
         timer._batch(lambda: None, cuda)
     assert (timer.lead, timer.dropped) == (LEAD_FLUSHES, 2)  # never below the first lead
+    assert timer.max_lead == 4 * LEAD_FLUSHES

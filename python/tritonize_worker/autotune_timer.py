@@ -49,6 +49,7 @@ class AutotuneTimer:
     def __init__(self, flush: Callable[[], None], sm_clock: Callable[[], int | None] | None = None):
         self.flush = flush
         self.lead = LEAD_FLUSHES
+        self.max_lead = LEAD_FLUSHES  # the longest lead any batch needed
         self.timed = 0  # candidates timed: the job's record says the autotuners used this timer
         self.dropped = 0  # batches dropped because the host fell behind
         # The SM clock as each candidate's timing starts, just after its compilation left the GPU idle: whether
@@ -74,7 +75,12 @@ class AutotuneTimer:
 
     def record(self) -> dict[str, Any]:
         """What the job's environment keeps of this timer (`environment.autotune_timer`)."""
-        record: dict[str, Any] = {"candidates": self.timed, "lead": self.lead, "dropped": self.dropped}
+        record: dict[str, Any] = {
+            "candidates": self.timed,
+            "lead": self.lead,
+            "max_lead": self.max_lead,
+            "dropped": self.dropped,
+        }
         if self.start_clocks_mhz:
             clocks = sorted(self.start_clocks_mhz)
             record["start_sm_clock_mhz"] = {"min": clocks[0], "median": quantile(clocks, 0.5), "max": clocks[-1]}
@@ -104,6 +110,7 @@ class AutotuneTimer:
                 return [start.elapsed_time(end) for start, end in pairs]
             self.dropped += 1
             self.lead *= 2
+            self.max_lead = max(self.max_lead, self.lead)
 
 
 def summarise(times_ms: Sequence[float], quantiles: Sequence[float] | None) -> float | list[float]:
