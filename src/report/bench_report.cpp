@@ -390,7 +390,7 @@ std::optional<Roofline> RooflineOf(const Task& task, const std::string& size,
     r.pct_of_measured = 100 * std::max(measured_memory_us, measured_compute_us) / median_us;
   }
   r.impossible = r.pct_of_peak > 100;
-  r.above_ceiling = !r.impossible && r.memory_bound && r.pct_of_measured > 100;
+  r.above_ceiling = !r.impossible && r.pct_of_measured > 100;
   return r;
 }
 

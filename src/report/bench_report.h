@@ -22,8 +22,10 @@ struct Roofline {
   double pct_of_peak = 0;      // roofline time at the spec peaks / median kernel time, in %
   double pct_of_measured = 0;  // the same against the calibrated ceilings; 0 when none
   bool impossible = false;     // above 100% of the spec peak: a measurement error, never a win
-  // Memory-bound and faster than the measured copy: part of its writes is likely still in the
-  // L2 when its last kernel ends (written back later, on the next flush's time).
+  // Above 100% of the measured ceiling but not of the spec. Memory-bound: faster than the
+  // measured copy, part of its writes likely still in the L2 when its last kernel ends (written
+  // back later, on the next flush's time). Compute-bound: faster than calibrate's one large
+  // cuBLAS GEMM, whose rate is a reference, not a bound.
   bool above_ceiling = false;
 };
 

@@ -161,18 +161,26 @@ bool HasRoofline(const TaskTable& table) {
   return false;
 }
 
-bool HasCellAboveCeiling(const TaskTable& table) {
+std::vector<std::string> AboveCeilingNotes(const TaskTable& table) {
+  bool copy = false, gemm = false;
   for (const Row& row : table.rows) {
     for (const Cell* cell : Cells(table, row)) {
-      if (cell->roofline && cell->roofline->above_ceiling) return true;
+      if (!cell->roofline || !cell->roofline->above_ceiling) continue;
+      (cell->roofline->memory_bound ? copy : gemm) = true;
     }
   }
-  return false;
+  std::vector<std::string> notes;
+  if (copy) notes.emplace_back(kAboveCopyCeilingNote);
+  if (gemm) notes.emplace_back(kAboveGemmCeilingNote);
+  return notes;
 }
 
-const char* kAboveCeilingNote =
-    "^ faster than the measured copy ceiling: part of the kernel's writes is likely still in the "
-    "L2 when it ends (docs/measurement.md); its GB/s overstates what DRAM did";
+const char* kAboveCopyCeilingNote =
+    "^ on GB/s: faster than the measured copy ceiling: part of the kernel's writes is likely "
+    "still in the L2 when it ends (docs/measurement.md); its GB/s overstates what DRAM did";
+const char* kAboveGemmCeilingNote =
+    "^ on TFLOP/s: faster than the measured GEMM ceiling, which is the rate of one large cuBLAS "
+    "GEMM (tritonize calibrate), a reference rather than a bound (docs/measurement.md)";
 
 Grid CorrectnessGrid(const TaskTable& table) {
   Grid grid = CellGrid(table, [](const Cell& cell) { return std::string(StatusName(cell.status)); });

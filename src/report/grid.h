@@ -36,9 +36,12 @@ Grid FirstCallGrid(const TaskTable& table);
 
 /// Whether any cell of the table has a roofline (the GPU and the costs were known).
 bool HasRoofline(const TaskTable& table);
-/// Whether a throughput cell is marked ^ (faster than the measured copy), and the note saying so.
-bool HasCellAboveCeiling(const TaskTable& table);
-extern const char* kAboveCeilingNote;
+/// The notes under the throughput grid for its cells marked ^ (above the measured ceiling): one
+/// for GB/s cells (faster than the measured copy), one for TFLOP/s cells (faster than the
+/// measured GEMM); none when no cell is marked.
+std::vector<std::string> AboveCeilingNotes(const TaskTable& table);
+extern const char* kAboveCopyCeilingNote;
+extern const char* kAboveGemmCeilingNote;
 
 /// Size | Baseline | Expert | LLM with "ok" or the status, for runs without timings.
 Grid CorrectnessGrid(const TaskTable& table);

@@ -56,7 +56,7 @@ void PrintMarkdown(const BenchReport& report, std::ostream& out) {
         out << "\nThroughput (GB/s if memory-bound, else TFLOP/s), % of the spec roofline "
                "[% of the measured ceiling].\n\n";
         PrintGrid(RooflineGrid(table), out);
-        if (HasCellAboveCeiling(table)) out << "\n" << kAboveCeilingNote << ".\n";
+        for (const std::string& note : AboveCeilingNotes(table)) out << "\n" << note << ".\n";
       }
       out << "\nCall latency (CUDA events, median per call).\n\n";
       PrintGrid(CallLatencyGrid(table), out);

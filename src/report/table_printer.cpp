@@ -83,7 +83,7 @@ void PrintTaskTable(const TaskTable& table, bool timed, std::ostream& out) {
       out << "\nThroughput (GB/s if memory-bound, else TFLOP/s), % of the spec roofline "
              "[% of the measured ceiling]\n";
       PrintGrid(RooflineGrid(table), out);
-      if (HasCellAboveCeiling(table)) out << kAboveCeilingNote << "\n";
+      for (const std::string& note : AboveCeilingNotes(table)) out << note << "\n";
     }
     out << "\nCall latency (CUDA events, median per call)\n";
     PrintGrid(CallLatencyGrid(table), out);
