@@ -177,6 +177,16 @@ Task CostedSoftmax() {
   return task;
 }
 
+/// The table as the timed text report prints it.
+std::string PrintedTimed(const TaskTable& table) {
+  BenchReport report;
+  report.timed = true;
+  report.tables.push_back(table);
+  std::ostringstream out;
+  PrintTables(report, out);
+  return out.str();
+}
+
 TEST(BenchReportTest, RooflineIsBytesOverTimeAgainstThePeak) {
   PeakLimits peaks;
   peaks.bandwidth_gb_s = 3352;
@@ -226,13 +236,9 @@ TEST(BenchReportTest, FasterThanTheMeasuredCopyIsMarkedButNotImpossible) {
   EXPECT_FALSE(table.rows[1].expert.roofline->impossible);
   EXPECT_FALSE(table.rows[0].expert.roofline->above_ceiling);
   EXPECT_EQ(AboveCeilingNotes(table), std::vector<std::string>{kAboveCopyCeilingNote});
-  BenchReport report;
-  report.timed = true;
-  report.tables.push_back(table);
-  std::ostringstream out;
-  PrintTables(report, out);
-  EXPECT_NE(out.str().find("3196 GB/s 95% [106%] ^"), std::string::npos) << out.str();
-  EXPECT_NE(out.str().find(kAboveCopyCeilingNote), std::string::npos) << out.str();
+  const std::string printed = PrintedTimed(table);
+  EXPECT_NE(printed.find("3196 GB/s 95% [106%] ^"), std::string::npos) << printed;
+  EXPECT_NE(printed.find(kAboveCopyCeilingNote), std::string::npos) << printed;
 }
 
 // Measured on the H100 (eighth session): cuBLAS at 4096^3 between flushes ran 772 TFLOP/s, 101%
@@ -258,14 +264,10 @@ TEST(BenchReportTest, FasterThanTheMeasuredGemmIsMarkedWithItsOwnNote) {
   EXPECT_FALSE(table.rows[1].baseline.roofline->impossible);
   EXPECT_FALSE(table.rows[0].baseline.roofline->above_ceiling);
   EXPECT_EQ(AboveCeilingNotes(table), std::vector<std::string>{kAboveGemmCeilingNote});
-  BenchReport report;
-  report.timed = true;
-  report.tables.push_back(table);
-  std::ostringstream out;
-  PrintTables(report, out);
-  EXPECT_NE(out.str().find("772 TFLOP/s 78% [101%] ^"), std::string::npos) << out.str();
-  EXPECT_NE(out.str().find(kAboveGemmCeilingNote), std::string::npos) << out.str();
-  EXPECT_EQ(out.str().find(kAboveCopyCeilingNote), std::string::npos) << out.str();
+  const std::string printed = PrintedTimed(table);
+  EXPECT_NE(printed.find("772 TFLOP/s 78% [101%] ^"), std::string::npos) << printed;
+  EXPECT_NE(printed.find(kAboveGemmCeilingNote), std::string::npos) << printed;
+  EXPECT_EQ(printed.find(kAboveCopyCeilingNote), std::string::npos) << printed;
 }
 
 TEST(BenchReportTest, RepeatsArePooledAndKeptPerProcess) {
