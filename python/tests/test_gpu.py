@@ -148,7 +148,7 @@ def test_the_autotune_timer_ranks_a_slow_configuration_below_a_fast_one(tmp_path
 @pytest.mark.parametrize("mode", ["deterministic", "default"])
 def test_the_compile_contenders_inductor_configurations_are_recorded(run_worker, mode):
     request = gpu_request("layernorm", TASKS_DIR / "layernorm" / "baseline.py", sizes=("2048x2048",), name="compile")
-    request["implementation"].update(kind="baseline", compile_mode=mode)
+    request["implementation"].update(kind="compile", compile_mode=mode)
     result, _ = run_worker(request, env=NO_INTERPRETER)
 
     assert result["status"] == "ok", result["message"]

@@ -45,7 +45,7 @@ def problems_of(raw) -> list[str]:
 
 
 def test_compile_mode_defaults_to_deterministic_and_is_checked():
-    raw = make_request("softmax", CANDIDATE, name="compile", kind="baseline")
+    raw = make_request("softmax", CANDIDATE, name="compile", kind="compile")
     assert parse_request(raw).implementation.compile_mode == "deterministic"
 
     raw["implementation"]["compile_mode"] = "default"
@@ -54,6 +54,13 @@ def test_compile_mode_defaults_to_deterministic_and_is_checked():
     raw["implementation"]["compile_mode"] = "max-autotune"
     assert problems_of(raw) == [
         "implementation.compile_mode: expected one of deterministic, default, got 'max-autotune'"
+    ]
+
+
+def test_an_unknown_implementation_kind_is_named():
+    raw = make_request("softmax", CANDIDATE, kind="inductor")
+    assert problems_of(raw) == [
+        "implementation.kind: expected one of baseline, expert, llm, candidate, compile, got 'inductor'"
     ]
 
 

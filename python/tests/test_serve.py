@@ -59,7 +59,7 @@ def test_any_other_role_is_refused_and_the_loop_goes_on(request_for, tmp_path, t
     assert answers[2].startswith(f"cannot write {unwritable}: ")
     result = json.loads(refused.read_text())
     assert result["status"] == "runtime_error"
-    assert "the step server runs compare steps only, not 'candidate'" in result["message"]
+    assert "the step server runs compare, reference steps only, not 'candidate'" in result["message"]
     assert completed.returncode == 0
 
 

@@ -1,13 +1,23 @@
 """python -m tritonize_worker --request REQ.json --result RES.json
 python -m tritonize_worker --serve
+python -m tritonize_worker --describe
+python -m tritonize_worker --warm READY
 
 Reads one request, runs the job, writes one result, and exits 0 whatever the implementation did. Failures that
 are not the implementation's (an invalid request, a baseline that fails, a bug of the worker) are written as
 status runtime_error with a message starting "worker error: ". Only a result file that cannot be written exits 1.
 
---serve runs compare steps for the engine's step server (src/exec/step_server.h), one per line of stdin
-("REQUEST.json<TAB>RESULT.json"), answering each with one line on stdout: "done" once the result file is
-written, else why not. It refuses every other role: a long-lived process never imports candidate code.
+--serve runs trusted steps (compare and reference) for the engine's step servers (src/exec/step_server.h), one per
+line of stdin ("REQUEST.json<TAB>RESULT.json"), answering each with one line on stdout: "done" once the result file
+is written, else why not. It refuses the candidate role: a long-lived process never imports candidate code.
+
+--warm READY is a pre-started worker (the engine's warm pool, src/run/warm_pool.h): it imports torch, Triton and its
+own modules and sets up CUDA, writes the file READY, then reads one line from stdin ("REQUEST.json<TAB>RESULT.json"),
+runs that one step as --request/--result would, and exits: still one process per step, without the import on the
+step's time. stdin closed without a line: it exits 0 at once.
+
+--describe prints the protocol's lists (schema version, statuses, implementation kinds, roles) as one JSON object:
+the engine's tests hold its own lists against them, so each concept is defined once on each side and tested equal.
 """
 
 from __future__ import annotations
@@ -21,23 +31,34 @@ import time
 import traceback
 
 from .errors import describe, format_detail
-from .protocol import SCHEMA_VERSION, WORKER_ERROR, RequestError, Result, parse_request
+from .protocol import IMPL_KINDS, ROLES, SCHEMA_VERSION, STATUSES, WORKER_ERROR, RequestError, Result, parse_request
 
-SERVED_ROLES = ("compare",)
+# Trusted steps only: the reference step imports the task's baseline, never an implementation.
+SERVED_ROLES = ("compare", "reference")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
+    if args.describe:
+        print(json.dumps(describe_protocol()))
+        return 0
+    if args.warm:
+        return warm(args.warm, sys.stdin)
     if args.serve:
         replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
         os.dup2(2, 1)  # anything a step prints goes to the log (stderr), never into the answers
         return serve(sys.stdin, replies)
+    return one_step(args.request, args.result)
+
+
+def one_step(request_path: str, result_path: str) -> int:
+    """Runs one step and ends the process: 0 once the result is written, 1 when it cannot be."""
     started = time.perf_counter()
-    result = _run(args.request, args.result)
+    result = _run(request_path, result_path)
     if result.wall_s == 0.0:
         result.wall_s = time.perf_counter() - started
     try:
-        write_result(args.result, result)
+        write_result(result_path, result)
     except OSError:
         traceback.print_exc()
         return 1
@@ -45,6 +66,37 @@ def main(argv: list[str] | None = None) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
+
+
+def warm(ready_path: str, requests) -> int:
+    """A pre-started worker: the imports and CUDA first, then the one step the engine sends."""
+    _prepare()
+    with open(ready_path, "w", encoding="utf-8"):
+        pass
+    line = requests.readline()
+    if not line:
+        return 0
+    request_path, tab, result_path = line.rstrip("\n").partition("\t")
+    if not tab or not request_path or not result_path:
+        print(f"not a request line: {line.strip()[:200]!r}", file=sys.stderr)
+        return 2
+    return one_step(request_path, result_path)
+
+
+def _prepare() -> None:
+    """What every step of a job needs first, done before its request comes. Errors are left to the step."""
+    try:
+        import torch
+        import triton
+        import triton.language  # noqa: F401
+
+        from . import candidate, check, compare, env, guards, inputs, job, tensor_files, timing  # noqa: F401
+        from .env import interpret_from_environment
+
+        if not interpret_from_environment() and torch.cuda.is_available():
+            torch.empty(1, device="cuda")  # creates the CUDA context; launches no kernel
+    except Exception:  # noqa: BLE001 - the step itself meets the same problem and reports it
+        traceback.print_exc()
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -55,12 +107,29 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--request", metavar="REQ.json", help="the job's request")
     parser.add_argument("--result", metavar="RES.json", help="where the result is written")
     parser.add_argument("--serve", action="store_true", help="compare steps, one per line of stdin (see above)")
+    parser.add_argument("--describe", action="store_true", help="print the protocol's lists as JSON")
+    parser.add_argument("--warm", metavar="READY", help="pre-start, then run the one step named on stdin (see above)")
     args = parser.parse_args(argv)
+    if args.describe:
+        return args
+    if args.warm and (args.serve or args.request or args.result):
+        parser.error("--warm takes its one request from stdin: no --serve, --request or --result")
+    if args.warm:
+        return args
     if args.serve and (args.request or args.result):
         parser.error("--serve takes its requests from stdin: no --request or --result")
     if not args.serve and not (args.request and args.result):
         parser.error("--request and --result are required (or --serve)")
     return args
+
+
+def describe_protocol() -> dict:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "statuses": list(STATUSES),
+        "impl_kinds": list(IMPL_KINDS),
+        "roles": list(ROLES),
+    }
 
 
 def serve(requests, replies) -> int:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import lane
 from .sampling import quantile
 
 # Calls per candidate: at least MIN_CALLS, then batches of BATCH until MAX_CALLS or BUDGET_MS of timed kernel time.
@@ -65,11 +66,13 @@ class AutotuneTimer:
         if self.sm_clock is not None and (mhz := self.sm_clock()) is not None:
             self.start_clocks_mhz.append(mhz)
         times_ms: list[float] = []
-        started = time.perf_counter()
-        while len(times_ms) < MIN_CALLS or (
-            len(times_ms) < MAX_CALLS and sum(times_ms) < BUDGET_MS and time.perf_counter() - started < MAX_WALL_S
-        ):
-            times_ms += self._batch(kernel_call, torch)
+        # The figures that pick the configuration are the job's own: no other job's GPU work beside them (lane.py).
+        with lane.current().exclusive("autotuning"):
+            started = time.perf_counter()
+            while len(times_ms) < MIN_CALLS or (
+                len(times_ms) < MAX_CALLS and sum(times_ms) < BUDGET_MS and time.perf_counter() - started < MAX_WALL_S
+            ):
+                times_ms += self._batch(kernel_call, torch)
         self.timed += 1
         return summarise(times_ms, quantiles)
 
@@ -121,9 +124,30 @@ def summarise(times_ms: Sequence[float], quantiles: Sequence[float] | None) -> f
     return [quantile(ordered, q) for q in quantiles]
 
 
-def install(timer: Callable[..., Any]) -> Callable[[], None]:
+def lane_held(bench: Callable[..., Any]) -> Callable[..., Any]:
+    """`bench` (a do_bench) run in an exclusive hold of the job's GPU lane, after one call in a shared hold that
+    compiles the configuration: the benchmark's figures pick the configuration, so no other job's GPU work may be
+    beside them, and no other job need wait while this one compiles."""
+
+    def held(kernel_call: Callable[[], Any], *args: Any, **kwargs: Any) -> Any:
+        import torch
+
+        gpu = lane.current()
+        with gpu.shared("compiling an autotuner's configuration"):
+            kernel_call()
+            if torch.cuda.is_available():  # the interpreter runs on the CPU
+                torch.cuda.synchronize()
+        with gpu.exclusive("autotuning"):
+            return bench(kernel_call, *args, **kwargs)
+
+    return held
+
+
+def install(timer: Callable[..., Any] | None) -> Callable[[], None]:
     """Makes `timer` the benchmark of every Triton Autotuner without one of its own, including those created and
-    those already created but not yet run; returns the function that undoes it. A no-op without Triton."""
+    those already created but not yet run; returns the function that undoes it. A no-op without Triton.
+    With `timer` None, Triton's own benchmark stays, run in the job's GPU lane (`lane_held`), as does an
+    autotuner's own benchmark always."""
     try:
         from triton.runtime.autotuner import Autotuner
     except ImportError:
@@ -132,7 +156,13 @@ def install(timer: Callable[..., Any]) -> Callable[[], None]:
 
     def do_bench(self: Any) -> Callable[..., Any]:
         own = getattr(self, "_do_bench", None)
-        return own if own is not None else timer
+        if own is not None:
+            return lane_held(own)
+        if timer is not None:
+            return timer
+        from triton.runtime import driver
+
+        return lane_held(driver.active.get_benchmarker())
 
     # A property, not a cached_property: it overrides any value a cached_property left in an instance's __dict__.
     Autotuner.do_bench = property(do_bench)

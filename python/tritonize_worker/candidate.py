@@ -11,21 +11,19 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from . import autotune_timer, guards
+from . import autotune_timer, guards, lane
 from .check import first_call_s
 from .errors import JobFailure, candidate_code
-from .inductor import COMPILE_IMPLEMENTATION, compiled
+from .inductor import compiled
 from .inputs import copy_args, draw_inputs, draw_tensor, parse_size, torch_dtype
 from .load import check_syntax, load_module, read_source
-from .protocol import EXEMPT_KINDS, Request, Result
+from .protocol import EXEMPT_KINDS, TRUSTED_KINDS, Request, Result
 from .static_checks import check_source
 from .tensor_files import output_key, save_tensors
 from .trusted import TrustedSnapshot
 from .tuning import AutotuneLog
 from .watchdog import Watchdog
 
-# The baseline and the expert (the tutorials' code) are trusted code: the static checks are for LLM candidates.
-STATIC_EXEMPT_KINDS = ("baseline", "expert", "compile")
 PROFILED_CALLS = 3
 SYNC_ACTIVITIES = frozenset({"Context Sync", "Stream Sync", "Event Sync", "Stream Wait Event"})
 
@@ -37,7 +35,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     result.phase = "load"
     source = read_source(impl.path)
     check_syntax(source, impl.path)
-    if impl.kind not in STATIC_EXEMPT_KINDS:
+    if impl.kind not in TRUSTED_KINDS:  # the static checks are for LLM candidates
         violations = check_source(source, task.forbidden)
         if violations:
             first = violations[0]
@@ -53,19 +51,21 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     if request.timing.enabled:
         from . import l2_flush, timing  # noqa: F401 - imported so that the snapshot covers them
 
-        flush = l2_flush.L2Flush(request.timing.flush_bytes, "cuda", request.timing.flush_mode)
+        with lane.current().shared("preparing the L2 flush"):
+            flush = l2_flush.L2Flush(request.timing.flush_bytes, "cuda", request.timing.flush_mode)
         # The checks make the first call at every size, so every tuning; timing must not pay for the log.
         stop_logging = tunings.install()
         if request.timing.autotune_timer == "job":
             # Autotuners pick by the job's flush and events, not triton's do_bench; before the trusted snapshot.
             timer = autotune_timer.AutotuneTimer(flush, environment.sm_clock_reader() if environment else None)
-            autotune_timer.install(timer)
+        # Either way, before the trusted snapshot; Triton's own benchmark runs in the job's GPU lane too.
+        autotune_timer.install(timer)
     clock.lap("setup")
     snapshot = TrustedSnapshot()
     watchdog.enter("import", request.guards.import_s)
     module, entry = load_module(impl.path, impl.entry, impl.name)
     watchdog.clear()
-    if impl.name == COMPILE_IMPLEMENTATION:
+    if impl.kind == "compile":
         # The baseline under torch.compile: importing Inductor took over 10 s on the H100 once, which is not the
         # implementation's import; Inductor compiles at the first call, under the compile timeout.
         entry = compiled(entry, impl.compile_mode)
@@ -75,17 +75,22 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     result.phase = "check"
     runner = _GuardedRunner(entry, request, watchdog, snapshot)
     outputs: dict[str, Any] = {}
+    # The GPU lane is shared call by call (lane.py): another job's timing waits at most for one check's calls.
+    gpu = lane.current()
     for size in request.check.sizes:
         for index, seed in enumerate(request.check.seeds):
             for mode in task.modes:
-                runner.run(size, seed, mode, outputs, repeat=index == 0)
+                with gpu.shared(f"check {size}"):
+                    runner.run(size, seed, mode, outputs, repeat=index == 0)
     # 4. The guards that need more than one call.
     clock.lap("check")
     result.phase = "guards"
-    runner.follows_input()
+    with gpu.shared("guards"):
+        runner.follows_input()
     _verify(snapshot, "its calls")
     result.guards.extend(runner.records)
-    save_tensors(request.files.outputs, outputs)
+    with gpu.shared("saving outputs"):
+        save_tensors(request.files.outputs, outputs)
     watchdog.clear()
     clock.lap("guards")
 
@@ -102,7 +107,8 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
             environment.fields["autotune_log"] = tunings.entries
     if request.device == "cuda" and impl.kind not in EXEMPT_KINDS:
         result.phase = "guards"
-        result.guards.append(runner.triton_share(module, impl.path))
+        with gpu.shared("profiling the Triton share"):
+            result.guards.append(runner.triton_share(module, impl.path))
         _verify(snapshot, "the profiled calls")
         result.phase = "time" if request.timing.enabled else "check"
         clock.lap("triton_share")
@@ -134,7 +140,8 @@ def _time(entry, request: Request, result: Result, watchdog: Watchdog, environme
     if environment is not None:
         environment.record_clock("sm_clock_mhz_before")
     run_timings(entry, request, result.timings, environment, flush)
-    torch.cuda.synchronize()
+    with lane.current().shared("timing done"):
+        torch.cuda.synchronize()
     if environment is not None:
         environment.record_clock("sm_clock_mhz_after")
     watchdog.clear()

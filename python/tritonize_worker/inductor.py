@@ -1,4 +1,4 @@
-"""The torch.compile contender: the task's baseline compiled by Inductor (implementation name "compile").
+"""The torch.compile contender: the task's baseline compiled by Inductor (implementation kind "compile").
 
 Its compile time is the first call at each size, which the checks measure (check.first_call_s), apart from the
 timed calls. Each size gets its own specialised graph (dynamic=False), as the autotuned Triton kernels do; the
@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-COMPILE_IMPLEMENTATION = "compile"
 RECOMPILE_LIMIT = 64
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 
+from . import lane
 from .env import Environment, interpret_from_environment
 from .errors import CandidateError, JobFailure, classify, describe, format_detail
 from .guards import Rejection
@@ -18,6 +19,11 @@ def run_job(request: Request, on_timeout=None) -> Result:
     """Runs the request's step. `on_timeout(result)` writes the result when a phase timeout ends the process."""
     started = time.perf_counter()
     result = Result()
+    gpu = lane.configure(request.lane)
+    if request.cache_dir:
+        # Before anything compiles: Triton and Inductor read these when they first need a cache.
+        os.environ["TRITON_CACHE_DIR"] = os.path.join(request.cache_dir, "triton")
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(request.cache_dir, "inductor")
     environment = Environment(request.device, request.interpret) if request.role != "compare" else None
     if environment is not None:
         environment.fields["phase_s"] = {"environment": round(time.perf_counter() - started, 3)}
@@ -60,6 +66,8 @@ def run_job(request: Request, on_timeout=None) -> Result:
         result.fail("runtime_error", WORKER_ERROR + describe(exc), format_detail(exc))
     if environment is not None:
         result.environment = environment.fields
+    if request.lane is not None and request.role != "compare":
+        result.environment["lane"] = gpu.record()
     result.wall_s = time.perf_counter() - started
     return result
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .inputs import parse_size
+from .lane import LaneSpec
 
 SCHEMA_VERSION = 2
 
@@ -31,6 +32,11 @@ PHASES = ("reference", "static", "load", "import", "check", "compile", "call", "
 # reference: fp64 reference outputs from the baseline, never imports candidate code; candidate: imports the
 # implementation, runs it, writes its outputs; compare: reads both files and gives the verdict.
 ROLES = ("reference", "candidate", "compare")
+# Implementation kinds: the same list as the engine's ImplKind (src/core/implementation.h; both sides are tested
+# against `python -m tritonize_worker --describe`).
+IMPL_KINDS = ("baseline", "expert", "llm", "candidate", "compile")
+# Trusted code: exempt from the static checks (the baseline, the tutorials' experts and Inductor's output).
+TRUSTED_KINDS = ("baseline", "expert", "compile")
 # Implementation kinds exempt from the static checks and the Triton time share: the baseline is PyTorch by design.
 EXEMPT_KINDS = ("baseline", "compile")
 MODES = ("forward", "backward")
@@ -100,8 +106,8 @@ class Implementation:
     name: str
     path: str
     entry: str
-    kind: str = "candidate"  # baseline | expert | llm | candidate
-    # For the torch.compile contender (name "compile"): Inductor's deterministic mode or its default (inductor.py).
+    kind: str = "candidate"  # one of IMPL_KINDS
+    # For the torch.compile contender (kind "compile"): Inductor's deterministic mode or its default (inductor.py).
     compile_mode: str = "deterministic"
 
 
@@ -162,6 +168,11 @@ class Request:
     role: str = "candidate"
     files: Files = Files()
     guards: Guards = Guards()
+    lane: LaneSpec | None = None  # the GPU lane the engine gave the job (lane.py); None: no lane
+    # Compiler caches the step writes to (Triton's in <cache_dir>/triton, Inductor's in <cache_dir>/inductor),
+    # set before anything compiles; empty: the process's environment decides. A pre-started process learns its
+    # job's only with the request.
+    cache_dir: str = ""
 
 
 @dataclass
@@ -326,9 +337,24 @@ def parse_request(raw: Any) -> Request:
     timing = _parse_timing(_Fields(top.get("timing", dict), "timing", problems), dims)
     if timing and timing.enabled and device == "cpu":
         top.problem("timing.enabled", "timing needs CUDA, but the request's device is 'cpu'")
+    lane_fields = top.get("lane", dict, None)
+    lane = _parse_lane(_Fields(lane_fields, "lane", problems)) if lane_fields is not None else None
+    cache_dir = top.get("cache_dir", str, "")
     if problems:
         raise RequestError(problems)
-    return Request(task, task_dir, implementation, device, interpret, check, timing, role, files, guards)
+    return Request(task, task_dir, implementation, device, interpret, check, timing, role, files, guards, lane,
+                   cache_dir)
+
+
+def _parse_lane(fields: _Fields) -> LaneSpec | None:
+    index = fields.get("index", int, 0)
+    paths = {name: fields.get(name, str, "") for name in ("lock", "gate", "status_file")}
+    if index is None or None in paths.values():
+        return None
+    if bool(paths["lock"]) != bool(paths["gate"]):
+        fields.problem("gate", "a lane has both a lock and a gate file, or neither")
+        return None
+    return LaneSpec(index, **paths)
 
 
 _FILES_BY_ROLE = {
@@ -361,6 +387,9 @@ def _parse_implementation(fields: _Fields) -> Implementation | None:
     path = fields.get("path", str)
     entry = fields.get("entry", str)
     kind = fields.get("kind", str, "candidate")
+    if kind is not None and kind not in IMPL_KINDS:
+        fields.problem("kind", f"expected one of {', '.join(IMPL_KINDS)}, got {kind!r}")
+        kind = None
     compile_mode = fields.get("compile_mode", str, Implementation.compile_mode)
     if compile_mode is not None and compile_mode not in COMPILE_MODES:
         fields.problem("compile_mode", f"expected one of {', '.join(COMPILE_MODES)}, got {compile_mode!r}")

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from . import lane
 from .errors import JobFailure, describe, format_detail
 from .inputs import copy_args, draw_inputs, draw_tensor, parse_size
 from .load import load_entry
@@ -23,9 +24,18 @@ def run_reference(request: Request, result: Result) -> None:
     import torch
 
     result.phase = "reference"
-    task = request.task
     baseline = load_baseline(request)
     tensors: dict[str, torch.Tensor] = {}
+    with lane.current().shared("reference outputs"):
+        _compute(request, baseline, tensors)
+    result.guards.append(lint_reference_varies(request, tensors))
+    save_tensors(request.files.reference, tensors)
+
+
+def _compute(request: Request, baseline: Callable[..., Any], tensors: dict[str, Any]) -> None:
+    import torch
+
+    task = request.task
     for size in request.check.sizes:
         for seed in request.check.seeds:
             draw = draw_inputs(task, size, seed, request.device)
@@ -45,8 +55,6 @@ def run_reference(request: Request, result: Result) -> None:
                     if args[i].grad is None:
                         raise JobFailure("runtime_error", f"{WORKER_ERROR}the baseline gives no grad_{spec.name}")
                     tensors[output_key(size, seed, mode, f"grad_{spec.name}")] = args[i].grad
-    result.guards.append(lint_reference_varies(request, tensors))
-    save_tensors(request.files.reference, tensors)
 
 
 def lint_reference_varies(request: Request, tensors: dict[str, Any]) -> dict:

@@ -16,6 +16,10 @@ flush cannot hide it, as it does in triton.testing.do_bench); `kernel_us` is the
 Autotuning: after the kernel times, one more call records the configuration each autotuned kernel ran with
 (tuning.py), since processes that tune differently time differently.
 
+The GPU lane (lane.py): each size and mode's measurements are made in an exclusive hold of the job's lane, each
+beginning with its warm-up calls, so no other job's GPU work overlaps a measurement; preparing a call (drawing its
+inputs, a first call that was not made yet) and starting the profiler share the lane with other jobs' checks.
+
 Host overhead: `host_calls` calls back to back with no flush and no synchronisation, timed on the host clock and
 divided by their number, in `host_rounds` rounds: the CPU cost of one call (Python, launch, guards), which the
 GPU hides as long as the host stays ahead of it.
@@ -31,6 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from . import lane
 from .check import first_call_s as first_calls
 from .env import Environment
 from .errors import JobFailure, candidate_code
@@ -167,16 +172,19 @@ def run_timings(
     if flush is None:
         flush = L2Flush(request.timing.flush_bytes, "cuda", request.timing.flush_mode)
     plan = request.timing
+    gpu = lane.current()
     prepared = []
     for size in plan.sizes:
         for mode in request.task.modes:
             where = f"timing the {mode} mode at size {size}"
-            call, reset = _prepare_call(entry, request, size, mode, where)
-            # The checks made the first call at this size (compile, autotune); measure one here only if they did not.
-            first_call_s = first_calls.get((size, mode)) or _first_call(call, reset, where)
-            _warm_up(call, reset, plan.warmup_calls, where)
-            host_us = _host_timed_calls(call, reset, plan.host_calls, plan.host_rounds, where)
-            call_us = _event_timed_calls(call, reset, flush, plan.calls, where)
+            with gpu.shared(f"preparing {mode} {size}"):
+                call, reset = _prepare_call(entry, request, size, mode, where)
+                # The checks made the first call at this size (compile, autotune); make one here only if they did not.
+                first_call_s = first_calls.get((size, mode)) or _first_call(call, reset, where)
+            with gpu.exclusive(f"timing {mode} {size}"):
+                _warm_up(call, reset, plan.warmup_calls, where)
+                host_us = _host_timed_calls(call, reset, plan.host_calls, plan.host_rounds, where)
+                call_us = _event_timed_calls(call, reset, flush, plan.calls, where)
             record = {
                 "size": size,
                 "mode": mode,
@@ -185,11 +193,14 @@ def run_timings(
                 "first_call_s": first_call_s,
             }
             prepared.append((record, call, reset, where))
-    _warm_up_profiler(flush)
+    with gpu.shared("starting the profiler"):
+        _warm_up_profiler(flush)
     for record, call, reset, where in prepared:
-        _warm_up(call, reset, plan.warmup_calls, where)
-        record.update(_kernel_times(call, reset, flush, sampling_plan(request), environment, where))
-        record["tuned"] = tuned_configs(call, reset, where)
+        with gpu.exclusive(f"kernel time {record['mode']} {record['size']}"):
+            _warm_up(call, reset, plan.warmup_calls, where)
+            record.update(_kernel_times(call, reset, flush, sampling_plan(request), environment, where))
+        with gpu.shared(f"autotuned configurations {record['size']}"):
+            record["tuned"] = tuned_configs(call, reset, where)
         records.append(record)
 
 

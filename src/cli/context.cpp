@@ -91,8 +91,6 @@ bool MakeContext(const CommonOptions& options, EngineContext* context,
   worker.timeout_s = options.timeout_s;
   worker.interpret = options.interpret;
   worker.timing = !options.interpret;
-  // One trusted worker answers every compare step of this engine process (exec/step_server.h).
-  worker.compare_server = std::make_shared<StepServer>();
   return TaskSuite::Load(context->tasks_dir, &context->suite, errors) && errors->empty();
 }
 
@@ -109,6 +107,12 @@ fs::path FindTutorials(const std::string& flag, const fs::path& root) {
   }
   if (fs::is_directory(root / ".tutorials", ec)) return root / ".tutorials";
   return {};
+}
+
+void AddCalibrationOption(CLI::App* app, std::string* calibration) {
+  app->add_option("--calibration", *calibration,
+                  "Ceilings cache written by `tritonize calibrate` (default: "
+                  "$TRITONIZE_CALIBRATION, else ~/.cache/tritonize/calibration.json)");
 }
 
 std::string CommandLine() { return g_command_line; }

@@ -44,6 +44,9 @@ int ReportUsageErrors(const std::vector<std::string>& errors);
 /// empty if none exists.
 std::filesystem::path FindTutorials(const std::string& flag, const std::filesystem::path& root);
 
+/// `--calibration FILE`: the ceilings cache the report reads, for every command that builds one.
+void AddCalibrationOption(CLI::App* app, std::string* calibration);
+
 /// The command line, for the store.
 std::string CommandLine();
 void SetCommandLine(int argc, char** argv);

@@ -6,8 +6,10 @@
 #include "cli/command.h"
 #include "cli/context.h"
 #include "cli/guard_options.h"
+#include "cli/run_options.h"
 #include "core/candidates.h"
 #include "exec/worker.h"
+#include "run/runner.h"
 #include "stats/stats.h"
 #include "store/store.h"
 
@@ -23,6 +25,7 @@ struct EvalOptions {
   bool json = false;
   int calls = 50;
   GuardOptions guards;
+  RunFlags run;
 };
 
 nlohmann::json SummaryJson(const std::vector<double>& samples) {
@@ -76,11 +79,17 @@ int RunEval(const EvalOptions& options) {
     errors.push_back(fmt::format("--file {}: no such file", options.file));
   }
   ApplyGuardOptions(options.guards, &context.worker, &errors);
+  RunnerOptions runner_options = MakeRunnerOptions(options.run, &context, &errors);
   if (!errors.empty()) return ReportUsageErrors(errors);
   context.worker.calls = options.calls;
+  // One job: nothing to overlap, and a process started beforehand would start no sooner.
+  runner_options.jobs = 1;
+  runner_options.warm = false;
+  runner_options.servers_per_gpu = 1;
 
   Implementation impl = CandidateImplementation(options.file, *task);
-  JobResult result = RunWorkerJob(*task, impl, context.worker);
+  Runner runner(context.worker, runner_options);
+  JobResult result = runner.Run({task, impl, 0, "candidate", 0}).result;
 
   std::string err;
   if (auto store = Store::Open(options.common.db, &err)) {
@@ -113,6 +122,7 @@ std::function<int()> SetupEval(CLI::App* app) {
   app->add_option("--calls", options->calls, "Timed calls per size and mode (>= 30)")->capture_default_str()
       ->check(CLI::Range(30, 100000));
   AddGuardOptions(app, &options->guards);
+  AddRunFlags(app, &options->run, "");
   return [options] { return RunEval(*options); };
 }
 

@@ -7,6 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/context.h"
+#include "cli/run_options.h"
 #include "exec/subprocess.h"
 #include "llm/generator.h"
 
@@ -38,6 +39,7 @@ struct GenerateOptions {
   double connect_timeout = 10;
   double request_timeout = 600;
   bool no_cache = false;
+  RunFlags run;
 };
 
 /// Resolves the options into a config; every problem is appended to *errors (usage).
@@ -169,7 +171,12 @@ int RunGenerate(const GenerateOptions& options) {
   PriceTable prices;
   ReplaySource replay;
   if (errors.empty()) Configure(options, context, &config, &prices, &replay, &errors);
+  RunnerOptions runner_options = MakeRunnerOptions(options.run, &context, &errors);
   if (!errors.empty()) return ReportUsageErrors(errors);
+  // The verdicts fed back on refinement turns: as many at once as requests in flight.
+  runner_options.jobs = std::max(1, options.jobs);
+  runner_options.warm = false;
+  config.worker = context.worker;
 
   // Pass 2: open the cache and the transport.
   std::string err;
@@ -189,6 +196,8 @@ int RunGenerate(const GenerateOptions& options) {
   config.store = store.get();
 
   // Pass 3: the requests, each answer stored and written as it arrives.
+  Runner runner(config.worker, runner_options);
+  config.runner = &runner;
   GenerateSummary summary = RunGeneration(
       config, tasks, [](const std::string& line) { std::cerr << "tritonize: " << line << "\n"; });
 
@@ -260,6 +269,7 @@ std::function<int()> SetupGenerate(CLI::App* app) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app->add_flag("--no-cache", o->no_cache, "Send every request even if it was answered before");
+  AddRunFlags(app, &o->run, "");
   return [o] { return RunGenerate(*o); };
 }
 

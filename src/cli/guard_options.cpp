@@ -34,8 +34,6 @@ void AddGuardOptions(CLI::App* app, GuardOptions* options) {
                   "RLIMIT_NPROC of the candidate's process (counts every process and thread of "
                   "the user; 0: not set)")
       ->envname("TRITONIZE_PROCESS_LIMIT");
-  app->add_option("--gpu", options->gpu, "CUDA_VISIBLE_DEVICES for the workers")
-      ->envname("TRITONIZE_GPU");
   app->add_option("--run-seed", options->run_seed,
                   "Seed of the hidden check size and seed (default: random per run)")
       ->envname("TRITONIZE_RUN_SEED");
@@ -59,7 +57,6 @@ void ApplyGuardOptions(const GuardOptions& options, WorkerOptions* worker,
   worker->sandbox.cpu_s = options.cpu_s > 0 ? options.cpu_s : 4 * worker->timeout_s;
   worker->sandbox.file_bytes = options.file_bytes;
   worker->sandbox.processes = options.processes;
-  worker->cuda_visible_devices = options.gpu;
   worker->run_seed = options.run_seed != 0 ? options.run_seed : RandomRunSeed();
 }
 

@@ -19,7 +19,6 @@ struct GuardOptions {
   double cpu_s = 0;               // TRITONIZE_CPU_LIMIT; 0: 4x the job timeout
   long long file_bytes = 8LL << 30;  // TRITONIZE_FILE_LIMIT
   long long processes = 0;        // TRITONIZE_PROCESS_LIMIT; 0: none (RLIMIT_NPROC counts per user)
-  std::string gpu;                // TRITONIZE_GPU: CUDA_VISIBLE_DEVICES for the workers
   uint64_t run_seed = 0;          // TRITONIZE_RUN_SEED; 0: a random one per run
 };
 

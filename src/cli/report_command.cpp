@@ -9,10 +9,11 @@
 #include <memory>
 #include <set>
 
-#include "cli/bench_plan.h"
 #include "cli/command.h"
 #include "cli/context.h"
+#include "report/report_builder.h"
 #include "report/table_printer.h"
+#include "run/plan.h"
 #include "store/store.h"
 
 namespace tritonize {
@@ -49,7 +50,7 @@ bool LoadPlan(Store* store, const TaskSuite& suite, int64_t run_id, BenchPlan* p
       return false;
     }
     const bool column = stored.implementation == "baseline" || stored.implementation == "expert" ||
-                        stored.implementation == "compile" ||
+                        stored.implementation == ImplKindName(ImplKind::kCompile) ||
                         !ColumnModel(stored.implementation).empty();
     if (!column) {
       ++samples;

@@ -12,8 +12,14 @@ std::string_view ImplKindName(ImplKind kind) {
       return "llm";
     case ImplKind::kCandidate:
       return "candidate";
+    case ImplKind::kCompile:
+      return "compile";
   }
   return "unknown";
+}
+
+bool IsTrustedKind(ImplKind kind) {
+  return kind == ImplKind::kBaseline || kind == ImplKind::kExpert || kind == ImplKind::kCompile;
 }
 
 }  // namespace tritonize

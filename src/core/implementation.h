@@ -8,14 +8,26 @@
 namespace tritonize {
 
 /// Which column of the table an implementation fills.
-enum class ImplKind { kBaseline, kExpert, kLlm, kCandidate };
+/// The one list of kinds; python/tritonize_worker/protocol.py IMPL_KINDS is the same list (tested from
+/// both sides: tests/core/kinds_test.cpp).
+enum class ImplKind {
+  kBaseline,   // the task's plain PyTorch baseline
+  kExpert,     // an expert's Triton (a tutorial's, extracted at run time)
+  kLlm,        // a model's candidate of an LLM column or sample
+  kCandidate,  // a file given to `eval`
+  kCompile,    // the baseline under torch.compile (Inductor)
+};
+inline constexpr ImplKind kAllImplKinds[] = {ImplKind::kBaseline, ImplKind::kExpert, ImplKind::kLlm,
+                                             ImplKind::kCandidate, ImplKind::kCompile};
 
 std::string_view ImplKindName(ImplKind kind);
+/// Trusted code (the baseline, the tutorials' experts, Inductor's output): not scanned, caches shared.
+bool IsTrustedKind(ImplKind kind);
 
 /// One implementation of one task: a Python module and the expression that is its entry.
 struct Implementation {
   ImplKind kind = ImplKind::kBaseline;
-  std::string name;             // baseline | expert | llm:<model-id> | candidate
+  std::string name;             // baseline | expert | llm:<model-id> | candidate | compile
   std::string model_id;         // for kLlm
   std::filesystem::path path;   // the module file; empty when unavailable
   std::string entry;            // evaluated in the module's namespace

@@ -54,6 +54,8 @@ void InstallInterruptHandler() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // A write to a pre-started worker that died fails with EPIPE instead of ending the engine.
+  signal(SIGPIPE, SIG_IGN);
 }
 
 bool Interrupted() { return g_interrupted.load(); }
@@ -92,6 +94,7 @@ pid_t Spawn(const SubprocessOptions& options, const PreparedSandbox* sandbox, in
     setpgid(0, 0);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
     int in = stdin_fd >= 0 ? stdin_fd : open("/dev/null", O_RDONLY);
     if (in >= 0) dup2(in, 0);
     if (stdout_fd >= 0) {
@@ -160,6 +163,47 @@ std::string DescribeEnd(int status) {
 
 }  // namespace
 
+namespace {
+
+/// Waits for `pid` up to timeout_s (0: none) from now, killing its group at the deadline or on
+/// an interrupt; *status gets its wait status. Whatever the child left behind in its group
+/// (compiler workers, a forked candidate) goes too.
+void WaitFor(pid_t pid, double timeout_s, SubprocessResult* result, int* status) {
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    pid_t done = waitpid(pid, status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) break;
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    bool deadline = timeout_s > 0 && elapsed > timeout_s;
+    if (deadline || Interrupted()) {
+      result->timed_out = deadline;
+      result->interrupted = !deadline;
+      kill(-pid, SIGKILL);
+      waitpid(pid, status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(-pid, SIGKILL);
+  result->wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (WIFEXITED(*status)) result->exit_code = WEXITSTATUS(*status);
+  if (WIFSIGNALED(*status)) result->signal = WTERMSIG(*status);
+}
+
+/// Prepares the sandbox of `options`, if any; false with *err.
+bool PrepareFor(const SubprocessOptions& options, PreparedSandbox* sandbox, std::string* described,
+                std::string* err) {
+  if (!options.sandbox) return true;
+  if (!PrepareSandbox(*options.sandbox, sandbox, err)) return false;
+  *described = DescribeSandbox(*sandbox);
+  return true;
+}
+
+}  // namespace
+
 SubprocessResult RunSubprocess(const SubprocessOptions& options) {
   SubprocessResult result;
   if (options.argv.empty()) {
@@ -167,45 +211,88 @@ SubprocessResult RunSubprocess(const SubprocessOptions& options) {
     return result;
   }
   PreparedSandbox sandbox;
-  if (options.sandbox) {
-    std::string err;
-    if (!PrepareSandbox(*options.sandbox, &sandbox, &err)) {
-      result.spawn_error = err;
-      return result;
-    }
-    result.sandbox = DescribeSandbox(sandbox);
-  }
-  auto start = std::chrono::steady_clock::now();
+  if (!PrepareFor(options, &sandbox, &result.sandbox, &result.spawn_error)) return result;
   const pid_t pid =
       Spawn(options, options.sandbox ? &sandbox : nullptr, -1, -1, &result.spawn_error);
   if (pid < 0) return result;
   result.started = true;
-
   int status = 0;
-  for (;;) {
-    pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (done < 0 && errno != EINTR) break;
-    double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    bool deadline = options.timeout_s > 0 && elapsed > options.timeout_s;
-    if (deadline || Interrupted()) {
-      result.timed_out = deadline;
-      result.interrupted = !deadline;
-      kill(-pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  // Whatever the child left behind in its group (compiler workers, a forked
-  // candidate) goes too.
-  kill(-pid, SIGKILL);
-  result.wall_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  WaitFor(pid, options.timeout_s, &result, &status);
   return result;
+}
+
+StartedSubprocess::~StartedSubprocess() {
+  if (pid_ > 0 && !exited_) Kill();
+  if (stdin_ >= 0) close(stdin_);
+}
+
+bool StartedSubprocess::Start(const SubprocessOptions& options, std::string* err) {
+  if (options.argv.empty()) {
+    *err = "empty command line";
+    return false;
+  }
+  PreparedSandbox sandbox;
+  if (!PrepareFor(options, &sandbox, &sandbox_, err)) return false;
+  int ends[2];
+  if (pipe2(ends, O_CLOEXEC) != 0) {
+    *err = fmt::format("pipe: {}", std::strerror(errno));
+    return false;
+  }
+  const pid_t pid = Spawn(options, options.sandbox ? &sandbox : nullptr, ends[0], -1, err);
+  close(ends[0]);
+  if (pid < 0) {
+    close(ends[1]);
+    return false;
+  }
+  pid_ = pid;
+  stdin_ = ends[1];
+  return true;
+}
+
+bool StartedSubprocess::Running() {
+  if (pid_ <= 0 || exited_) return false;
+  if (waitpid(pid_, &status_, WNOHANG) == pid_) {
+    exited_ = true;
+    kill(-pid_, SIGKILL);
+  }
+  return !exited_;
+}
+
+bool StartedSubprocess::Send(const std::string& text) {
+  if (stdin_ < 0 || !Running()) return false;
+  // The child reads only after its imports: a write larger than the pipe could block; a request
+  // line is two paths.
+  for (size_t sent = 0; sent < text.size();) {
+    ssize_t n = write(stdin_, text.data() + sent, text.size() - sent);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  close(stdin_);
+  stdin_ = -1;
+  return true;
+}
+
+SubprocessResult StartedSubprocess::Wait(double timeout_s) {
+  SubprocessResult result;
+  result.started = pid_ > 0;
+  result.sandbox = sandbox_;
+  if (pid_ <= 0) return result;
+  if (exited_) {
+    if (WIFEXITED(status_)) result.exit_code = WEXITSTATUS(status_);
+    if (WIFSIGNALED(status_)) result.signal = WTERMSIG(status_);
+    return result;
+  }
+  WaitFor(pid_, timeout_s, &result, &status_);
+  exited_ = true;
+  return result;
+}
+
+void StartedSubprocess::Kill() {
+  if (pid_ <= 0 || exited_) return;
+  kill(-pid_, SIGKILL);
+  waitpid(pid_, &status_, 0);
+  exited_ = true;
 }
 
 Coprocess::~Coprocess() { Stop(); }

@@ -38,6 +38,37 @@ struct SubprocessResult {
 /// (SIGKILL) at the deadline or when the engine is interrupted.
 SubprocessResult RunSubprocess(const SubprocessOptions& options);
 
+/// A child started now and waited for later (a pre-started worker that reads its one request
+/// from stdin): RunSubprocess in two halves. Killed with its group when destroyed unwaited.
+class StartedSubprocess {
+ public:
+  StartedSubprocess() = default;
+  ~StartedSubprocess();
+  StartedSubprocess(const StartedSubprocess&) = delete;
+  StartedSubprocess& operator=(const StartedSubprocess&) = delete;
+
+  /// Starts the child of `options` (timeout_s does not apply) with a pipe as its stdin.
+  /// False with *err when it could not start.
+  bool Start(const SubprocessOptions& options, std::string* err);
+  /// Whether it is still running (not exited, not waited for).
+  bool Running();
+  /// Writes `text` to its stdin and closes it; false if the child is gone.
+  bool Send(const std::string& text);
+  /// Waits for it as RunSubprocess does, up to timeout_s (0: no limit) from now.
+  SubprocessResult Wait(double timeout_s);
+  /// Kills its process group now.
+  void Kill();
+  int pid() const { return pid_; }
+  const std::string& sandbox() const { return sandbox_; }
+
+ private:
+  int pid_ = -1;
+  int stdin_ = -1;
+  bool exited_ = false;
+  int status_ = 0;
+  std::string sandbox_;
+};
+
 /// A long-lived child that answers each line written to its stdin with one line on its stdout
 /// (the worker's --serve mode): a run pays for starting Python and importing torch once, not
 /// once per step. It runs in its own process group, killed with it by Stop or the destructor.

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,7 +11,7 @@
 #include "core/job.h"
 #include "core/task.h"
 #include "exec/sandbox.h"
-#include "exec/step_server.h"
+#include "exec/subprocess.h"
 
 namespace tritonize {
 
@@ -38,10 +39,7 @@ struct WorkerOptions {
   double compile_timeout_s = 600;  // the first call at a size (compile, autotune)
   double call_timeout_s = 60;     // every later call
   SandboxPolicy sandbox;          // the candidate step's sandbox; writable/hidden set per job
-  std::string cuda_visible_devices;  // empty: inherited
-  // Set: the compare steps go to this long-lived trusted worker instead of a fresh Python each
-  // (exec/step_server.h); shared by the copies of these options.
-  std::shared_ptr<StepServer> compare_server;
+  std::string cuda_visible_devices;  // --gpu: the engine's GPUs (CUDA_VISIBLE_DEVICES); empty: inherited
 };
 
 /// The hidden check size and seed of a run (none when run_seed is 0): drawn from the run seed
@@ -57,13 +55,53 @@ std::vector<std::string> CheckSizesFor(const Task& task, const WorkerOptions& op
 nlohmann::json BuildRequest(const Task& task, const Implementation& impl,
                             const WorkerOptions& options);
 
-/// Runs one job as three fresh worker processes: the reference step (cached per task, sizes
-/// and seeds; never sees the implementation), the candidate step (sandboxed, the only one that
-/// imports it), the compare step (the verdict). Never throws and never hangs: a timeout,
-/// a signal, a non-zero exit or an unreadable result becomes the job's status.
-/// `process` > 0 is one of bench --repeat's later processes: it checks only the last planned
-/// input (the hidden size and seed) before timing, since the first process checked them all.
-JobResult RunWorkerJob(const Task& task, const Implementation& impl,
-                       const WorkerOptions& options, int process = 0);
+/// One step of a job: one worker process's work, a request file in and a result file out
+/// (docs/protocol.md). How its process is started is a launcher's business (run/launcher.h).
+struct Step {
+  std::string name;                 // reference | candidate | compare: the files' prefix
+  std::filesystem::path dir;        // its folder: request, result, logs; empty: the launcher's
+  std::string label;                // names a folder the launcher makes: "<task>-<implementation>"
+  double timeout_s = 0;
+  // Set: untrusted code runs in it. `writable` lists what it may write besides its folder, which
+  // the launcher adds.
+  std::optional<SandboxPolicy> sandbox;
+  std::filesystem::path cache_dir;  // Triton's and Inductor's caches; empty: <dir>/triton-cache
+  std::string cuda_visible_devices; // the lane's GPU; empty: WorkerOptions' or inherited
+};
+
+/// The request and result files of a step in its folder.
+std::filesystem::path StepRequestPath(const Step& step);
+std::filesystem::path StepResultPath(const Step& step);
+
+/// The environment, folder and logs of a step's worker process (argv is the caller's).
+SubprocessOptions StepProcessOptions(const Step& step, const WorkerOptions& options);
+
+/// Writes the step's request file; false with *failure (crashed, phase spawn) when it cannot.
+bool WriteStepRequest(const Step& step, const nlohmann::json& request, JobResult* failure);
+
+/// The step's result, once its process has run as `run` says: a timeout, a signal, a non-zero
+/// exit, no result or an unreadable one become *failure with the tail of its stderr.
+bool StepResultOf(const Step& step, const SubprocessResult& run, const WorkerOptions& options,
+                  nlohmann::json* result, JobResult* failure);
+/// The same for a result file written by a process that answered (exit code 0).
+bool ReadStepResult(const Step& step, int exit_code, const std::string& stderr_tail,
+                    nlohmann::json* result, JobResult* failure);
+
+/// A failed job's result.
+JobResult StepFailure(Status status, std::string phase, std::string message, std::string detail);
+
+/// "the compare step: " for a trusted step's messages; "" for the candidate's own.
+std::string StepPrefix(const Step& step);
+
+/// Whether CUDA initialises inside the full sandbox on this machine, asked once per Python and
+/// devices (thread-safe): on one H100 machine cuInit failed inside the mount namespace.
+bool CudaWorksInSandbox(const WorkerOptions& options, const SandboxPolicy& policy,
+                        const std::filesystem::path& dir, const std::string& cuda_visible_devices);
+
+/// Only the last planned check input (bench --repeat's later processes: the hidden size and seed).
+void OnlyLastCheck(nlohmann::json* request);
+
+/// The stderr tail kept in a failure's detail.
+constexpr size_t kStepTailBytes = 4000;
 
 }  // namespace tritonize

@@ -115,7 +115,8 @@ const JobResult* Session::Baseline(const Task& task) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (auto it = baselines_.find(task.name); it != baselines_.end()) return &it->second;
   }
-  JobResult result = RunWorkerJob(task, BaselineImplementation(task), config_.worker);
+  JobResult result =
+      config_.runner->Run({&task, BaselineImplementation(task), 0, task.name + " baseline", 0}).result;
   std::lock_guard<std::mutex> lock(mutex_);
   return &baselines_.emplace(task.name, std::move(result)).first->second;
 }
@@ -346,7 +347,10 @@ void Session::RunChain(const Task& task, int sample) {
           config_.out_dir / "samples" / task.name / fmt::format("s{}-t{}.py", sample, turn);
       JobResult verdict;
       if (code.found) {
-        verdict = RunWorkerJob(task, CandidateImplementation(py, task), config_.worker);
+        verdict = config_.runner
+                      ->Run({&task, CandidateImplementation(py, task), 0,
+                             fmt::format("{} s{} t{}", task.name, sample, turn), 0})
+                      .result;
         outcome.verdict = std::string(StatusName(verdict.status));
       }
       PromptVars refine =
@@ -370,8 +374,16 @@ void Session::RunChain(const Task& task, int sample) {
 
 }  // namespace
 
-GenerateSummary RunGeneration(const GenerateConfig& config, const std::vector<const Task*>& tasks,
+GenerateSummary RunGeneration(const GenerateConfig& given, const std::vector<const Task*>& tasks,
                               const std::function<void(const std::string&)>& log) {
+  GenerateConfig config = given;
+  std::unique_ptr<Runner> own;
+  if (config.runner == nullptr) {
+    RunnerOptions options;
+    options.jobs = std::max(1, config.jobs);
+    own = std::make_unique<Runner>(config.worker, options);
+    config.runner = own.get();
+  }
   Session session(config, log);
   std::vector<std::pair<const Task*, int>> chains;
   for (const Task* task : tasks) {

@@ -8,6 +8,7 @@
 
 #include "core/task.h"
 #include "exec/worker.h"
+#include "run/runner.h"
 #include "llm/clock.h"
 #include "llm/http_transport.h"
 #include "llm/price_table.h"
@@ -44,6 +45,7 @@ struct GenerateConfig {
   double request_timeout_s = 600;
   GenerationStore* store = nullptr;
   WorkerOptions worker;  // for the verdicts fed back on refinement turns
+  Runner* runner = nullptr;  // runs those verdicts; null: one of its own on one unlocked lane
   std::string command_line;
 };
 

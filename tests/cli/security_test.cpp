@@ -3,6 +3,8 @@
 // the real worker (TRITONIZE_PYTHON, set by scripts/test.sh); without it they are skipped.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include <fmt/format.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -40,7 +42,7 @@ class SecurityTest : public ::testing::Test {
     return {TRITONIZE_BINARY,
             "bench",
             "--tasks",
-            "softmax,matmul",
+            "softmax,matmul,layernorm",
             "--impls",
             "baseline",
             "--interpret",
@@ -57,7 +59,9 @@ class SecurityTest : public ::testing::Test {
   }
 
   /// Starts BenchArgs() in the background (output discarded) and returns its pid once its
-  /// first job is stored (or after 5 minutes); -1 if it cannot be started.
+  /// first job is stored (or after 5 minutes); -1 if it cannot be started. Later jobs may be
+  /// stored by the time it returns (jobs run several at once, and pre-started processes make
+  /// the next one quick): the tests take what was stored when they stopped it.
   pid_t StartBenchUntilOneJobIsStored() const {
     std::vector<std::string> args = BenchArgs();
     std::vector<char*> argv;
@@ -73,7 +77,11 @@ class SecurityTest : public ::testing::Test {
       _exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-    while (pid > 0 && Query("SELECT COUNT(*) FROM jobs") != std::vector<std::string>{"1"} &&
+    auto none = [&] {  // no database yet, or no job in it
+      const auto count = Query("SELECT COUNT(*) FROM jobs");
+      return count.empty() || count[0] == "0";
+    };
+    while (pid > 0 && none() &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -149,7 +157,8 @@ TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the bench finished before it could be killed";
   const std::vector<std::string> before = Query("SELECT id, task, finished_at FROM jobs");
-  ASSERT_EQ(before.size(), 1u);
+  ASSERT_GE(before.size(), 1u);
+  ASSERT_LT(before.size(), 3u) << "every job was stored before the kill";
   EXPECT_EQ(Query("SELECT status FROM runs"), std::vector<std::string>{"running"});
 
   // 2. --resume finishes the same run; the stored job is kept as it was, not run again. The
@@ -158,7 +167,9 @@ TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {
   const SubprocessResult r =
       Resume(&err, {"--warmup", "3", "--compile-mode", "default", "--autotune-timer", "triton"});
   EXPECT_EQ(r.exit_code, 0) << err;
-  EXPECT_NE(err.find("resuming run 1 (1 jobs stored)"), std::string::npos) << err;
+  EXPECT_NE(err.find(fmt::format("resuming run 1 ({} jobs stored)", before.size())),
+            std::string::npos)
+      << err;
   EXPECT_NE(err.find("--resume keeps run 1's options (--calls 50, --warmup 10, --compile-mode "
                      "deterministic, --autotune-timer job), not this command line's"),
             std::string::npos)
@@ -167,13 +178,16 @@ TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {
             std::vector<std::string>{"deterministic"});
   EXPECT_EQ(Query("SELECT json_extract(environment, '$.timing_options.autotune_timer') FROM runs"),
             std::vector<std::string>{"job"});
-  EXPECT_EQ(Query("SELECT id, task, finished_at FROM jobs WHERE id = 1"), before);
+  EXPECT_EQ(Query(fmt::format("SELECT id, task, finished_at FROM jobs WHERE id <= {}",
+                              before.size())),
+            before);
   EXPECT_EQ(Query("SELECT COUNT(*) FROM runs"), std::vector<std::string>{"1"});
   EXPECT_EQ(Query("SELECT status FROM runs"), std::vector<std::string>{"finished"});
   // Exactly one job per (task, implementation): nothing redone, nothing lost.
   EXPECT_EQ(Query("SELECT j.task, i.name, COUNT(*) FROM jobs j JOIN implementations i ON"
                   " i.id = j.implementation_id GROUP BY j.task, i.name ORDER BY j.task"),
-            (std::vector<std::string>{"matmul|baseline|1", "softmax|baseline|1"}));
+            (std::vector<std::string>{"layernorm|baseline|1", "matmul|baseline|1",
+                                      "softmax|baseline|1"}));
 }
 
 // Ctrl-C (SIGINT) in the middle of a job: the job cut short is not stored as "crashed" (resume
@@ -181,13 +195,15 @@ TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {
 TEST_F(SecurityTest, InterruptedJobIsNotStoredAndResumeRunsIt) {
   const pid_t pid = StartBenchUntilOneJobIsStored();
   ASSERT_GT(pid, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // into the second job
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status)) << "bench did not exit on SIGINT";
   ASSERT_EQ(WEXITSTATUS(status), 130) << "the bench finished before it could be interrupted";
-  EXPECT_EQ(Query("SELECT COUNT(*) FROM jobs"), std::vector<std::string>{"1"});
+  const auto stored = Query("SELECT COUNT(*) FROM jobs");
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_NE(stored[0], "0");
+  EXPECT_NE(stored[0], "3") << "every job was stored before the interrupt";
   EXPECT_EQ(Query("SELECT COUNT(*) FROM jobs WHERE status != 'ok'"), std::vector<std::string>{"0"});
   EXPECT_EQ(Query("SELECT status FROM runs"), std::vector<std::string>{"interrupted"});
 
@@ -196,7 +212,8 @@ TEST_F(SecurityTest, InterruptedJobIsNotStoredAndResumeRunsIt) {
   EXPECT_EQ(r.exit_code, 0) << err;
   EXPECT_EQ(Query("SELECT j.task, i.name, j.status FROM jobs j JOIN implementations i ON"
                   " i.id = j.implementation_id ORDER BY j.task"),
-            (std::vector<std::string>{"matmul|baseline|ok", "softmax|baseline|ok"}));
+            (std::vector<std::string>{"layernorm|baseline|ok", "matmul|baseline|ok",
+                                      "softmax|baseline|ok"}));
 }
 
 TEST_F(SecurityTest, ResumeWithoutAnUnfinishedRunIsAClearError) {

@@ -1,6 +1,6 @@
-// The engine's side of the worker protocol, against stand-in workers written in sh: the
-// real worker is tested by python/tests and the CLI tests.
-#include "exec/worker.h"
+// One job's three steps and the engine's side of the worker protocol, against stand-in workers
+// written in sh: the real worker is tested by python/tests and the CLI tests.
+#include "run/job.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +8,7 @@
 
 #include "../support/test_dir.h"
 #include "core/task_suite.h"
+#include "run/server_launcher.h"
 
 namespace tritonize {
 namespace {
@@ -17,13 +18,21 @@ namespace fs = std::filesystem;
 constexpr const char* kField =
     R"sh(field() { grep -o "\"$1\": \"[^\"]*\"" "$request" | head -1 | cut -d'"' -f4; }
 )sh";
-constexpr const char* kDispatch =
-    R"sh(role=$(field role)
-echo "$role" >> "$(dirname "$0")/steps.log" 2>/dev/null
-case "$role" in
-  reference) : > "$(field reference)"; echo '{"schema_version": 2, "status": "ok"}' > "$result"; exit 0;;
-  compare) cp "$(field candidate_result)" "$result"; exit 0;;
-esac
+// The trusted steps of the stand-in: the reference writes an empty reference file, the compare
+// step passes the candidate's result on. `served` is "" in a fresh process, " (served)" in a
+// server's loop.
+constexpr const char* kTrusted =
+    R"sh(trusted() {
+  role=$(field role)
+  echo "$role$1" >> "$(dirname "$0")/steps.log" 2>/dev/null
+  case "$role" in
+    reference) : > "$(field reference)"; echo '{"schema_version": 2, "status": "ok"}' > "$result"; return 0;;
+    compare) cp "$(field candidate_result)" "$result"; return 0;;
+  esac
+  return 1
+}
+)sh";
+constexpr const char* kDispatch = R"sh(if trusted ""; then exit 0; fi
 )sh";
 
 class WorkerTest : public ::testing::Test {
@@ -48,7 +57,8 @@ class WorkerTest : public ::testing::Test {
   void FakePython(const std::string& body, const std::string& preamble = "") {
     fs::path script = dir_ / "python";
     std::ofstream(script) << "#!/bin/sh\n"
-                          << kField << preamble << "request=\"$4\"\nresult=\"$6\"\n"
+                          << kField << kTrusted << preamble
+                          << "request=\"$4\"\nresult=\"$6\"\n"
                           << kDispatch << body << "\n";
     fs::permissions(script, fs::perms::owner_all);
     options_.python = script.string();
@@ -60,7 +70,7 @@ class WorkerTest : public ::testing::Test {
     FakePython(body,
                "if [ \"$3\" = --serve ]; then echo serving >> \"$(dirname \"$0\")/steps.log\"\n" +
                    serve + "\nexit 0; fi\n");
-    options_.compare_server = std::make_shared<StepServer>();
+    servers_ = std::make_unique<ServerLauncher>(options_, dir_ / "servers", 1);
   }
 
   std::string Steps() const {
@@ -68,12 +78,23 @@ class WorkerTest : public ::testing::Test {
     return {(std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()};
   }
 
-  JobResult Run() { return RunWorkerJob(*suite_.Find("softmax"), impl_, options_); }
+  JobResult Run(const Implementation& impl, int process = 0) {
+    ProcessLauncher fresh(options_);
+    JobContext context;
+    context.options = &options_;
+    context.candidate = &fresh;
+    context.trusted = servers_ ? static_cast<Launcher*>(servers_.get()) : &fresh;
+    context.references = &references_;
+    return RunJob(*suite_.Find("softmax"), impl, context, process);
+  }
+  JobResult Run() { return Run(impl_); }
 
   fs::path dir_;
   TaskSuite suite_;
   Implementation impl_;
   WorkerOptions options_;
+  ReferenceCache references_;
+  std::unique_ptr<ServerLauncher> servers_;  // set: trusted steps go to step servers
 };
 
 TEST_F(WorkerTest, ReadsTheResultFile) {
@@ -161,33 +182,36 @@ TEST_F(WorkerTest, HangIsTimeout) {
   EXPECT_LT(r.wall_s, 5.0);
 }
 
-// The server's loop: the fixture's compare step, for each line, then "done".
+// The server's loop: the fixture's trusted steps, for each line, then "done".
 constexpr const char* kServeLoop =
     "tab=$(printf '\\t'); while IFS=\"$tab\" read -r request result; do\n"
-    "  echo served >> \"$(dirname \"$0\")/steps.log\";\n"
-    "  cp \"$(field candidate_result)\" \"$result\"; echo done; done";
+    "  trusted \" (served)\"; echo done; done";
 constexpr const char* kOkCandidate = R"(echo '{"schema_version": 2, "status": "ok"}' > "$result")";
 
-TEST_F(WorkerTest, CompareStepsGoToOneServerProcess) {
+TEST_F(WorkerTest, TrustedStepsGoToOneServerProcess) {
   FakeServingPython(kOkCandidate, kServeLoop);
   EXPECT_EQ(Run().status, Status::kOk);
   JobResult second = Run();
   EXPECT_EQ(second.status, Status::kOk) << second.message;
-  EXPECT_EQ(Steps(), "reference\ncandidate\nserving\nserved\ncandidate\nserved\n");
-  EXPECT_EQ(options_.compare_server->starts(), 1);
-  EXPECT_EQ(options_.compare_server->fallbacks(), 0);
+  EXPECT_EQ(Steps(),
+            "serving\nreference (served)\ncandidate\ncompare (served)\ncandidate\ncompare (served)\n");
+  EXPECT_EQ(servers_->starts(), 1);
+  EXPECT_EQ(servers_->fallbacks(), 0);
 }
 
 TEST_F(WorkerTest, ServerThatDiesIsReplacedByAFreshProcessForTheStep) {
   FakeServingPython(kOkCandidate, "read line; exit 1");
   JobResult r = Run();
   EXPECT_EQ(r.status, Status::kOk) << r.message;
-  EXPECT_EQ(Steps(), "reference\ncandidate\nserving\ncompare\n");
-  EXPECT_EQ(options_.compare_server->fallbacks(), 1);
+  // Each trusted step finds the server dead, starts it again, and runs afresh after all.
+  EXPECT_EQ(Steps(), "serving\nreference\ncandidate\nserving\ncompare\n");
+  EXPECT_EQ(servers_->fallbacks(), 2);
 }
 
 TEST_F(WorkerTest, ServerThatHangsIsATimeoutOfTheCompareStep) {
-  FakeServingPython(kOkCandidate, "read line; sleep 30");
+  FakeServingPython(kOkCandidate,
+                    "tab=$(printf '\\t'); IFS=\"$tab\" read -r request result; trusted ''; echo done\n"
+                    "read line; sleep 30");
   options_.timeout_s = 0.5;
   JobResult r = Run();
   // As with a fresh compare process: the verdict's step failing is the engine's error.
@@ -197,7 +221,9 @@ TEST_F(WorkerTest, ServerThatHangsIsATimeoutOfTheCompareStep) {
 }
 
 TEST_F(WorkerTest, ServerThatCannotWriteTheResultSaysWhy) {
-  FakeServingPython(kOkCandidate, "while read line; do echo 'cannot write x: disk full'; done");
+  FakeServingPython(kOkCandidate,
+                    "tab=$(printf '\\t'); IFS=\"$tab\" read -r request result; trusted ''; echo done\n"
+                    "while read line; do echo 'cannot write x: disk full'; done");
   JobResult r = Run();
   EXPECT_EQ(r.status, Status::kRuntimeError);
   EXPECT_NE(r.message.find("the step server wrote no result: cannot write x: disk full"),
@@ -256,9 +282,9 @@ TEST_F(WorkerTest, RepeatProcessChecksOnlyTheHiddenInputAndReusesTheReference) {
 echo '{"schema_version": 2, "status": "ok"}' > "$result")");
   options_.run_seed = 7;
   const Task& task = *suite_.Find("softmax");
-  const JobResult first_run = RunWorkerJob(task, impl_, options_, 0);
+  const JobResult first_run = Run(impl_, 0);
   EXPECT_EQ(first_run.status, Status::kOk) << first_run.message << first_run.detail;
-  const JobResult repeat = RunWorkerJob(task, impl_, options_, 2);
+  const JobResult repeat = Run(impl_, 2);
   EXPECT_EQ(repeat.status, Status::kOk);
   EXPECT_EQ(repeat.process, 2);
   std::ifstream log(dir_ / "steps.log");
@@ -278,7 +304,6 @@ TEST_F(WorkerTest, OnlyTrustedImplementationsShareCompilerCachesAcrossRepeats) {
   FakePython(R"(env | grep -e '^TRITON_CACHE_DIR=' -e '^TORCHINDUCTOR_CACHE_DIR=' | sort \
   >> "$(dirname "$0")/caches.log"
 echo '{"schema_version": 2, "status": "ok"}' > "$result")");
-  const Task& task = *suite_.Find("softmax");
   auto caches = [&] {
     std::ifstream in(dir_ / "caches.log");
     std::vector<std::string> lines;
@@ -286,8 +311,8 @@ echo '{"schema_version": 2, "status": "ok"}' > "$result")");
     fs::remove(dir_ / "caches.log");
     return lines;
   };
-  RunWorkerJob(task, impl_, options_, 0);
-  RunWorkerJob(task, impl_, options_, 1);
+  Run(impl_, 0);
+  Run(impl_, 1);
   const auto candidate = caches();
   ASSERT_EQ(candidate.size(), 2u);  // TRITON_CACHE_DIR only, one per process
   EXPECT_NE(candidate[0], candidate[1]);
@@ -296,8 +321,8 @@ echo '{"schema_version": 2, "status": "ok"}' > "$result")");
   Implementation expert = impl_;
   expert.kind = ImplKind::kExpert;
   expert.name = "expert";
-  RunWorkerJob(task, expert, options_, 0);
-  RunWorkerJob(task, expert, options_, 1);
+  Run(expert, 0);
+  Run(expert, 1);
   const auto trusted = caches();
   ASSERT_EQ(trusted.size(), 4u);  // both variables, per process
   EXPECT_EQ(trusted[0], trusted[2]);

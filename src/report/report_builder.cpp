@@ -1,4 +1,4 @@
-#include "cli/bench_plan.h"
+#include "report/report_builder.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <iostream>
 #include <optional>
 
-#include "cli/method.h"
+#include "report/method.h"
 #include "core/calibration.h"
 #include "core/gpu_specs.h"
 #include "core/status.h"
@@ -83,15 +83,6 @@ std::vector<SampleMetrics> BuildSampleMetrics(const BenchPlan& plan, bool timed)
   return metrics;
 }
 
-std::vector<const JobResult*> FindResults(const BenchPlan& plan, const Task* task,
-                                          const std::string& name) {
-  std::vector<const JobResult*> results;
-  for (const auto& job : plan.jobs) {
-    if (job.task == task && job.impl.name == name) results.push_back(&job.result);
-  }
-  return results;
-}
-
 BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& worker,
                         const std::string& calibration) {
   BenchReport report;
@@ -116,7 +107,7 @@ BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& 
       inputs.baseline = FindResults(plan, task, "baseline");
       inputs.expert = FindResults(plan, task, "expert");
       if (!model.empty()) inputs.llm = FindResults(plan, task, "llm:" + model);
-      inputs.compile = FindResults(plan, task, "compile");
+      inputs.compile = FindResults(plan, task, std::string(ImplKindName(ImplKind::kCompile)));
       inputs.llm_name = model;
       if (timed) inputs.peaks = PeaksFor(*task, report.environment, calibration);
       report.tables.push_back(BuildTaskTable(*task, inputs));
@@ -124,32 +115,6 @@ BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& 
   }
   if (timed) ApplyProcessSpread(&report);
   return report;
-}
-
-nlohmann::json TimingOptionsToJson(const WorkerOptions& worker) {
-  return {{"calls", worker.calls},
-          {"warmup_calls", worker.warmup_calls},
-          {"flush_bytes", worker.flush_bytes},
-          {"compile_mode", worker.compile_mode},
-          {"autotune_timer", worker.autotune_timer}};
-}
-
-bool ReadTimingOptions(const nlohmann::json& run_environment, WorkerOptions* worker) {
-  const auto& options = run_environment.value("timing_options", nlohmann::json::object());
-  if (!options.is_object() || options.empty()) return false;
-  worker->calls = options.value("calls", worker->calls);
-  worker->warmup_calls = options.value("warmup_calls", worker->warmup_calls);
-  worker->flush_bytes = options.value("flush_bytes", worker->flush_bytes);
-  worker->compile_mode = options.value("compile_mode", std::string("default"));
-  // Runs from before the option used Triton's own benchmark.
-  worker->autotune_timer = options.value("autotune_timer", std::string("triton"));
-  return true;
-}
-
-void AddCalibrationOption(CLI::App* app, std::string* calibration) {
-  app->add_option("--calibration", *calibration,
-                  "Ceilings cache written by `tritonize calibrate` (default: "
-                  "$TRITONIZE_CALIBRATION, else ~/.cache/tritonize/calibration.json)");
 }
 
 bool WriteBenchJson(const fs::path& path, const BenchReport& report,

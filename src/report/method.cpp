@@ -1,4 +1,4 @@
-#include "cli/method.h"
+#include "report/method.h"
 
 #include <fmt/format.h>
 

@@ -1,0 +1,211 @@
+#include "run/job.h"
+
+#include <unistd.h>
+
+#include <atomic>
+
+#include <fmt/format.h>
+
+#include "core/sha256.h"
+#include "exec/roofline_check.h"
+
+namespace tritonize {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string SafeName(const std::string& name) {
+  std::string out;
+  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-') ? c : '_';
+  return out;
+}
+
+/// The compiler caches that a trusted implementation's repeats share within one engine process
+/// (so only the first pays for compiling); empty for candidate code, whose every process starts
+/// with an empty cache it cannot have prepared.
+fs::path SharedCacheDir(const Task& task, const Implementation& impl, const WorkerOptions& options) {
+  if (!IsTrustedKind(impl.kind)) return {};
+  const fs::path dir = options.scratch_dir.parent_path() / "caches" /
+                       fmt::format("{}-{}-{}", SafeName(task.name), SafeName(impl.name), getpid());
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  return ec ? fs::path() : dir;
+}
+
+void AddLane(const JobContext& context, const fs::path& dir, nlohmann::json* request) {
+  if (context.lane != nullptr) (*request)["lane"] = context.lane->ToRequest(dir / "lane-status");
+}
+
+std::string Devices(const JobContext& context) {
+  return context.lane != nullptr ? context.lane->devices : std::string();
+}
+
+/// The reference outputs for this task, sizes and seeds: made once, then reused (within a run the
+/// hidden size and seed are the same for every job of a task). *made_lane gets the lane holds of
+/// the step when this call made it.
+bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& context,
+                     const std::string& task_name, fs::path* path, JobResult* failure,
+                     nlohmann::json* made_lane) {
+  const WorkerOptions& options = *context.options;
+  nlohmann::json request = candidate_request;
+  request.erase("implementation");
+  request["role"] = "reference";
+  request["timing"] = {{"enabled", false}};
+  const std::string key = Sha256Hex(request.dump()).substr(0, 16);
+  const fs::path dir = options.scratch_dir.parent_path() / "references";
+  *path = dir / fmt::format("{}-{}.safetensors", SafeName(task_name), key);
+
+  ReferenceCache::Entry& entry = context.references->Find(key);
+  std::lock_guard<std::mutex> lock(entry.mutex);  // one job makes it; the others wait here
+  if (entry.made) {
+    *failure = entry.failure;
+    return entry.failure.message.empty();
+  }
+  entry.made = true;
+  std::error_code ec;
+  if (fs::is_regular_file(*path, ec)) return true;  // made by an earlier engine run
+  const fs::path step_dir = dir / fmt::format("{}-{}", SafeName(task_name), key);
+  fs::create_directories(step_dir / "triton-cache", ec);
+  request["files"] = {{"reference", path->string()}};
+  AddLane(context, step_dir, &request);
+  nlohmann::json result;
+  Step step{"reference", step_dir, "", options.timeout_s, std::nullopt, {}, Devices(context)};
+  bool ok = context.trusted->Claim(step)->Run(request, &result, failure);
+  if (!ok) {
+    failure->message = "the reference step failed: " + failure->message;
+  } else if (result.value("status", "") != "ok") {
+    JobResult parsed;
+    std::string err;
+    ParseJobResult(result, &parsed, &err);
+    *failure = parsed;
+    if (failure->message.empty()) failure->message = "the reference step failed";
+    ok = false;
+  } else if (!fs::is_regular_file(*path, ec)) {
+    *failure = StepFailure(Status::kRuntimeError, "reference",
+                           "worker error: the reference step wrote no " + path->string(), "");
+    ok = false;
+  }
+  if (result.is_object() && result.contains("environment") &&
+      result["environment"].is_object() && result["environment"].contains("lane")) {
+    *made_lane = result["environment"]["lane"];
+  }
+  if (!ok) entry.failure = *failure;
+  return ok;
+}
+
+}  // namespace
+
+nlohmann::json GpuLane::ToRequest(const fs::path& status_file) const {
+  return {{"index", index},
+          {"lock", lock.string()},
+          {"gate", gate.string()},
+          {"status_file", status_file.string()}};
+}
+
+ReferenceCache::Entry& ReferenceCache::Find(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& entry = entries_[key];
+  if (!entry) entry = std::make_unique<Entry>();
+  return *entry;
+}
+
+fs::path NewJobDir(const WorkerOptions& options, const std::string& label) {
+  static std::atomic<int> counter{0};
+  fs::path dir =
+      options.scratch_dir / fmt::format("{}-{}-{}", SafeName(label), getpid(), counter.fetch_add(1));
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  fs::create_directories(dir, ec);
+  return dir;
+}
+
+JobResult RunJob(const Task& task, const Implementation& impl, const JobContext& context,
+                 int process) {
+  if (!impl.unavailable.empty()) {
+    return StepFailure(Status::kUnavailable, "spawn", impl.unavailable, "");
+  }
+  const WorkerOptions& options = *context.options;
+  const nlohmann::json request = BuildRequest(task, impl, options);
+  JobResult failure;
+
+  // 1. The reference, from a process that never sees the implementation.
+  fs::path reference;
+  nlohmann::json reference_lane;
+  if (!EnsureReference(request, context, task.name, &reference, &failure, &reference_lane)) {
+    return failure;
+  }
+  const double reference_wall_s = failure.wall_s;  // 0 when the reference was reused
+  failure.wall_s = 0;
+
+  // 2. The candidate, alone in its sandbox: it writes only to its folder and cannot read the
+  // reference files.
+  const fs::path cache = SharedCacheDir(task, impl, options);
+  Step candidate{"candidate", {}, task.name + "-" + impl.name, options.timeout_s, options.sandbox,
+                 cache, Devices(context)};
+  SandboxPolicy& policy = *candidate.sandbox;
+  policy.writable.clear();
+  if (!cache.empty()) policy.writable.push_back(cache);
+  policy.hidden = {reference.parent_path()};
+  if (!options.interpret && policy.mode != SandboxMode::kOff && ProbeSandbox().filesystem &&
+      !CudaWorksInSandbox(options, policy, options.scratch_dir, candidate.cuda_visible_devices)) {
+    const std::string why = "CUDA does not initialise inside the mount namespace on this machine";
+    if (policy.mode == SandboxMode::kOn) {
+      return StepFailure(Status::kCrashed, "spawn",
+                         "sandbox: --sandbox on, but " + why + " (use --sandbox auto or off)", "");
+    }
+    policy.no_filesystem = why;
+  }
+  std::unique_ptr<StepSlot> slot = context.candidate->Claim(candidate);
+  const fs::path dir = slot->dir();  // a pre-started process has its own folder
+  if (context.on_candidate_dir) context.on_candidate_dir(dir);
+  const fs::path outputs = dir / "outputs.safetensors";
+  nlohmann::json candidate_request = request;
+  if (process > 0) OnlyLastCheck(&candidate_request);
+  candidate_request["files"] = {{"outputs", outputs.string()}};
+  if (!cache.empty()) candidate_request["cache_dir"] = cache.string();
+  AddLane(context, dir, &candidate_request);
+  nlohmann::json candidate_result;
+  if (!slot->Run(candidate_request, &candidate_result, &failure)) {
+    failure.environment["sandbox"] = slot->sandbox();
+    return failure;
+  }
+  const double candidate_wall_s = failure.wall_s;
+  const std::string sandbox = slot->sandbox();
+  slot.reset();
+
+  // 3. The verdict, from the files, in a process that never imports candidate code.
+  nlohmann::json compare_request = candidate_request;
+  compare_request["role"] = "compare";
+  compare_request.erase("lane");
+  compare_request.erase("cache_dir");
+  compare_request["files"] = {{"reference", reference.string()},
+                              {"outputs", outputs.string()},
+                              {"candidate_result", (dir / "candidate-result.json").string()}};
+  nlohmann::json final_result;
+  Step compare{"compare", dir, "", options.timeout_s, std::nullopt, {}, Devices(context)};
+  if (!context.trusted->Claim(compare)->Run(compare_request, &final_result, &failure)) {
+    failure.status = Status::kRuntimeError;
+    failure.message = "worker error: " + failure.message;
+    return failure;
+  }
+  JobResult result;
+  std::string err;
+  if (!ParseJobResult(final_result, &result, &err)) {
+    return StepFailure(Status::kCrashed, "run",
+                       fmt::format("worker wrote an unreadable result ({})", err), "");
+  }
+  result.environment["sandbox"] = sandbox;
+  if (!reference_lane.is_null()) result.environment["reference_lane"] = reference_lane;
+  // Where the job's time went, step by step (the candidate's own phases are in phase_s).
+  result.environment["step_s"] = {{"reference", reference_wall_s},
+                                  {"candidate", candidate_wall_s},
+                                  {"compare", failure.wall_s}};
+  result.wall_s = reference_wall_s + candidate_wall_s + failure.wall_s;
+  result.process = process;
+  std::string roofline_note;
+  CheckRoofline(task, &result, &roofline_note);
+  if (!roofline_note.empty()) result.environment["roofline"] = roofline_note;
+  return result;
+}
+
+}  // namespace tritonize

@@ -1,0 +1,76 @@
+#pragma once
+
+// One job: one implementation of one task, checked and timed by three steps (docs/protocol.md):
+// the reference (cached per task, sizes and seeds; never sees the implementation), the candidate
+// (sandboxed, the only step that imports it) and the compare step (the verdict).
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/implementation.h"
+#include "core/job.h"
+#include "core/task.h"
+#include "exec/worker.h"
+#include "run/launcher.h"
+
+namespace tritonize {
+
+/// One GPU's lane (docs/runner.md): the lock files its jobs' workers take (python/
+/// tritonize_worker/lane.py), and the CUDA_VISIBLE_DEVICES that selects the GPU.
+struct GpuLane {
+  int index = 0;
+  std::string devices;            // CUDA_VISIBLE_DEVICES for its jobs; empty: inherited
+  std::string label;              // "GPU 0" or "cpu", for the live view and the footer
+  std::filesystem::path lock;     // empty: no lock (the interpreter's CPU lane)
+  std::filesystem::path gate;
+
+  /// The request's `lane` block, with `status_file` for the live view.
+  nlohmann::json ToRequest(const std::filesystem::path& status_file) const;
+};
+
+/// Reference outputs, made once per task, sizes and seeds within a run and shared by every job
+/// that needs them; jobs that need one being made wait for it (thread-safe).
+class ReferenceCache {
+ public:
+  struct Entry {
+    std::mutex mutex;
+    bool made = false;
+    std::filesystem::path path;
+    JobResult failure;     // when it could not be made
+    nlohmann::json lane;   // the lane holds of the step that made it
+  };
+  /// The entry for `key`, created empty the first time.
+  Entry& Find(const std::string& key);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<Entry>> entries_;
+};
+
+/// What a job needs besides its task and implementation.
+struct JobContext {
+  const WorkerOptions* options = nullptr;
+  Launcher* candidate = nullptr;  // the candidate step: fresh or pre-started, sandboxed
+  Launcher* trusted = nullptr;    // the reference and compare steps
+  ReferenceCache* references = nullptr;
+  const GpuLane* lane = nullptr;  // null: no lane
+  /// Told the candidate step's folder once it is known (the live view reads its lane status).
+  std::function<void(const std::filesystem::path&)> on_candidate_dir;
+};
+
+/// Runs one job. Never throws and never hangs: a timeout, a signal, a non-zero exit or an
+/// unreadable result becomes the job's status. `process` > 0 is one of bench --repeat's later
+/// processes: it checks only the last planned input (the hidden size and seed) before timing,
+/// since the first process checked them all.
+JobResult RunJob(const Task& task, const Implementation& impl, const JobContext& context,
+                 int process = 0);
+
+/// A new, empty job folder under the scratch folder, unique in this engine process:
+/// <label>-<pid>-<n> (label: "<task>-<implementation>").
+std::filesystem::path NewJobDir(const WorkerOptions& options, const std::string& label);
+
+}  // namespace tritonize

@@ -1,0 +1,289 @@
+#include "run/plan_runner.h"
+
+#include <chrono>
+#include <iostream>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "exec/subprocess.h"
+#include "run/progress.h"
+#include "store/store.h"
+
+namespace tritonize {
+namespace {
+
+/// How long a job is expected to take, for --stop-after: the last one of the same task,
+/// implementation and kind of process (the first checks every input, so it takes longer),
+/// else the longest so far (an expert's autotuning can take four times a baseline's).
+class JobClock {
+ public:
+  JobClock() : started_(std::chrono::steady_clock::now()) {}
+
+  double Elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
+  double Expected(const PlannedJob& job) const {
+    const auto same = last_.find(Key(job));
+    return same != last_.end() ? same->second : longest_;
+  }
+  void Took(const PlannedJob& job, double wall_s) {
+    last_[Key(job)] = wall_s;
+    longest_ = std::max(longest_, wall_s);
+  }
+
+ private:
+  static std::tuple<std::string, std::string, bool> Key(const PlannedJob& job) {
+    return {job.task->name, job.impl.name, job.repeat > 0};
+  }
+  std::chrono::steady_clock::time_point started_;
+  std::map<std::tuple<std::string, std::string, bool>, double> last_;
+  double longest_ = 0;
+};
+
+bool Failed(const JobResult& result) {
+  return result.status != Status::kOk && result.status != Status::kUnavailable;
+}
+
+std::string Label(const PlannedJob& job) {
+  return fmt::format("{} {}{}", job.task->name, job.impl.name,
+                     job.repeat > 0 ? fmt::format(" (repeat {})", job.repeat + 1) : "");
+}
+
+/// The pass's state, shared by the runner's threads under one mutex.
+class PlanRun {
+ public:
+  PlanRun(BenchPlan* plan, Runner& runner, const PlanRunOptions& options)
+      : plan_(*plan), runner_(runner), options_(options), done_(plan->jobs.size(), false) {}
+
+  bool Run(bool* stopped) {
+    Link();
+    runner_.SetAdmit([this](const RunnerJob& job) { return Admit(job); });
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (size_t i = 0; i < plan_.jobs.size(); ++i) {
+        if (twin_of_[i] >= 0 || first_of_[i] >= 0) continue;  // after the job they follow
+        if (!LoadStored(i)) Submit(i);
+      }
+      // Repeats whose first process was stored already.
+      for (size_t i = 0; i < plan_.jobs.size(); ++i) {
+        if (first_of_[i] >= 0 && done_[static_cast<size_t>(first_of_[i])] && !done_[i]) Follow(i);
+      }
+    }
+    runner_.Drain();
+    runner_.SetAdmit(nullptr);
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < plan_.jobs.size(); ++i) {
+      if (twin_of_[i] >= 0 && done_[static_cast<size_t>(twin_of_[i])] && !done_[i]) {
+        plan_.jobs[i].result = plan_.jobs[static_cast<size_t>(twin_of_[i])].result;
+        done_[i] = true;
+      }
+      if (!done_[i]) {
+        NotRun(i, stop_ ? "--stop-after was reached" : "the run was interrupted");
+      }
+    }
+    *stopped = stop_;
+    return all_ok_;
+  }
+
+ private:
+  /// Which job each one follows: a later repeat its first process, a sample its twin.
+  void Link() {
+    const size_t n = plan_.jobs.size();
+    twin_of_.assign(n, -1);
+    first_of_.assign(n, -1);
+    for (size_t i = 0; i < n; ++i) {
+      const PlannedJob& job = plan_.jobs[i];
+      for (size_t k = 0; k < i; ++k) {
+        const PlannedJob& other = plan_.jobs[k];
+        if (other.task != job.task) continue;
+        if (job.repeat > 0 && other.repeat == 0 && other.impl.name == job.impl.name &&
+            other.impl.content_hash == job.impl.content_hash && first_of_[i] < 0) {
+          first_of_[i] = static_cast<int>(k);
+        }
+        // A sample's file identical to one run before it (the primary candidate is a copy of
+        // sample 0's latest turn): same verdict.
+        if (job.impl.kind == ImplKind::kLlm && !job.impl.content_hash.empty() &&
+            other.impl.kind == ImplKind::kLlm && other.repeat == job.repeat &&
+            other.impl.content_hash == job.impl.content_hash && twin_of_[i] < 0 &&
+            twin_of_[k] < 0) {
+          twin_of_[i] = static_cast<int>(k);
+        }
+      }
+      if (twin_of_[i] >= 0) first_of_[i] = -1;
+    }
+  }
+
+  bool LoadStored(size_t i) {
+    PlannedJob& job = plan_.jobs[i];
+    if (options_.stored == nullptr || options_.store == nullptr) return false;
+    auto found =
+        options_.stored->find({job.task->name, job.impl.name, job.impl.content_hash, job.repeat});
+    std::string err;
+    if (found == options_.stored->end() ||
+        !options_.store->LoadJobResult(found->second, &job.result, &err)) {
+      return false;
+    }
+    clock_.Took(job, job.result.wall_s);
+    if (Failed(job.result)) all_ok_ = false;
+    ++finished_;
+    Line(fmt::format("{}: {} (stored, job {})", Label(job), StatusName(job.result.status),
+                     found->second));
+    Finished(i);
+    return true;
+  }
+
+  void Submit(size_t i) {
+    const PlannedJob& job = plan_.jobs[i];
+    RunnerJob task_job{job.task, job.impl, job.repeat, Label(job), static_cast<int64_t>(i)};
+    runner_.Submit(std::move(task_job), [this, i](const RunnerJob&, RunnerOutcome outcome) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      Ended(i, std::move(outcome));
+    });
+  }
+
+  bool Admit(const RunnerJob& job) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stop_) return false;
+    if (options_.stop_after_s <= 0) return true;
+    const PlannedJob& planned = plan_.jobs[static_cast<size_t>(job.tag)];
+    const double expected = clock_.Expected(planned);
+    if (clock_.Elapsed() + expected <= options_.stop_after_s) return true;
+    Note(fmt::format("{}: not started: {:.0f} s elapsed, about {:.0f} s expected, --stop-after {:g}",
+                     Label(planned), clock_.Elapsed(), expected, options_.stop_after_s));
+    stop_ = true;  // and no later job either: --resume takes them in order
+    return false;
+  }
+
+  void Ended(size_t i, RunnerOutcome outcome) {
+    PlannedJob& job = plan_.jobs[i];
+    if (!outcome.ran || Interrupted()) {
+      // Not started, or cut short: storing it would make --resume keep a "crashed" job.
+      if (outcome.ran) {
+        Note(fmt::format("{}: interrupted (not stored: --resume runs it again)", Label(job)));
+      }
+      return;  // NotRun at the end
+    }
+    job.result = std::move(outcome.result);
+    for (Timing& timing : job.result.timings) timing.process = job.repeat;
+    clock_.Took(job, job.result.wall_s);
+    const std::string lane = runner_.lanes().size() > 1
+                                 ? ", " + runner_.lanes()[static_cast<size_t>(outcome.lane)].label
+                                 : "";
+    std::string err;
+    if (options_.store != nullptr &&
+        !options_.store->RecordJob(options_.run_id, *job.task, job.impl, job.result, &err)) {
+      Note("tritonize: error: " + err);
+      all_ok_ = false;
+      stop_ = true;  // nothing more is run that could not be stored
+      return;
+    }
+    if (Failed(job.result)) all_ok_ = false;
+    ++finished_;
+    Line(fmt::format("{}: {} ({:.1f} s{}){}", Label(job), StatusName(job.result.status),
+                     job.result.wall_s, lane,
+                     job.result.message.empty() ? "" : ": " + job.result.message));
+    Finished(i);
+  }
+
+  /// Job i is done: its followers start, or take its verdict.
+  void Finished(size_t i) {
+    done_[i] = true;
+    for (size_t k = 0; k < plan_.jobs.size(); ++k) {
+      if (first_of_[k] == static_cast<int>(i) && !done_[k]) Follow(k);
+    }
+  }
+
+  /// A later repeat of a first process that is done: run it if the first was ok.
+  void Follow(size_t k) {
+    const JobResult& first = plan_.jobs[static_cast<size_t>(first_of_[k])].result;
+    if (first.status == Status::kOk) {
+      if (!LoadStored(k)) Submit(k);
+      return;
+    }
+    PlannedJob& job = plan_.jobs[k];
+    job.result = first;  // nothing to time: the first process's verdict stands
+    job.result.timings.clear();
+    job.result.process = job.repeat;
+    job.skipped = true;
+    ++finished_;
+    Finished(k);
+  }
+
+  void NotRun(size_t i, const std::string& why) {
+    PlannedJob& job = plan_.jobs[i];
+    job.result = JobResult();
+    job.result.status = Status::kUnavailable;
+    job.result.message = "not run: " + why + " (--resume finishes it)";
+    job.skipped = true;
+  }
+
+  /// A finished job's line, numbered by how many are done.
+  void Line(const std::string& line) { Note(fmt::format("[{}/{}] {}", finished_, plan_.jobs.size(), line)); }
+
+  void Note(const std::string& text) {
+    if (options_.progress != nullptr) {
+      options_.progress->Print(text);
+    } else {
+      std::cerr << text << "\n";
+    }
+  }
+
+  BenchPlan& plan_;
+  Runner& runner_;
+  const PlanRunOptions& options_;
+  std::mutex mutex_;
+  std::vector<bool> done_;
+  std::vector<int> twin_of_, first_of_;
+  JobClock clock_;
+  size_t finished_ = 0;
+  bool all_ok_ = true;
+  bool stop_ = false;
+};
+
+}  // namespace
+
+bool ResumeRun(Store* store, WorkerOptions* worker, int64_t* run_id, StoredJobs* stored) {
+  std::string err;
+  StoredRun run;
+  std::vector<StoredJob> jobs;
+  if (!store->LastUnfinishedRun(run_id, &err) ||
+      (*run_id != 0 && (!store->Run(*run_id, &run, &err) || !store->Jobs(*run_id, &jobs, &err) ||
+                        !store->ReopenRun(*run_id, &err)))) {
+    std::cerr << "tritonize: error: " << err << "\n";
+    return false;
+  }
+  if (*run_id == 0) {
+    std::cerr << "tritonize: error: --resume: " << store->path().string()
+              << " has no unfinished run (every run finished); run without --resume\n";
+    return false;
+  }
+  if (run.environment.contains("run_seed") && run.environment["run_seed"].is_number_unsigned()) {
+    worker->run_seed = run.environment["run_seed"].get<uint64_t>();
+  }
+  // A resumed run is measured as it began, whatever this command line says.
+  const WorkerOptions given = *worker;
+  if (ReadTimingOptions(run.environment, worker)) {
+    if (given.calls != worker->calls || given.warmup_calls != worker->warmup_calls ||
+        given.compile_mode != worker->compile_mode ||
+        given.autotune_timer != worker->autotune_timer) {
+      std::cerr << fmt::format(
+          "tritonize: note: --resume keeps run {}'s options (--calls {}, --warmup {}, "
+          "--compile-mode {}, --autotune-timer {}), not this command line's\n",
+          *run_id, worker->calls, worker->warmup_calls, worker->compile_mode,
+          worker->autotune_timer);
+    }
+  }
+  for (const auto& job : jobs) {
+    (*stored)[{job.task, job.implementation, job.content_hash, job.process}] = job.id;
+  }
+  std::cerr << fmt::format("tritonize: resuming run {} ({} jobs stored)\n", *run_id, jobs.size());
+  return true;
+}
+
+bool RunPlan(BenchPlan* plan, Runner& runner, const PlanRunOptions& options, bool* stopped) {
+  PlanRun run(plan, runner, options);
+  return run.Run(stopped);
+}
+
+}  // namespace tritonize

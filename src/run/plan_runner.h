@@ -1,0 +1,43 @@
+#pragma once
+
+// A bench plan's jobs on the runner: many at once, each committed to the store as it finishes,
+// repeats after their first process, --resume and --stop-after (docs/runner.md).
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "run/plan.h"
+#include "run/runner.h"
+
+namespace tritonize {
+
+class Store;
+class Progress;
+
+/// Jobs of an unfinished run that are already stored, by (task, implementation, content hash,
+/// repeat): `--resume` keeps them and runs only the others.
+using StoredJobs = std::map<std::tuple<std::string, std::string, std::string, int>, int64_t>;
+
+/// --resume: the newest unfinished run in the store, its run seed (so the hidden checks are the
+/// same), its timing options and its stored jobs. False with a message on stderr.
+bool ResumeRun(Store* store, WorkerOptions* worker, int64_t* run_id, StoredJobs* stored);
+
+struct PlanRunOptions {
+  Store* store = nullptr;  // null: nothing stored
+  int64_t run_id = 0;
+  const StoredJobs* stored = nullptr;
+  double stop_after_s = 0;  // > 0: start no job that would end past this many seconds
+  Progress* progress = nullptr;
+};
+
+/// Runs the plan's jobs on `runner` and waits for them. The first process of every column's
+/// job starts first; a later repeat starts once its first process is ok (a failed first
+/// process's verdict stands for its repeats); an LLM sample byte-identical to another job of
+/// its task shares that job's verdict. Each finished job is committed to the store at once.
+/// An interrupt or --stop-after leaves the jobs not run marked so, for --resume (*stopped set
+/// for --stop-after). Returns whether every job that ran was ok (or unavailable) and stored.
+bool RunPlan(BenchPlan* plan, Runner& runner, const PlanRunOptions& options, bool* stopped);
+
+}  // namespace tritonize

@@ -1,0 +1,158 @@
+#include "run/progress.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace tritonize {
+namespace {
+
+std::string Clock(double seconds) {
+  const int s = static_cast<int>(seconds + 0.5);
+  return fmt::format("{}:{:02d}", s / 60, s % 60);
+}
+
+std::string StatusLine(const std::filesystem::path& path) {
+  if (path.empty()) return {};
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+double Share(double part, double wall) { return wall > 0 ? 100.0 * part / wall : 0.0; }
+
+}  // namespace
+
+bool StderrIsTerminal() {
+  const char* term = std::getenv("TERM");
+  return isatty(STDERR_FILENO) && term != nullptr && std::string(term) != "dumb";
+}
+
+Progress::Progress(const Runner& runner, size_t total, std::ostream& out, bool live)
+    : runner_(runner), total_(total), out_(out), live_(live),
+      started_(std::chrono::steady_clock::now()) {
+  if (live_) {
+    thread_ = std::thread([this] {
+      while (!stop_.load()) {
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          Clear();
+          Draw();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+    });
+  }
+}
+
+Progress::~Progress() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+void Progress::Print(const std::string& line) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++done_;
+  Clear();
+  out_ << line << "\n";
+  if (live_) Draw();
+  out_.flush();
+}
+
+void Progress::Finish(const RunnerStats& stats) {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mutex_);
+  Clear();
+  out_ << "tritonize: " << FooterLine(stats, runner_.jobs()) << "\n";
+  out_.flush();
+}
+
+std::string Progress::View() {
+  const auto running = runner_.Running();
+  const auto& lanes = runner_.lanes();
+  std::map<int, std::string> timing;  // lane -> what holds it exclusively
+  std::map<int, int> preparing;
+  std::map<int, int> waiting;
+  for (const auto& job : running) {
+    const std::string status = StatusLine(job.status_file);
+    if (status.rfind("exclusive", 0) == 0) {
+      timing[job.lane] = fmt::format("{} ({})", job.label, status.substr(10));
+    } else if (status.rfind("waiting exclusive", 0) == 0) {
+      ++waiting[job.lane];
+    } else {
+      ++preparing[job.lane];
+    }
+  }
+  std::string view;
+  for (const auto& lane : lanes) {
+    const auto held = timing.find(lane.index);
+    view += fmt::format("  {:<8} {}{}\n", lane.label,
+                        held != timing.end() ? "timing " + held->second : "no timing now",
+                        waiting[lane.index] > 0
+                            ? fmt::format("; {} waiting to time", waiting[lane.index])
+                            : "");
+  }
+  int total_preparing = 0;
+  for (const auto& [lane, count] : preparing) total_preparing += count;
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  std::string eta;
+  if (done_ > 0 && done_ < total_) {
+    eta = ", ETA " + Clock(elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_));
+  }
+  view += fmt::format("  {} preparing, {} queued, {}/{} done, {} elapsed{}\n", total_preparing,
+                      runner_.Queued(), done_, total_, Clock(elapsed), eta);
+  return view;
+}
+
+void Progress::Draw() {
+  const std::string view = View();
+  out_ << view;
+  out_.flush();
+  drawn_ = 0;
+  for (char c : view) drawn_ += c == '\n';
+}
+
+void Progress::Clear() {
+  if (drawn_ > 0) out_ << fmt::format("\x1b[{}A\x1b[J", drawn_);
+  drawn_ = 0;
+}
+
+std::string FooterLine(const RunnerStats& stats, int jobs) {
+  std::string line = fmt::format("wall {:.1f} s, {} at once", stats.wall_s, jobs);
+  for (const auto& lane : stats.lanes) {
+    line += fmt::format("; {}: {} jobs, lane busy {:.0f}% of the wall time (timing {:.0f}%)",
+                        lane.label, lane.jobs, Share(lane.busy_s, stats.wall_s),
+                        Share(lane.exclusive_s, stats.wall_s));
+  }
+  if (stats.warm_claims + stats.fresh_claims > 0) {
+    line += fmt::format("; candidate processes: {} pre-started, {} started for their job",
+                        stats.warm_claims, stats.fresh_claims);
+  }
+  return line;
+}
+
+nlohmann::json RunnerStatsToJson(const RunnerStats& stats, int jobs) {
+  nlohmann::json lanes = nlohmann::json::array();
+  for (const auto& lane : stats.lanes) {
+    lanes.push_back({{"lane", lane.label},
+                     {"jobs", lane.jobs},
+                     {"busy_s", lane.busy_s},
+                     {"exclusive_s", lane.exclusive_s},
+                     {"wait_s", lane.wait_s},
+                     {"busy_share", stats.wall_s > 0 ? lane.busy_s / stats.wall_s : 0.0}});
+  }
+  return {{"wall_s", stats.wall_s},
+          {"jobs_at_once", jobs},
+          {"lanes", lanes},
+          {"warm_claims", stats.warm_claims},
+          {"fresh_claims", stats.fresh_claims}};
+}
+
+}  // namespace tritonize

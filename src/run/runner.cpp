@@ -1,0 +1,364 @@
+#include "run/runner.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/sha256.h"
+#include "exec/subprocess.h"
+#include "run/server_launcher.h"
+#include "run/warm_pool.h"
+
+namespace tritonize {
+namespace {
+
+namespace fs = std::filesystem;
+
+double MonotonicSeconds(std::chrono::steady_clock::time_point t) {
+  // steady_clock is CLOCK_MONOTONIC on Linux: the clock the worker's time.monotonic() reads.
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+/// The total length of the union of intervals, each clipped to [from, to].
+double UnionLength(std::vector<std::pair<double, double>> spans, double from, double to) {
+  std::sort(spans.begin(), spans.end());
+  double total = 0;
+  double open = from;
+  for (auto [start, end] : spans) {
+    start = std::max(start, open);
+    end = std::min(end, to);
+    if (end > start) {
+      total += end - start;
+      open = end;
+    }
+  }
+  return total;
+}
+
+void AddHolds(const nlohmann::json& record, std::vector<std::pair<double, double>>* holds,
+              LaneUse* use) {
+  if (!record.is_object()) return;
+  use->wait_s += record.value("wait_s", 0.0);
+  const auto found = record.find("holds");
+  if (found == record.end() || !found->is_array()) return;
+  for (const auto& hold : *found) {
+    if (!hold.is_array() || hold.size() != 3 || !hold[1].is_number() || !hold[2].is_number()) {
+      continue;
+    }
+    const double start = hold[1].get<double>();
+    const double end = hold[2].get<double>();
+    if (end < start) continue;
+    holds->emplace_back(start, end);
+    if (hold[0] == "exclusive") use->exclusive_s += end - start;
+  }
+}
+
+struct GpuRecord {
+  std::string index, uuid, name;
+};
+
+/// The GPUs nvidia-smi lists (physical numbering), or none where it cannot.
+std::vector<GpuRecord> ListGpus(const fs::path& scratch) {
+  SubprocessOptions o;
+  o.argv = {"nvidia-smi", "--query-gpu=index,uuid,name", "--format=csv,noheader"};
+  o.stdout_path = scratch / "nvidia-smi.out";
+  o.stderr_path = scratch / "nvidia-smi.err";
+  o.timeout_s = 20;
+  const SubprocessResult run = RunSubprocess(o);
+  std::vector<GpuRecord> gpus;
+  std::string text, err;
+  if (!run.started || run.exit_code != 0 || !ReadFile(o.stdout_path, &text, &err)) return gpus;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> fields;
+    std::istringstream parts(line);
+    for (std::string field; std::getline(parts, field, ',');) {
+      const auto first = field.find_first_not_of(' ');
+      fields.push_back(first == std::string::npos ? "" : field.substr(first));
+    }
+    if (fields.size() >= 3) gpus.push_back({fields[0], fields[1], fields[2]});
+  }
+  return gpus;
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream stream(text);
+  for (std::string item; std::getline(stream, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+bool TouchFile(const fs::path& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  close(fd);
+  return true;
+}
+
+}  // namespace
+
+fs::path DefaultLanesDir() {
+  if (const char* dir = std::getenv("TRITONIZE_LANES"); dir != nullptr && *dir != '\0') {
+    return fs::absolute(dir);
+  }
+  std::error_code ec;
+  fs::path tmp = fs::temp_directory_path(ec);
+  if (ec) tmp = "/tmp";
+  return tmp / fmt::format("tritonize-lanes-{}", getuid());
+}
+
+std::vector<GpuLane> MakeLanes(const std::string& gpus, bool interpret, const fs::path& lanes_dir,
+                               std::vector<std::string>* errors) {
+  std::vector<GpuLane> lanes;
+  if (interpret) {  // the Triton interpreter on the CPU: nothing is timed, nothing to keep apart
+    lanes.push_back({0, "", "cpu", {}, {}});
+    return lanes;
+  }
+  std::error_code ec;
+  fs::create_directories(lanes_dir, ec);
+  if (ec) {
+    errors->push_back(fmt::format("cannot create the lanes folder {}: {} (TRITONIZE_LANES)",
+                                  lanes_dir.string(), ec.message()));
+    return lanes;
+  }
+  const std::vector<GpuRecord> known = ListGpus(lanes_dir);
+  std::vector<std::string> entries = SplitList(gpus);
+  if (entries.empty()) {
+    const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+    if (visible != nullptr && *visible != '\0') {
+      entries = SplitList(visible);
+    } else {
+      for (const auto& gpu : known) entries.push_back(gpu.index);
+    }
+  }
+  if (entries.empty()) {
+    // No nvidia-smi: one lane on whatever GPU the workers find.
+    GpuLane lane{0, "", "GPU", lanes_dir / "gpu-default.lock", lanes_dir / "gpu-default.gate"};
+    if (!TouchFile(lane.lock) || !TouchFile(lane.gate)) {
+      errors->push_back(fmt::format("cannot create the lane files in {}", lanes_dir.string()));
+    }
+    lanes.push_back(lane);
+    return lanes;
+  }
+  for (const std::string& entry : entries) {
+    std::string uuid = entry.rfind("GPU-", 0) == 0 ? entry : "";
+    std::string name;
+    for (const auto& gpu : known) {
+      if (gpu.index == entry || gpu.uuid == entry) {
+        uuid = gpu.uuid;
+        name = gpu.name;
+      }
+    }
+    if (!known.empty() && uuid.empty()) {
+      std::string have;
+      for (const auto& gpu : known) have += (have.empty() ? "" : ", ") + gpu.index;
+      errors->push_back(fmt::format("--gpus: no GPU {} on this machine (nvidia-smi lists {})",
+                                    entry, have));
+      continue;
+    }
+    const std::string file = uuid.empty() ? "gpu-" + entry : uuid;
+    GpuLane lane{static_cast<int>(lanes.size()), entry, "GPU " + entry, lanes_dir / (file + ".lock"),
+                 lanes_dir / (file + ".gate")};
+    if (!TouchFile(lane.lock) || !TouchFile(lane.gate)) {
+      errors->push_back(fmt::format("cannot create the lane files of GPU {} in {}", entry,
+                                    lanes_dir.string()));
+    }
+    lanes.push_back(lane);
+  }
+  return lanes;
+}
+
+int DefaultJobs(int lanes) {
+  const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  const double gib = pages > 0 && page > 0
+                         ? static_cast<double>(pages) * static_cast<double>(page) / (1ULL << 30)
+                         : 8;
+  const long by_memory = static_cast<long>(gib / 3);
+  long jobs = std::min(std::max(1L, cores - 1), std::max(1L, by_memory));
+  jobs = std::min<long>(jobs, 8L * std::max(1, lanes));
+  return static_cast<int>(std::max(1L, jobs));
+}
+
+Runner::Runner(const WorkerOptions& options, RunnerOptions runner_options)
+    : worker_(options), options_(std::move(runner_options)) {
+  if (options_.lanes.empty()) options_.lanes.push_back({0, "", "GPU", {}, {}});
+  options_.jobs = std::max(1, options_.jobs);
+  started_ = std::chrono::steady_clock::now();
+  trusted_ = std::make_unique<ServerLauncher>(options, options.scratch_dir.parent_path() / "servers",
+                                              options_.servers_per_gpu);
+  fresh_ = std::make_unique<ProcessLauncher>(options);
+  if (options_.warm) {
+    const int per_lane = (options_.jobs + static_cast<int>(options_.lanes.size()) - 1) /
+                         static_cast<int>(options_.lanes.size());
+    warm_ = std::make_unique<WarmPool>(options, std::clamp(per_lane / 2, 1, 4));
+  }
+  lane_jobs_.assign(options_.lanes.size(), 0);
+  holds_.resize(options_.lanes.size());
+  use_.resize(options_.lanes.size());
+  for (size_t i = 0; i < options_.lanes.size(); ++i) use_[i].label = options_.lanes[i].label;
+  for (int i = 0; i < options_.jobs; ++i) threads_.emplace_back([this] { Work(); });
+}
+
+Runner::~Runner() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  for (auto& thread : threads_) thread.join();
+}
+
+void Runner::SetAdmit(Admit admit) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  admit_ = std::move(admit);
+}
+
+void Runner::Submit(RunnerJob job, Done done) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++active_;
+    queue_.push_back({std::move(job), std::move(done)});
+  }
+  work_.notify_one();
+}
+
+RunnerOutcome Runner::Run(RunnerJob job) {
+  std::mutex mutex;
+  std::condition_variable ended;
+  bool finished = false;
+  RunnerOutcome outcome;
+  Submit(std::move(job), [&](const RunnerJob&, RunnerOutcome got) {
+    std::lock_guard<std::mutex> lock(mutex);
+    outcome = std::move(got);
+    finished = true;
+    ended.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(mutex);
+  ended.wait(lock, [&] { return finished; });
+  return outcome;
+}
+
+void Runner::Drain() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  idle_.wait(lock, [&] { return active_ == 0; });
+}
+
+int Runner::PickLane() {
+  int best = 0;
+  for (size_t i = 1; i < lane_jobs_.size(); ++i) {
+    if (lane_jobs_[i] < lane_jobs_[static_cast<size_t>(best)]) best = static_cast<int>(i);
+  }
+  return best;
+}
+
+void Runner::Work() {
+  for (;;) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and nothing left
+    Pending queued = std::move(queue_.front());
+    queue_.pop_front();
+    const int id = next_id_++;
+    const Admit admit = admit_;
+    lock.unlock();
+    // Outside the lock: `admit` may take the caller's own, which its `done` holds to submit.
+    const bool start = !Interrupted() && (!admit || admit(queued.job));
+    RunnerOutcome outcome;
+    int lane = 0;
+    if (start) {
+      lock.lock();
+      lane = PickLane();
+      ++lane_jobs_[static_cast<size_t>(lane)];
+      running_[id] = {queued.job.label, lane, std::chrono::steady_clock::now(), {}};
+      lock.unlock();
+    }
+    outcome.lane = lane;
+
+    if (start) {
+      JobContext context;
+      context.options = &worker_;
+      context.candidate = warm_ ? static_cast<Launcher*>(warm_.get()) : fresh_.get();
+      context.trusted = trusted_.get();
+      context.references = &references_;
+      context.lane = &options_.lanes[static_cast<size_t>(lane)];
+      context.on_candidate_dir = [this, id](const fs::path& dir) {
+        std::lock_guard<std::mutex> held(mutex_);
+        auto found = running_.find(id);
+        if (found != running_.end()) found->second.status_file = dir / "lane-status";
+      };
+      outcome.result = RunJob(*queued.job.task, queued.job.impl, context, queued.job.process);
+      outcome.ran = true;
+    } else {
+      outcome.result.status = Status::kUnavailable;
+      outcome.result.message = Interrupted() ? "not run: the run was interrupted"
+                                             : "not run: not admitted";
+    }
+
+    lock.lock();
+    if (start) {
+      running_.erase(id);
+      --lane_jobs_[static_cast<size_t>(lane)];
+      Account(lane, outcome.result);
+    }
+    lock.unlock();
+    queued.done(queued.job, std::move(outcome));
+    lock.lock();
+    if (--active_ == 0) idle_.notify_all();
+  }
+}
+
+void Runner::Account(int lane, const JobResult& result) {
+  auto& holds = holds_[static_cast<size_t>(lane)];
+  LaneUse& use = use_[static_cast<size_t>(lane)];
+  ++use.jobs;
+  if (!result.environment.is_object()) return;
+  for (const char* key : {"lane", "reference_lane"}) {
+    const auto found = result.environment.find(key);
+    if (found != result.environment.end()) AddHolds(*found, &holds, &use);
+  }
+}
+
+std::vector<RunningJob> Runner::Running() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<RunningJob> out;
+  for (const auto& [id, job] : running_) out.push_back(job);
+  return out;
+}
+
+size_t Runner::Queued() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
+RunnerStats Runner::Stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  RunnerStats stats;
+  const auto now = std::chrono::steady_clock::now();
+  stats.wall_s = std::chrono::duration<double>(now - started_).count();
+  for (size_t i = 0; i < use_.size(); ++i) {
+    LaneUse use = use_[i];
+    use.busy_s = UnionLength(holds_[i], MonotonicSeconds(started_), MonotonicSeconds(now));
+    stats.lanes.push_back(use);
+  }
+  if (warm_) {
+    stats.warm_claims = warm_->warm_claims();
+    stats.fresh_claims = warm_->fresh_claims();
+  }
+  return stats;
+}
+
+}  // namespace tritonize

@@ -1,0 +1,153 @@
+#pragma once
+
+// The runner: jobs from any command (bench, eval, generate, serve) run here, many at once, over
+// one GPU lane per GPU (docs/runner.md). A job's CPU-side work (process start, imports,
+// compiles, checks between calls) overlaps other jobs' work; the work whose figures are
+// reported holds its lane alone (python/tritonize_worker/lane.py).
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/implementation.h"
+#include "core/job.h"
+#include "core/task.h"
+#include "exec/worker.h"
+#include "run/job.h"
+#include "run/launcher.h"
+
+namespace tritonize {
+
+class ServerLauncher;
+class WarmPool;
+
+struct RunnerOptions {
+  int jobs = 1;                 // jobs in progress at once, over all lanes
+  std::vector<GpuLane> lanes;   // one per GPU; empty: one lane without a lock
+  bool warm = false;            // pre-started candidate processes (run/warm_pool.h)
+  int servers_per_gpu = 2;      // long-lived trusted workers for reference and compare steps
+};
+
+/// One job for the runner.
+struct RunnerJob {
+  const Task* task = nullptr;
+  Implementation impl;
+  int process = 0;      // bench --repeat's fresh process, 0-based
+  std::string label;    // for the live view: "softmax expert (repeat 2)"
+  int64_t tag = 0;      // the caller's own number for it
+};
+
+/// A job's end, as the runner hands it back.
+struct RunnerOutcome {
+  JobResult result;
+  bool ran = false;     // false: not started (interrupted, or refused by `admit`)
+  int lane = -1;        // the lane it ran on
+};
+
+/// What the live view shows of one job in progress.
+struct RunningJob {
+  std::string label;
+  int lane = 0;
+  std::chrono::steady_clock::time_point started;
+  std::filesystem::path status_file;  // the worker's line of what it does on the lane now
+};
+
+/// Each lane's share of the wall time it was held (exclusively, or shared by some job).
+struct LaneUse {
+  std::string label;
+  int jobs = 0;
+  double busy_s = 0;       // held, exclusively or shared (the union of every job's holds)
+  double exclusive_s = 0;  // held exclusively (timing, autotuning)
+  double wait_s = 0;       // summed over jobs: time a worker waited for the lane
+};
+
+struct RunnerStats {
+  double wall_s = 0;
+  std::vector<LaneUse> lanes;
+  int warm_claims = 0;   // candidate steps in a pre-started process
+  int fresh_claims = 0;  // in a process started for them
+};
+
+class Runner {
+ public:
+  using Done = std::function<void(const RunnerJob&, RunnerOutcome)>;
+  /// Asked on a runner thread before a job starts; false: not started (--stop-after).
+  using Admit = std::function<bool(const RunnerJob&)>;
+
+  Runner(const WorkerOptions& options, RunnerOptions runner_options);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  /// Queues a job; `done` runs on a runner thread once it ends or is not started.
+  void Submit(RunnerJob job, Done done);
+  /// Submits and waits: for callers with a job at a time (eval, generate's chains).
+  RunnerOutcome Run(RunnerJob job);
+  /// Waits until no job is queued or running.
+  void Drain();
+  void SetAdmit(Admit admit);
+
+  /// The jobs in progress and the number queued, for the live view.
+  std::vector<RunningJob> Running() const;
+  size_t Queued() const;
+  const std::vector<GpuLane>& lanes() const { return options_.lanes; }
+  int jobs() const { return options_.jobs; }
+  /// Since the runner was made.
+  RunnerStats Stats() const;
+
+ private:
+  struct Pending {
+    RunnerJob job;
+    Done done;
+  };
+  void Work();
+  int PickLane();  // under mutex_
+  void Account(int lane, const JobResult& result);  // under mutex_
+
+  const WorkerOptions& worker_;
+  RunnerOptions options_;
+  std::unique_ptr<ServerLauncher> trusted_;
+  std::unique_ptr<WarmPool> warm_;
+  std::unique_ptr<Launcher> fresh_;
+  ReferenceCache references_;
+  Admit admit_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_;
+  std::condition_variable idle_;
+  std::deque<Pending> queue_;
+  std::map<int, RunningJob> running_;  // by a job number
+  std::vector<int> lane_jobs_;         // running jobs per lane
+  int next_id_ = 0;
+  int active_ = 0;  // queued or running: Drain waits for 0
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+  std::chrono::steady_clock::time_point started_;
+  std::vector<std::vector<std::pair<double, double>>> holds_;  // per lane: [start, end] held
+  std::vector<LaneUse> use_;
+};
+
+/// The default --jobs: jobs in progress at once from the machine's cores and memory (each job's
+/// worker takes a core while it compiles and about 3 GiB with torch and CUDA), at most 8 a lane.
+int DefaultJobs(int lanes);
+
+/// One lane per GPU of `gpus` (a comma list of CUDA_VISIBLE_DEVICES entries; empty: every GPU
+/// the engine sees, else one lane with the devices inherited); one unlocked CPU lane when
+/// `interpret`. Lock files live in `lanes_dir`, named by GPU, so that two engines on one machine
+/// share a GPU's lane. Problems (an unknown GPU) are appended to *errors.
+std::vector<GpuLane> MakeLanes(const std::string& gpus, bool interpret,
+                               const std::filesystem::path& lanes_dir,
+                               std::vector<std::string>* errors);
+
+/// The machine-wide folder of lane lock files: $TRITONIZE_LANES, else <tmp>/tritonize-lanes-<uid>.
+std::filesystem::path DefaultLanesDir();
+
+}  // namespace tritonize

@@ -1,0 +1,279 @@
+// The runner over fake GPU lanes: real lane locks (python/tritonize_worker/lane.py) taken by a
+// stand-in worker that sleeps where a real one checks or times, so that the scheduling can be
+// tested on the CPU: exclusive holds overlap nothing on their lane, jobs spread over lanes, a
+// job that dies or hangs never stalls a lane.
+#include "run/runner.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "../support/test_dir.h"
+#include "core/task_suite.h"
+#include "run/progress.h"
+
+namespace tritonize {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Hold {
+  std::string kind;
+  double start, end;
+  int lane;
+  size_t job;
+};
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* python = std::getenv("TRITONIZE_PYTHON");
+    if (python == nullptr) GTEST_SKIP() << "TRITONIZE_PYTHON is not set (scripts/test.sh sets it)";
+    dir_ = FreshTestDir("runner");
+    std::vector<std::string> errors;
+    ASSERT_TRUE(TaskSuite::Load(fs::path(TRITONIZE_SOURCE_DIR) / "tasks", &suite_, &errors));
+    const fs::path wrapper = dir_ / "python";
+    std::ofstream(wrapper) << "#!/bin/sh\nexec " << python << " "
+                           << (fs::path(TRITONIZE_SOURCE_DIR) /
+                               "tests/fixtures/workers/fake_lane_worker.py")
+                                  .string()
+                           << " \"$@\"\n";
+    fs::permissions(wrapper, fs::perms::owner_all);
+    options_.python = wrapper.string();
+    options_.package_dir = fs::path(TRITONIZE_SOURCE_DIR) / "python";
+    options_.scratch_dir = dir_ / "scratch" / "jobs";
+    fs::create_directories(options_.scratch_dir);
+    options_.timeout_s = 30;
+    options_.sandbox.mode = SandboxMode::kOff;
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  /// `count` fake GPU lanes with lock files in the test's folder.
+  std::vector<GpuLane> Lanes(int count) {
+    std::vector<GpuLane> lanes;
+    for (int i = 0; i < count; ++i) {
+      const fs::path lock = dir_ / ("gpu" + std::to_string(i) + ".lock");
+      const fs::path gate = dir_ / ("gpu" + std::to_string(i) + ".gate");
+      std::ofstream(lock).close();
+      std::ofstream(gate).close();
+      lanes.push_back({i, std::to_string(i), "GPU " + std::to_string(i), lock, gate});
+    }
+    return lanes;
+  }
+
+  Implementation Candidate(const std::string& name, const std::string& actions) {
+    const fs::path path = dir_ / (name + ".py");
+    std::ofstream(path) << actions;
+    Implementation impl;
+    impl.kind = ImplKind::kCandidate;
+    impl.name = name;
+    impl.path = path;
+    impl.entry = "softmax";
+    return impl;
+  }
+
+  /// Runs the jobs and waits; results in submission order.
+  std::vector<RunnerOutcome> RunAll(Runner& runner, const std::vector<Implementation>& impls) {
+    std::vector<RunnerOutcome> outcomes(impls.size());
+    std::mutex mutex;
+    for (size_t i = 0; i < impls.size(); ++i) {
+      runner.Submit({suite_.Find("softmax"), impls[i], 0, impls[i].name, static_cast<int64_t>(i)},
+                    [&, i](const RunnerJob&, RunnerOutcome outcome) {
+                      std::lock_guard<std::mutex> lock(mutex);
+                      outcomes[i] = std::move(outcome);
+                    });
+    }
+    runner.Drain();
+    return outcomes;
+  }
+
+  static std::vector<Hold> Holds(const std::vector<RunnerOutcome>& outcomes) {
+    std::vector<Hold> holds;
+    for (size_t j = 0; j < outcomes.size(); ++j) {
+      const auto& env = outcomes[j].result.environment;
+      if (!env.contains("lane")) continue;
+      for (const auto& h : env["lane"]["holds"]) {
+        holds.push_back({h[0].get<std::string>(), h[1].get<double>(), h[2].get<double>(),
+                         outcomes[j].lane, j});
+      }
+    }
+    return holds;
+  }
+
+  static bool Overlap(const Hold& a, const Hold& b) { return a.start < b.end && b.start < a.end; }
+
+  fs::path dir_;
+  TaskSuite suite_;
+  WorkerOptions options_;
+};
+
+TEST_F(RunnerTest, TimingHoldsItsLaneAloneWhileOtherJobsCheckAtTheSameTime) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 3;
+  runner_options.lanes = Lanes(1);
+  Runner runner(options_, runner_options);
+  std::vector<Implementation> impls;
+  for (int i = 0; i < 6; ++i) {
+    impls.push_back(Candidate("c" + std::to_string(i), "check 0.3\ntime 0.2\ncheck 0.1\n"));
+  }
+  const auto outcomes = RunAll(runner, impls);
+  for (const auto& outcome : outcomes) {
+    ASSERT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+  }
+  const auto holds = Holds(outcomes);
+  int shared_overlaps = 0;
+  for (const Hold& a : holds) {
+    for (const Hold& b : holds) {
+      if (a.job == b.job || !Overlap(a, b)) continue;
+      EXPECT_FALSE(a.kind == "exclusive" || b.kind == "exclusive")
+          << "job " << a.job << " " << a.kind << " [" << a.start << ", " << a.end
+          << "] overlaps job " << b.job << " " << b.kind << " [" << b.start << ", " << b.end << "]";
+      ++shared_overlaps;
+    }
+  }
+  EXPECT_GT(shared_overlaps, 0) << "no two jobs ever checked at the same time";
+  const RunnerStats stats = runner.Stats();
+  ASSERT_EQ(stats.lanes.size(), 1u);
+  EXPECT_EQ(stats.lanes[0].jobs, 6);
+  EXPECT_NEAR(stats.lanes[0].exclusive_s, 6 * 0.2, 0.3);
+  EXPECT_GT(stats.lanes[0].busy_s, stats.lanes[0].exclusive_s);
+  EXPECT_LE(stats.lanes[0].busy_s, stats.wall_s);
+}
+
+TEST_F(RunnerTest, JobsSpreadOverLanesAndEachRunsOnItsLanesGpu) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 4;
+  runner_options.lanes = Lanes(2);
+  Runner runner(options_, runner_options);
+  std::vector<Implementation> impls;
+  for (int i = 0; i < 4; ++i) impls.push_back(Candidate("c" + std::to_string(i), "time 0.4\n"));
+  const auto outcomes = RunAll(runner, impls);
+  std::map<int, int> per_lane;
+  for (const auto& outcome : outcomes) {
+    ASSERT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+    ++per_lane[outcome.lane];
+    EXPECT_EQ(outcome.result.environment["devices"], std::to_string(outcome.lane));
+    EXPECT_EQ(outcome.result.environment["lane"]["index"], outcome.lane);
+  }
+  EXPECT_EQ(per_lane[0], 2);
+  EXPECT_EQ(per_lane[1], 2);
+  // Two lanes time at once; on one lane never two.
+  const auto holds = Holds(outcomes);
+  bool across = false;
+  for (const Hold& a : holds) {
+    for (const Hold& b : holds) {
+      if (a.job == b.job || !Overlap(a, b)) continue;
+      EXPECT_NE(a.lane, b.lane);
+      across = true;
+    }
+  }
+  EXPECT_TRUE(across);
+}
+
+TEST_F(RunnerTest, AJobThatDiesHoldingTheLaneDoesNotStallIt) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  Runner runner(options_, runner_options);
+  const auto outcomes = RunAll(runner, {Candidate("dies", "check 0.1\ndie_timing\n"),
+                                        Candidate("next", "check 0.2\ntime 0.2\n"),
+                                        Candidate("last", "time 0.2\n")});
+  EXPECT_EQ(outcomes[0].result.status, Status::kCrashed);
+  EXPECT_NE(outcomes[0].result.message.find("exited with code 7"), std::string::npos)
+      << outcomes[0].result.message;
+  EXPECT_EQ(outcomes[1].result.status, Status::kOk) << outcomes[1].result.message;
+  EXPECT_EQ(outcomes[2].result.status, Status::kOk) << outcomes[2].result.message;
+}
+
+TEST_F(RunnerTest, AHungJobTimesOutWhileTheOthersFinish) {
+  options_.timeout_s = 3;
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  Runner runner(options_, runner_options);
+  const auto outcomes = RunAll(
+      runner, {Candidate("hangs", "hang\n"), Candidate("a", "time 0.1\n"), Candidate("b", "time 0.1\n")});
+  EXPECT_EQ(outcomes[0].result.status, Status::kTimeout);
+  EXPECT_EQ(outcomes[1].result.status, Status::kOk);
+  EXPECT_EQ(outcomes[2].result.status, Status::kOk);
+}
+
+TEST_F(RunnerTest, PreStartedProcessesServeTheCandidates) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  runner_options.warm = true;
+  Runner runner(options_, runner_options);
+  std::vector<Implementation> impls;
+  for (int i = 0; i < 5; ++i) impls.push_back(Candidate("c" + std::to_string(i), "time 0.1\n"));
+  const auto outcomes = RunAll(runner, impls);
+  std::set<int> pids;
+  for (const auto& outcome : outcomes) {
+    ASSERT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+    pids.insert(outcome.result.environment["pid"].get<int>());
+  }
+  EXPECT_EQ(pids.size(), 5u);  // still a process per candidate
+  const RunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.warm_claims + stats.fresh_claims, 5);
+  EXPECT_GE(stats.warm_claims, 3);  // only the first jobs can find none ready
+}
+
+TEST_F(RunnerTest, AdmitRefusesAJobWhichThenIsNotRun) {
+  RunnerOptions runner_options;
+  runner_options.lanes = Lanes(1);
+  Runner runner(options_, runner_options);
+  runner.SetAdmit([](const RunnerJob& job) { return job.tag != 1; });
+  const auto outcomes =
+      RunAll(runner, {Candidate("a", "time 0.05\n"), Candidate("refused", "time 0.05\n")});
+  EXPECT_TRUE(outcomes[0].ran);
+  EXPECT_FALSE(outcomes[1].ran);
+  EXPECT_EQ(outcomes[1].result.status, Status::kUnavailable);
+}
+
+TEST(ProgressTest, FooterSaysTheWallTimeAndEachLanesBusyShare) {
+  RunnerStats stats;
+  stats.wall_s = 100;
+  stats.lanes = {{"GPU 0", 12, 71.2, 58.4, 3}, {"GPU 1", 11, 64.9, 50.0, 1}};
+  stats.warm_claims = 20;
+  stats.fresh_claims = 3;
+  EXPECT_EQ(FooterLine(stats, 8),
+            "wall 100.0 s, 8 at once; GPU 0: 12 jobs, lane busy 71% of the wall time (timing "
+            "58%); GPU 1: 11 jobs, lane busy 65% of the wall time (timing 50%); candidate "
+            "processes: 20 pre-started, 3 started for their job");
+  const nlohmann::json j = RunnerStatsToJson(stats, 8);
+  EXPECT_DOUBLE_EQ(j["lanes"][0]["busy_share"].get<double>(), 0.712);
+}
+
+TEST(LanesTest, TheInterpreterGetsOneCpuLaneWithoutALock) {
+  std::vector<std::string> errors;
+  const auto lanes = MakeLanes("", true, "/nonexistent", &errors);
+  ASSERT_EQ(lanes.size(), 1u);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(lanes[0].label, "cpu");
+  EXPECT_TRUE(lanes[0].lock.empty());
+}
+
+TEST(LanesTest, GivenGpusGetALaneEachWithLockFilesNamedByGpu) {
+  const fs::path dir = FreshTestDir("lanes");
+  std::vector<std::string> errors;
+  // No nvidia-smi here (or one that lists other GPUs): a UUID needs no lookup.
+  const auto lanes = MakeLanes("GPU-aaaa,GPU-bbbb", false, dir, &errors);
+  if (!errors.empty()) GTEST_SKIP() << errors[0];  // a machine whose nvidia-smi lists its own
+  ASSERT_EQ(lanes.size(), 2u);
+  EXPECT_EQ(lanes[1].devices, "GPU-bbbb");
+  EXPECT_EQ(lanes[1].lock, dir / "GPU-bbbb.lock");
+  EXPECT_TRUE(fs::exists(lanes[1].gate));
+  fs::remove_all(dir);
+}
+
+TEST(JobsTest, DefaultJobsAreAtLeastOneAndAtMostEightALane) {
+  EXPECT_GE(DefaultJobs(1), 1);
+  EXPECT_LE(DefaultJobs(1), 8);
+  EXPECT_LE(DefaultJobs(2), 16);
+}
+
+}  // namespace
+}  // namespace tritonize
