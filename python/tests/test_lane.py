@@ -134,3 +134,53 @@ def test_without_a_lane_every_hold_is_free_and_still_recorded():
         pass
     assert lane.current() is free
     assert [kind for kind, _, _ in free.record()["holds"]] == [EXCLUSIVE]
+
+
+def _take_exclusive_after(spec: LaneSpec, started, log) -> None:
+    started.wait(10)
+    held = Lane(spec)
+    with held.exclusive():
+        log.put(("exclusive", time.monotonic()))
+
+
+def test_a_suspended_shared_hold_lets_another_job_time_and_is_taken_back(tmp_path):
+    """A compile gives the shared hold up (suspend), and takes it back (resume) before its kernel runs."""
+    spec = make_spec(tmp_path)
+    log = CONTEXT.Queue()
+    started = CONTEXT.Event()
+    writer = CONTEXT.Process(target=_take_exclusive_after, args=(spec, started, log))
+    writer.start()
+    held = Lane(spec)
+    with held.shared("check"):
+        held.suspend()  # a compile begins
+        started.set()
+        kind, at = log.get(timeout=10)  # the other job timed while this one compiled
+        held.resume()
+        resumed = time.monotonic()
+        assert held._held == SHARED
+    writer.join(10)
+    assert kind == "exclusive" and at < resumed
+    assert [kind for kind, _, _ in held.record()["holds"]] == [SHARED, SHARED]
+
+
+def test_an_exclusive_hold_is_never_suspended(tmp_path):
+    held = Lane(make_spec(tmp_path))
+    with held.exclusive("timing"):
+        held.suspend()
+        assert held._held == EXCLUSIVE
+        held.resume()
+    assert len(held.record()["holds"]) == 1
+
+
+def test_a_compile_hook_set_before_still_runs_and_undo_restores_it():
+    from triton import knobs
+
+    seen = []
+    knobs.runtime.jit_cache_hook = lambda **kwargs: seen.append("before") or None
+    try:
+        undo = lane.release_while_compiling()
+        assert knobs.runtime.jit_cache_hook(key="k") is None and seen == ["before"]
+        undo()
+        assert knobs.runtime.jit_cache_hook(key="k") is None and seen == ["before", "before"]
+    finally:
+        knobs.runtime.jit_cache_hook = None

@@ -20,6 +20,11 @@ Every hold is recorded as (kind, start, end) on the monotonic clock the engine a
 engine can tell each lane's busy share of a run's wall time. `status_file`, when given, holds one line that says
 what the job does on the lane now, for the engine's live view.
 
+A compile gives the shared hold up while it runs (`release_while_compiling`): Triton's JIT compiles inside the call
+that first launches a kernel, and torch.compile inside the first call at each size, and either can take seconds of
+CPU during which the GPU has nothing of this job's to run, while another job's timing waits for every shared holder.
+The job's queued GPU work is finished first, and the hold is taken back before the kernel launches.
+
 Without a lane in the request (a worker run by hand, the tests), every hold is a no-op that still records.
 """
 
@@ -28,7 +33,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -58,6 +63,7 @@ class Lane:
     _gate_fd: int = -1
     _held: str = ""  # the flock held now: "", SHARED or EXCLUSIVE
     _since: float = 0.0
+    _suspended: bool = False  # a shared hold given up while a compile runs
 
     @contextmanager
     def shared(self, what: str = "") -> Iterator[None]:
@@ -68,6 +74,21 @@ class Lane:
     def exclusive(self, what: str = "") -> Iterator[None]:
         with self._hold(EXCLUSIVE, what):
             yield
+
+    def suspend(self) -> None:
+        """A compile begins: a shared hold is given up until `resume` (an exclusive one is kept: what it measures
+        must not be shared, even the compile that should not be in it)."""
+        if self._held != SHARED or self._suspended:
+            return
+        _synchronize()  # this job's queued GPU work finishes under the hold
+        self._release()
+        self._suspended = True
+        self._status("compiling")
+
+    def resume(self) -> None:
+        """The compile ended: the hold the stack needs is taken back before anything runs on the GPU."""
+        if self._suspended:
+            self._move_to(*self._wanted())
 
     def record(self) -> dict:
         """What the job's environment keeps (`environment.lane`)."""
@@ -102,6 +123,7 @@ class Lane:
         return "", ""
 
     def _move_to(self, kind: str, what: str) -> None:
+        self._suspended = False
         if kind == self._held:
             return
         if self._held:
@@ -154,6 +176,51 @@ class Lane:
                 file.write(line + "\n")
         except OSError:
             pass  # the live view only
+
+
+def release_while_compiling() -> Callable[[], None]:
+    """Makes every Triton JIT compile in this process give the shared hold up while it runs (knobs.runtime's
+    jit_cache_hook, called before a compile, and jit_post_compile_hook, after it; hooks already set still run).
+    Returns the function that undoes it. A no-op without Triton."""
+    try:
+        from triton import knobs
+    except ImportError:
+        return lambda: None
+    runtime = knobs.runtime
+    before, after = runtime.jit_cache_hook, runtime.jit_post_compile_hook
+
+    def starting(*args, **kwargs):
+        current().suspend()
+        # A true answer would skip the compile: only a hook set before this one may give one.
+        return before(*args, **kwargs) if before is not None else None
+
+    def ended(*args, **kwargs):
+        current().resume()
+        return after(*args, **kwargs) if after is not None else None
+
+    runtime.jit_cache_hook, runtime.jit_post_compile_hook = starting, ended
+
+    def undo() -> None:
+        runtime.jit_cache_hook, runtime.jit_post_compile_hook = before, after
+
+    return undo
+
+
+def release_while_dynamo_compiles() -> None:
+    """The same for torch.compile: Dynamo's compile start and end callbacks (the end one runs when a compile
+    fails too). For the compile column, whose first call at each size traces and compiles with Inductor."""
+    from torch._dynamo.callback import callback_handler
+
+    callback_handler.register_start_callback(lambda _args: current().suspend())
+    callback_handler.register_end_callback(lambda _args: current().resume())
+
+
+def _synchronize() -> None:
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
 
 
 def _open(path: str) -> int:

@@ -54,20 +54,19 @@ std::string Label(const PlannedJob& job) {
 class PlanRun {
  public:
   PlanRun(BenchPlan* plan, Runner& runner, const PlanRunOptions& options)
-      : plan_(*plan), runner_(runner), options_(options), done_(plan->jobs.size(), false) {}
+      : plan_(*plan), runner_(runner), options_(options), done_(plan->jobs.size(), false),
+        waiting_(plan->jobs.size(), false), lane_(plan->jobs.size()) {}
 
   bool Run(bool* stopped) {
     Link();
     runner_.SetAdmit([this](const RunnerJob& job) { return Admit(job); });
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      // Repeats start with their first process, not after it: a job's critical path is then
+      // one process, not two. A repeat whose first process fails takes its verdict instead.
       for (size_t i = 0; i < plan_.jobs.size(); ++i) {
-        if (twin_of_[i] >= 0 || first_of_[i] >= 0) continue;  // after the job they follow
+        if (twin_of_[i] >= 0) continue;  // takes the verdict of the job it is a copy of
         if (!LoadStored(i)) Submit(i);
-      }
-      // Repeats whose first process was stored already.
-      for (size_t i = 0; i < plan_.jobs.size(); ++i) {
-        if (first_of_[i] >= 0 && done_[static_cast<size_t>(first_of_[i])] && !done_[i]) Follow(i);
       }
     }
     runner_.Drain();
@@ -167,9 +166,35 @@ class PlanRun {
     job.result = std::move(outcome.result);
     for (Timing& timing : job.result.timings) timing.process = job.repeat;
     clock_.Took(job, job.result.wall_s);
-    const std::string lane = runner_.lanes().size() > 1
-                                 ? ", " + runner_.lanes()[static_cast<size_t>(outcome.lane)].label
-                                 : "";
+    lane_[i] = runner_.lanes().size() > 1
+                   ? ", " + runner_.lanes()[static_cast<size_t>(outcome.lane)].label
+                   : "";
+    const int first = first_of_[i];
+    if (first >= 0 && !done_[static_cast<size_t>(first)]) {
+      waiting_[i] = true;  // stored once its first process has ended ok
+      return;
+    }
+    Settle(i);
+  }
+
+  /// A job that ran: stored, or, for a repeat of a failed first process, that verdict instead.
+  void Settle(size_t i) {
+    PlannedJob& job = plan_.jobs[i];
+    waiting_[i] = false;
+    const int first_index = first_of_[i];
+    if (first_index >= 0) {
+      const JobResult& first = plan_.jobs[static_cast<size_t>(first_index)].result;
+      if (first.status != Status::kOk) {
+        job.result = first;  // nothing to time: the first process's verdict stands
+        job.result.timings.clear();
+        job.result.process = job.repeat;
+        job.skipped = true;
+        ++finished_;
+        Finished(i);
+        return;
+      }
+    }
+    const std::string& lane = lane_[i];
     std::string err;
     if (options_.store != nullptr &&
         !options_.store->RecordJob(options_.run_id, *job.task, job.impl, job.result, &err)) {
@@ -186,28 +211,12 @@ class PlanRun {
     Finished(i);
   }
 
-  /// Job i is done: its followers start, or take its verdict.
+  /// Job i is done: its repeats that ended before it are settled now.
   void Finished(size_t i) {
     done_[i] = true;
     for (size_t k = 0; k < plan_.jobs.size(); ++k) {
-      if (first_of_[k] == static_cast<int>(i) && !done_[k]) Follow(k);
+      if (first_of_[k] == static_cast<int>(i) && waiting_[k]) Settle(k);
     }
-  }
-
-  /// A later repeat of a first process that is done: run it if the first was ok.
-  void Follow(size_t k) {
-    const JobResult& first = plan_.jobs[static_cast<size_t>(first_of_[k])].result;
-    if (first.status == Status::kOk) {
-      if (!LoadStored(k)) Submit(k);
-      return;
-    }
-    PlannedJob& job = plan_.jobs[k];
-    job.result = first;  // nothing to time: the first process's verdict stands
-    job.result.timings.clear();
-    job.result.process = job.repeat;
-    job.skipped = true;
-    ++finished_;
-    Finished(k);
   }
 
   void NotRun(size_t i, const std::string& why) {
@@ -235,6 +244,8 @@ class PlanRun {
   std::mutex mutex_;
   std::vector<bool> done_;
   std::vector<int> twin_of_, first_of_;
+  std::vector<bool> waiting_;      // ran, waits for its first process's verdict
+  std::vector<std::string> lane_;  // ", GPU n" where the job ran (several lanes)
   JobClock clock_;
   size_t finished_ = 0;
   bool all_ok_ = true;

@@ -32,10 +32,10 @@ struct PlanRunOptions {
   Progress* progress = nullptr;
 };
 
-/// Runs the plan's jobs on `runner` and waits for them. The first process of every column's
-/// job starts first; a later repeat starts once its first process is ok (a failed first
-/// process's verdict stands for its repeats); an LLM sample byte-identical to another job of
-/// its task shares that job's verdict. Each finished job is committed to the store at once.
+/// Runs the plan's jobs on `runner` and waits for them, in plan order, repeats with their first
+/// process; a repeat is stored once its first process has ended ok (a failed first process's
+/// verdict stands for its repeats, which are then not stored); an LLM sample byte-identical to
+/// another job of its task shares that job's verdict. Each finished job is committed to the store at once.
 /// An interrupt or --stop-after leaves the jobs not run marked so, for --resume (*stopped set
 /// for --stop-after). Returns whether every job that ran was ok (or unavailable) and stored.
 bool RunPlan(BenchPlan* plan, Runner& runner, const PlanRunOptions& options, bool* stopped);

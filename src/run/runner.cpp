@@ -189,7 +189,7 @@ int DefaultJobs(int lanes) {
                          : 8;
   const long by_memory = static_cast<long>(gib / 3);
   long jobs = std::min(std::max(1L, cores - 1), std::max(1L, by_memory));
-  jobs = std::min<long>(jobs, 8L * std::max(1, lanes));
+  jobs = std::min<long>(jobs, 12L * std::max(1, lanes));
   return static_cast<int>(std::max(1L, jobs));
 }
 
@@ -198,8 +198,11 @@ Runner::Runner(const WorkerOptions& options, RunnerOptions runner_options)
   if (options_.lanes.empty()) options_.lanes.push_back({0, "", "GPU", {}, {}});
   options_.jobs = std::max(1, options_.jobs);
   started_ = std::chrono::steady_clock::now();
+  // Compare steps of many jobs at once queue for the servers: one per three jobs a lane.
+  const int per_gpu = std::max(options_.servers_per_gpu,
+                               options_.jobs / (3 * static_cast<int>(options_.lanes.size())));
   trusted_ = std::make_unique<ServerLauncher>(options, options.scratch_dir.parent_path() / "servers",
-                                              options_.servers_per_gpu);
+                                              per_gpu);
   fresh_ = std::make_unique<ProcessLauncher>(options);
   if (options_.warm) {
     const int per_lane = (options_.jobs + static_cast<int>(options_.lanes.size()) - 1) /

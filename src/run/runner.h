@@ -136,7 +136,7 @@ class Runner {
 };
 
 /// The default --jobs: jobs in progress at once from the machine's cores and memory (each job's
-/// worker takes a core while it compiles and about 3 GiB with torch and CUDA), at most 8 a lane.
+/// worker takes a core while it compiles and about 3 GiB with torch and CUDA), at most 12 a lane.
 int DefaultJobs(int lanes);
 
 /// One lane per GPU of `gpus` (a comma list of CUDA_VISIBLE_DEVICES entries; empty: every GPU

@@ -269,10 +269,10 @@ TEST(LanesTest, GivenGpusGetALaneEachWithLockFilesNamedByGpu) {
   fs::remove_all(dir);
 }
 
-TEST(JobsTest, DefaultJobsAreAtLeastOneAndAtMostEightALane) {
+TEST(JobsTest, DefaultJobsAreAtLeastOneAndAtMostTwelveALane) {
   EXPECT_GE(DefaultJobs(1), 1);
-  EXPECT_LE(DefaultJobs(1), 8);
-  EXPECT_LE(DefaultJobs(2), 16);
+  EXPECT_LE(DefaultJobs(1), 12);
+  EXPECT_LE(DefaultJobs(2), 24);
 }
 
 }  // namespace
