@@ -40,7 +40,7 @@ def test_a_warm_worker_is_ready_after_its_imports_then_runs_one_step(request_for
     raw["files"] = {"outputs": str(tmp_path / "outputs.safetensors")}
     request.write_text(json.dumps(raw))
     result = tmp_path / "candidate-result.json"
-    out, err = process.communicate(f"{request}\t{result}\n", timeout=300)
+    _, err = process.communicate(f"{request}\t{result}\n", timeout=300)
     assert process.returncode == 0, err
     written = json.loads(result.read_text())
     assert written["status"] == "ok", written["message"]
