@@ -8,6 +8,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
 
 #include "../support/test_dir.h"
 #include "core/task_suite.h"
@@ -231,6 +234,36 @@ TEST_F(RunnerTest, AdmitRefusesAJobWhichThenIsNotRun) {
   EXPECT_TRUE(outcomes[0].ran);
   EXPECT_FALSE(outcomes[1].ran);
   EXPECT_EQ(outcomes[1].result.status, Status::kUnavailable);
+}
+
+TEST_F(RunnerTest, TheLiveViewSaysWhatEachLaneTimes) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(2);
+  Runner runner(options_, runner_options);
+  std::ostringstream out;
+  Progress progress(runner, 2, out, /*live=*/false);
+  for (int i = 0; i < 2; ++i) {
+    runner.Submit({suite_.Find("softmax"), Candidate("c" + std::to_string(i), "time 3\n"), 0,
+                   "softmax c" + std::to_string(i), i},
+                  [](const RunnerJob&, RunnerOutcome) {});
+  }
+  // Both jobs time at once, one on each lane; the view reads their workers' status lines.
+  std::string view;
+  for (int tries = 0; tries < 100; ++tries) {
+    view = progress.View();
+    if (view.find("GPU 0    timing softmax c") != std::string::npos &&
+        view.find("GPU 1    timing softmax c") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(view.find("GPU 0    timing softmax c"), std::string::npos) << view;
+  EXPECT_NE(view.find("(timing)"), std::string::npos) << view;
+  EXPECT_NE(view.find("0 preparing, 0 queued, 0/2 done"), std::string::npos) << view;
+  runner.Drain();
+  progress.Finish(runner.Stats());
+  EXPECT_NE(out.str().find("tritonize: wall "), std::string::npos);
 }
 
 TEST(ProgressTest, FooterSaysTheWallTimeAndEachLanesBusyShare) {
