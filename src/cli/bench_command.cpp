@@ -45,7 +45,7 @@ struct BenchOptions {
   GuardOptions guards;
   RunFlags run;
   bool resume = false;
-  int repeat = 2;  // fresh processes per implementation, alternating order
+  int repeat = 2;  // fresh processes per implementation
   std::string compile_mode = "deterministic";  // Inductor's mode for the compile column
   std::string autotune_timer = "job";          // what Triton's autotuners pick by
   std::string calibration;                     // the ceilings cache (tritonize calibrate)
@@ -60,7 +60,7 @@ int RunBench(BenchOptions& options) {
   BenchPlan plan;
   ParseImpls(options.impls, &plan, &errors);
   // Repeats measure between-process variance of timings: an interpreter run has none.
-  plan.repeats = options.common.interpret ? 1 : options.repeat;
+  plan.processes = options.common.interpret ? 1 : options.repeat;
   // torch.compile is timed on the GPU: an interpreter run leaves it out unless asked for.
   if (options.common.interpret && options.impls == BenchOptions().impls) plan.compile = false;
   plan.tasks = context.suite.Select(options.tasks, &errors);
@@ -184,7 +184,7 @@ std::function<int()> SetupBench(CLI::App* app) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app->add_option("--repeat", options->repeat,
-                  "Fresh processes per implementation, in alternating order; intervals of the "
+                  "Fresh processes per implementation; intervals of the "
                   "ratios resample them (docs/measurement.md)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100));

@@ -60,7 +60,7 @@ bool LoadPlan(Store* store, const TaskSuite& suite, int64_t run_id, BenchPlan* p
     job.impl.name = stored.implementation;
     job.impl.model_id = ColumnModel(stored.implementation);
     job.impl.content_hash = stored.content_hash;
-    job.repeat = stored.process;
+    job.process = stored.process;
     if (!store->LoadJobResult(stored.id, &job.result, err)) return false;
     if (std::find(plan->tasks.begin(), plan->tasks.end(), task) == plan->tasks.end()) {
       plan->tasks.push_back(task);
@@ -70,7 +70,7 @@ bool LoadPlan(Store* store, const TaskSuite& suite, int64_t run_id, BenchPlan* p
       plan->models.push_back(job.impl.model_id);
     }
     plan->llm = plan->llm || !job.impl.model_id.empty();
-    plan->repeats = std::max(plan->repeats, job.repeat + 1);
+    plan->processes = std::max(plan->processes, job.process + 1);
     plan->jobs.push_back(std::move(job));
   }
   if (samples > 0) {

@@ -22,14 +22,14 @@ std::string AutotuneTimerText(const std::string& timer) {
 
 }  // namespace
 
-std::string TimingMethod(const WorkerOptions& worker, int repeats) {
+std::string TimingMethod(const WorkerOptions& worker, int process_count) {
   const std::string processes =
-      repeats > 1 ? fmt::format(
-                        "{} fresh processes per implementation, in alternating order (the "
+      process_count > 1 ? fmt::format(
+                        "{} fresh processes per implementation (the "
                         "first checks every input, the others the hidden one, then time); "
                         "medians pool every process's calls; the 95% intervals resample "
                         "processes, then calls within each",
-                        repeats)
+                        process_count)
                   : "one fresh process per implementation; the 95% intervals resample calls "
                     "(within-process noise only: --repeat R adds the between-process variance)";
   return fmt::format(

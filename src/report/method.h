@@ -7,7 +7,7 @@
 namespace tritonize {
 
 /// The measurement method, printed under every table and stored in the JSON.
-std::string TimingMethod(const WorkerOptions& worker, int repeats = 1);
+std::string TimingMethod(const WorkerOptions& worker, int process_count = 1);
 std::string InterpretMethod();
 
 }  // namespace tritonize

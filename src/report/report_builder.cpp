@@ -87,7 +87,7 @@ BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& 
                         const std::string& calibration) {
   BenchReport report;
   report.timed = timed;
-  report.method = timed ? TimingMethod(worker, plan.repeats) : InterpretMethod();
+  report.method = timed ? TimingMethod(worker, plan.processes) : InterpretMethod();
   nlohmann::json gpus = nlohmann::json::object();  // uuid -> jobs that ran on it
   for (const auto& job : plan.jobs) {
     if (job.result.environment.empty()) continue;

@@ -38,10 +38,10 @@ bool ParseImpls(const std::string& impls, BenchPlan* plan, std::vector<std::stri
 }
 
 void RepeatJobs(BenchPlan* plan) {
-  if (plan->repeats <= 1) return;
+  if (plan->processes <= 1) return;
   std::vector<PlannedJob> first = std::move(plan->jobs);
   plan->jobs.clear();
-  for (int r = 0; r < plan->repeats; ++r) {
+  for (int r = 0; r < plan->processes; ++r) {
     for (const Task* task : plan->tasks) {
       std::vector<PlannedJob> of_task;
       for (const PlannedJob& job : first) {
@@ -51,7 +51,7 @@ void RepeatJobs(BenchPlan* plan) {
       }
       if (r % 2 == 1) std::reverse(of_task.begin(), of_task.end());
       for (PlannedJob& job : of_task) {
-        job.repeat = r;
+        job.process = r;
         plan->jobs.push_back(std::move(job));
       }
     }

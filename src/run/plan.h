@@ -21,7 +21,7 @@ struct PlannedJob {
   const Task* task;
   Implementation impl;
   JobResult result;
-  int repeat = 0;        // which of --repeat's fresh processes
+  int process = 0;       // which of --repeat's fresh processes, 0-based (as JobResult::process)
   bool skipped = false;  // not run: a repeat of a failed job, or after an interrupt
 };
 
@@ -29,7 +29,7 @@ struct BenchPlan {
   std::vector<const Task*> tasks;
   std::vector<std::string> models;  // LLM model ids, one table per task and model
   bool baseline = false, expert = false, llm = false, compile = false;
-  int repeats = 1;  // --repeat: fresh processes per table column
+  int processes = 1;  // --repeat: fresh processes per table column
   std::vector<PlannedJob> jobs;
 };
 

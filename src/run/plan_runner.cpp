@@ -34,7 +34,7 @@ class JobClock {
 
  private:
   static std::tuple<std::string, std::string, bool> Key(const PlannedJob& job) {
-    return {job.task->name, job.impl.name, job.repeat > 0};
+    return {job.task->name, job.impl.name, job.process > 0};
   }
   std::chrono::steady_clock::time_point started_;
   std::map<std::tuple<std::string, std::string, bool>, double> last_;
@@ -47,7 +47,7 @@ bool Failed(const JobResult& result) {
 
 std::string Label(const PlannedJob& job) {
   return fmt::format("{} {}{}", job.task->name, job.impl.name,
-                     job.repeat > 0 ? fmt::format(" (repeat {})", job.repeat + 1) : "");
+                     job.process > 0 ? fmt::format(" (repeat {})", job.process + 1) : "");
 }
 
 /// The pass's state, shared by the runner's threads under one mutex.
@@ -96,14 +96,14 @@ class PlanRun {
       for (size_t k = 0; k < i; ++k) {
         const PlannedJob& other = plan_.jobs[k];
         if (other.task != job.task) continue;
-        if (job.repeat > 0 && other.repeat == 0 && other.impl.name == job.impl.name &&
+        if (job.process > 0 && other.process == 0 && other.impl.name == job.impl.name &&
             other.impl.content_hash == job.impl.content_hash && first_of_[i] < 0) {
           first_of_[i] = static_cast<int>(k);
         }
         // A sample's file identical to one run before it (the primary candidate is a copy of
         // sample 0's latest turn): same verdict.
         if (job.impl.kind == ImplKind::kLlm && !job.impl.content_hash.empty() &&
-            other.impl.kind == ImplKind::kLlm && other.repeat == job.repeat &&
+            other.impl.kind == ImplKind::kLlm && other.process == job.process &&
             other.impl.content_hash == job.impl.content_hash && twin_of_[i] < 0 &&
             twin_of_[k] < 0) {
           twin_of_[i] = static_cast<int>(k);
@@ -117,7 +117,7 @@ class PlanRun {
     PlannedJob& job = plan_.jobs[i];
     if (options_.stored == nullptr || options_.store == nullptr) return false;
     auto found =
-        options_.stored->find({job.task->name, job.impl.name, job.impl.content_hash, job.repeat});
+        options_.stored->find({job.task->name, job.impl.name, job.impl.content_hash, job.process});
     std::string err;
     if (found == options_.stored->end() ||
         !options_.store->LoadJobResult(found->second, &job.result, &err)) {
@@ -134,7 +134,7 @@ class PlanRun {
 
   void Submit(size_t i) {
     const PlannedJob& job = plan_.jobs[i];
-    RunnerJob task_job{job.task, job.impl, job.repeat, Label(job), static_cast<int64_t>(i)};
+    RunnerJob task_job{job.task, job.impl, job.process, Label(job), static_cast<int64_t>(i)};
     runner_.Submit(std::move(task_job), [this, i](const RunnerJob&, RunnerOutcome outcome) {
       std::lock_guard<std::mutex> lock(mutex_);
       Ended(i, std::move(outcome));
@@ -164,7 +164,7 @@ class PlanRun {
       return;  // NotRun at the end
     }
     job.result = std::move(outcome.result);
-    for (Timing& timing : job.result.timings) timing.process = job.repeat;
+    for (Timing& timing : job.result.timings) timing.process = job.process;
     clock_.Took(job, job.result.wall_s);
     lane_[i] = runner_.lanes().size() > 1
                    ? ", " + runner_.lanes()[static_cast<size_t>(outcome.lane)].label
@@ -187,7 +187,7 @@ class PlanRun {
       if (first.status != Status::kOk) {
         job.result = first;  // nothing to time: the first process's verdict stands
         job.result.timings.clear();
-        job.result.process = job.repeat;
+        job.result.process = job.process;
         job.skipped = true;
         ++finished_;
         Finished(i);
