@@ -1,5 +1,10 @@
-"""Runs the bad-candidate corpus (tests/corpus/expected.toml) through `tritonize eval` and prints a table
+"""Runs the candidate corpus (tests/corpus/expected.toml) through `tritonize eval` and prints a table
 file | expected | got | ok. Exit 0 when every case got an expected verdict, 1 otherwise.
+
+The engine runs with provider keys in its environment (SECRETS): no case's output, message or store may hold one.
+A case may also name a command-line marker of processes that must not outlive its job (`survivors`) and files that
+must not exist after it (`escapes`); a `pending` case is run and shown but does not fail the run (it waits for
+something named there).
 
   python3 scripts/corpus.py --binary build/tritonize --interpret     # CPU part, as CI runs it
   python3 scripts/corpus.py --binary .devbin/tritonize-sec           # everything, on a GPU
@@ -20,6 +25,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "tests" / "corpus"
+# In the engine's environment for every case: none may reach a candidate, its output or the store.
+SECRETS = {
+    "ANTHROPIC_API_KEY": "sk-corpus-secret-anthropic",
+    "OPENAI_API_KEY": "sk-corpus-secret-openai",
+    "TRITONIZE_TOKEN": "corpus-secret-token",
+}
 
 
 def load_cases(path: Path) -> list[dict]:
@@ -59,7 +70,9 @@ def run_case(case: dict, args: argparse.Namespace, scratch: str) -> dict:
         command.append("--interpret")
     if args.python:
         command += ["--python", args.python]
-    completed = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
+    completed = subprocess.run(
+        command, capture_output=True, text=True, check=False, timeout=600, env={**os.environ, **SECRETS}
+    )
     try:
         result = json.loads(completed.stdout)
     except json.JSONDecodeError:
@@ -67,8 +80,65 @@ def run_case(case: dict, args: argparse.Namespace, scratch: str) -> dict:
     expected = case["expected"] if isinstance(case["expected"], list) else [case["expected"]]
     got = verdict(result)
     ok = got in expected and case.get("contains", "") in result.get("message", "")
-    return {"file": case["file"], "expected": " or ".join(expected), "got": got, "ok": ok,
-            "message": result.get("message", "")}
+    problems = []
+    if not ok:
+        problems.append(result.get("message", "")[:200])
+    store = os.path.join(scratch, name + ".db")
+    leaked = leaks([completed.stdout, completed.stderr, _read(store), *_job_logs(os.path.join(scratch, name))])
+    if leaked:
+        problems.append("a secret of the engine's environment reached the output, the store or the logs: " + leaked)
+    marker = case.get("survivors", "")
+    survivors = kill_survivors(marker) if marker else []
+    if survivors:
+        problems.append(f"{len(survivors)} processes outlived the job: {survivors[:3]}")
+    escaped = [path for path in case.get("escapes", []) if os.path.lexists(os.path.expanduser(path))]
+    if escaped:
+        problems.append("files written outside the job folder: " + ", ".join(escaped))
+    return {"file": case["file"], "expected": " or ".join(expected), "got": got, "ok": not problems,
+            "pending": case.get("pending", ""), "message": "; ".join(problems)}
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, "rb") as file:
+            return file.read().decode("latin-1")
+    except OSError:
+        return ""
+
+
+def _job_logs(scratch: str) -> list[str]:
+    """The jobs' logs and result files (what the candidate printed, what the steps wrote)."""
+    texts = []
+    for folder, _, files in os.walk(scratch):
+        texts += [_read(os.path.join(folder, f)) for f in files if f.endswith((".log", ".json"))]
+    return texts
+
+
+def leaks(texts: list[str]) -> str:
+    """The first secret value (or its recognisable start) found in `texts`."""
+    for text in texts:
+        for name, value in SECRETS.items():
+            if value in text or value[:14] in text:
+                return f"{name} ({value[:14]}...)"
+    return ""
+
+
+def kill_survivors(marker: str) -> list[str]:
+    """Processes whose command line holds `marker`, left by a candidate: listed, then killed (they are this run's)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                cmdline = file.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline:
+            found.append(f"{pid}: {cmdline.strip()[:80]}")
+            try:
+                os.kill(int(pid), 9)
+            except OSError:
+                pass
+    return found
 
 
 def rows_from_bench(path: str, cases: list[dict]) -> list[dict]:
@@ -83,7 +153,7 @@ def rows_from_bench(path: str, cases: list[dict]) -> list[dict]:
         got = verdict(job)
         ok = got in expected and case.get("contains", "") in job.get("message", "")
         rows.append({"file": case["file"], "expected": " or ".join(expected), "got": got, "ok": ok,
-                     "message": job.get("message", "")})
+                     "pending": case.get("pending", ""), "message": job.get("message", "")})
     return rows
 
 
@@ -114,11 +184,18 @@ def main() -> int:
     print(f"{'file':<{width}} | {'expected':<{expected_width}} | got")
     print(f"{'-' * width}-+-{'-' * expected_width}-+-{'-' * 30}")
     for row in rows:
-        mark = "" if row["ok"] else "   <-- MISMATCH: " + row["message"][:200]
+        if row["ok"]:
+            mark = "   (pending no longer needed: " + row["pending"] + ")" if row["pending"] else ""
+        elif row["pending"]:
+            mark = "   (pending: " + row["pending"] + ")"
+        else:
+            mark = "   <-- MISMATCH: " + row["message"][:300]
         print(f"{row['file']:<{width}} | {row['expected']:<{expected_width}} | {row['got']}{mark}")
-    failed = sum(not row["ok"] for row in rows)
-    print(f"\n{len(rows) - failed} of {len(rows)} cases got the expected verdict")
-    escaped = list(CORPUS.glob("ESCAPED"))
+    failed = sum(not row["ok"] and not row["pending"] for row in rows)
+    pending = sum(not row["ok"] and bool(row["pending"]) for row in rows)
+    print(f"\n{len(rows) - failed - pending} of {len(rows)} cases got the expected verdict"
+          + (f", {pending} pending" if pending else ""))
+    escaped = list(CORPUS.glob("ESCAPED*"))
     if escaped:
         print("a candidate wrote outside its job folder: " + ", ".join(map(str, escaped)))
         failed += 1

@@ -42,7 +42,9 @@ def test_off_by_a_factor_lists_the_first_mismatches():
     result = compare((ref * 2).float(), ref, torch.float32, TOL)
 
     assert (result.ok, result.mismatches, result.numel) == (False, 12, 12)
-    assert result.problem == "12 of 12 elements outside atol 0.001 + rtol 0.01 * |ref| (max abs err 12)"
+    assert result.problem == (
+        "12 of 12 elements outside atol 0.001 + rtol 0.01 * |ref|, max abs err 12; first at (0, 0): got 2, expected 1"
+    )
     assert result.listing.splitlines() == [
         "  at (0, 0): got 2, expected 1",
         "  at (0, 1): got 4, expected 2",
@@ -53,21 +55,57 @@ def test_off_by_a_factor_lists_the_first_mismatches():
     assert result.max_rel_err == pytest.approx(1.0)
 
 
-def test_nan_or_inf_where_the_reference_is_finite_is_a_mismatch():
+def test_nan_or_inf_where_the_reference_is_finite_is_a_mismatch_named_with_its_index():
     ref = reference(1.0, 2.0, 3.0)
     result = compare(torch.tensor([1.0, math.nan, math.inf]), ref, torch.float32, TOL)
 
-    assert (result.ok, result.mismatches) == (False, 2)
-    assert (result.max_abs_err, result.max_rel_err) == (None, None)
-    assert "max abs err non-finite" in result.problem
-    assert "at (1,): got nan, expected 2" in result.listing
+    assert (result.ok, result.mismatches, result.nonfinite) == (False, 2, 2)
+    # NaN propagates into the largest error: it is a figure, not a gap.
+    assert math.isnan(result.max_abs_err) and math.isnan(result.max_rel_err)
+    assert result.first_mismatch == (1,)
+    assert "(1 NaN, 1 +inf where the reference is finite)" in result.problem
+    assert result.problem.endswith("max abs err nan; first at (1,): got nan, expected 2")
+    assert "at (2,): got inf, expected 3" in result.listing
 
 
-def test_nan_and_inf_where_the_reference_has_them_match():
+def test_an_infinite_output_where_the_reference_is_finite_has_an_infinite_error():
+    result = compare(torch.tensor([1.0, -math.inf]), reference(1.0, 2.0), torch.float32, TOL)
+
+    assert not result.ok and result.max_abs_err == math.inf and result.max_rel_err == math.inf
+    assert "1 -inf where the reference is finite" in result.problem
+
+
+def test_nan_is_right_only_where_the_reference_itself_is_nan():
+    ref = reference(math.nan, 1.0)
+    assert compare(torch.tensor([math.nan, 1.0]), ref, torch.float32, TOL).ok
+    # NaN is not a wildcard: a number where the reference is NaN is wrong, and so is NaN where it is a number.
+    result = compare(torch.tensor([0.0, 1.0]), ref, torch.float32, TOL)
+    assert not result.ok and result.first_mismatch == (0,) and result.nonfinite == 0
+    assert not compare(torch.tensor([math.nan, math.nan]), ref, torch.float32, TOL).ok
+
+
+def test_infinities_where_the_reference_has_them_match_with_zero_error():
     ref = reference(math.nan, math.inf, -math.inf, 1.0)
     result = compare(torch.tensor([math.nan, math.inf, -math.inf, 1.0]), ref, torch.float32, TOL)
 
-    assert result.ok and result.max_abs_err == 0.0
+    assert result.ok and result.max_abs_err == 0.0 and result.nonfinite == 0
+    assert not compare(torch.tensor([math.nan, -math.inf, -math.inf, 1.0]), ref, torch.float32, TOL).ok
+
+
+def test_an_overflow_of_the_output_dtype_is_the_right_infinity():
+    # 70000 is finite in float64 but rounds to +inf in float16: the float16 answer is +inf (or within tolerance).
+    ref = reference(70000.0, -70000.0)
+    overflowed = torch.tensor([math.inf, -math.inf], dtype=torch.float16)
+    assert compare(overflowed, ref, torch.float16, TOL).ok
+    wrong_sign = torch.tensor([math.inf, math.inf], dtype=torch.float16)
+    assert not compare(wrong_sign, ref, torch.float16, TOL).ok
+    # In float32 the same reference is finite: an infinity there is wrong.
+    assert not compare(torch.tensor([math.inf, -math.inf]), ref, torch.float32, TOL).ok
+
+
+def test_huge_errors_are_figures():
+    result = compare(torch.tensor([3e38]), reference(-3e38), torch.float32, TOL)
+    assert not result.ok and result.max_abs_err == pytest.approx(6e38, rel=1e-3)
 
 
 def test_relative_error_leaves_out_zeros_of_the_reference():

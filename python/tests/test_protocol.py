@@ -1,11 +1,12 @@
 """Request validation and the one result shape."""
 
+import json
 import math
 
 import pytest
 from conftest import CANDIDATES_DIR, make_request
 
-from tritonize_worker.protocol import SCHEMA_VERSION, RequestError, Result, parse_request
+from tritonize_worker.protocol import SCHEMA_VERSION, RequestError, Result, json_number, parse_request
 
 CANDIDATE = CANDIDATES_DIR / "softmax_triton.py"
 
@@ -156,11 +157,17 @@ def test_result_has_one_shape_whatever_the_status():
     assert failed.to_json()["status"] == "import_error"
 
 
-def test_result_replaces_non_finite_numbers_with_null():
+def test_result_writes_non_finite_numbers_as_strings_that_read_back():
+    # Regression: NaN became null, and the engine's parser crashed on it ("type must be number, but is null").
     result = Result()
-    result.checks.append({"max_abs_err": math.inf, "max_rel_err": math.nan, "numel": 3, "ok": False})
+    result.checks.append({"max_abs_err": math.inf, "max_rel_err": math.nan, "numel": 3, "ok": False, "x": -math.inf})
+    result.checks.append({"max_abs_err": 1e300, "max_rel_err": None, "numel": 3, "ok": False})
 
-    assert result.to_json()["checks"] == [{"max_abs_err": None, "max_rel_err": None, "numel": 3, "ok": False}]
+    checks = json.loads(json.dumps(result.to_json(), allow_nan=False))["checks"]
+    assert checks[0] == {"max_abs_err": "Infinity", "max_rel_err": "NaN", "numel": 3, "ok": False, "x": "-Infinity"}
+    assert checks[1]["max_abs_err"] == 1e300 and checks[1]["max_rel_err"] is None
+    assert json_number(checks[0]["max_abs_err"]) == math.inf and math.isnan(json_number("NaN"))
+    assert json_number("nan") is None and json_number(True) is None and json_number(2) == 2.0
 
 
 def test_fail_refuses_an_unknown_status():

@@ -12,18 +12,20 @@ from types import ModuleType
 from typing import Any
 
 from . import autotune_timer, guards, lane
-from .check import first_call_s
-from .errors import JobFailure, candidate_code
+from .guarded_calls import GuardedRunner
 from .inductor import compiled
-from .inputs import copy_args, draw_inputs, draw_tensor, parse_size, torch_dtype
+from .inputs import copy_args, draw_inputs, draw_tensor
 from .load import check_syntax, load_module, read_source
+from .observe import OpObserver
 from .protocol import EXEMPT_KINDS, TRUSTED_KINDS, Request, Result
 from .static_checks import check_source
-from .tensor_files import output_key, save_tensors
+from .tensor_files import OutputFile
 from .trusted import TrustedSnapshot
 from .tuning import AutotuneLog
 from .watchdog import Watchdog
 
+# Whose calls the op observer watches for the task's forbidden ops: the code under test, not the trusted columns.
+OBSERVED_KINDS = ("llm", "candidate")
 PROFILED_CALLS = 3
 SYNC_ACTIVITIES = frozenset({"Context Sync", "Stream Sync", "Event Sync", "Stream Wait Event"})
 
@@ -31,18 +33,22 @@ SYNC_ACTIVITIES = frozenset({"Context Sync", "Stream Sync", "Event Sync", "Strea
 def run_candidate(request: Request, result: Result, watchdog: Watchdog, environment=None) -> None:
     impl, task = request.implementation, request.task
     clock = _PhaseClock(environment)
-    # 1. Static checks, on the source, before anything of it runs.
+    # 1. The static scan, on the source, before anything of it runs: a verdict only for what cannot be legitimate
+    # (static_checks.VERDICT_CHECKS); everything else it finds is evidence for the runtime checks' messages.
     result.phase = "load"
     source = read_source(impl.path)
     check_syntax(source, impl.path)
+    evidence: list[str] = []
     if impl.kind not in TRUSTED_KINDS:  # the static checks are for LLM candidates
         violations = check_source(source, task.forbidden)
-        if violations:
-            first = violations[0]
-            raise guards.Rejection(
-                first.check, str(first) + (f" (and {len(violations) - 1} more)" if len(violations) > 1 else "")
-            )
-        result.guards.append({"check": "static", "ok": True, "forbidden": list(task.forbidden)})
+        verdicts = [v for v in violations if v.verdict]
+        evidence = [str(v) for v in violations if not v.verdict]
+        record = {"check": "static", "ok": not verdicts, "forbidden": list(task.forbidden), "evidence": evidence}
+        result.guards.append(record)
+        if verdicts:
+            first = verdicts[0]
+            more = f" (and {len(verdicts) - 1} more)" if len(verdicts) > 1 else ""
+            raise guards.Rejection(first.check, f"line {first.line}: {first.what}{more}")
 
     # 2. The trusted functions, then the import under its own timeout. The flush kernel is compiled before the
     # candidate runs, so that nothing it writes to the compiler cache can stand in for it.
@@ -62,8 +68,9 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         autotune_timer.install(timer)
     # Compiles give the job's shared hold of its GPU lane up while they run (lane.py).
     lane.release_while_compiling()
+    observer = OpObserver(task.forbidden) if impl.kind in OBSERVED_KINDS and task.forbidden else None
     clock.lap("setup")
-    snapshot = TrustedSnapshot()
+    patched = TrustedSnapshot().patched  # bound now: a class attribute patched later is not the one called
     watchdog.enter("import", request.guards.import_s)
     module, entry = load_module(impl.path, impl.entry, impl.name)
     watchdog.clear()
@@ -73,48 +80,72 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         entry = compiled(entry, impl.compile_mode)
         lane.release_while_dynamo_compiles()
 
-    # 3. Every check input, with the guards around each call.
+    # 3. Every check input, with the guards around each call and the op observer watching every thread. Whatever
+    # happens, the outputs made so far are saved: values are judged first (docs/security.md, verdict precedence).
     clock.lap("import")
     result.phase = "check"
-    runner = _GuardedRunner(entry, request, watchdog, snapshot)
-    outputs: dict[str, Any] = {}
+    outputs = OutputFile(request.files.outputs)
+    watchdog.before_timeout = outputs.save
+    runner = GuardedRunner(entry, request, watchdog, patched, observer, outputs)
     # The GPU lane is shared call by call (lane.py): another job's timing waits at most for one check's calls.
     gpu = lane.current()
-    for size in request.check.sizes:
-        for index, seed in enumerate(request.check.seeds):
-            for mode in task.modes:
-                with gpu.shared(f"check {size}"):
-                    runner.run(size, seed, mode, outputs, repeat=index == 0)
-    # 4. The guards that need more than one call.
-    clock.lap("check")
-    result.phase = "guards"
-    with gpu.shared("guards"):
-        runner.follows_input()
-    _verify(snapshot, "its calls")
-    result.guards.extend(runner.records)
-    with gpu.shared("saving outputs"):
-        save_tensors(request.files.outputs, outputs)
-    watchdog.clear()
+    try:
+        with runner.observing("the checked calls", evidence):
+            for size in request.check.sizes:
+                for index, seed in enumerate(request.check.seeds):
+                    for mode in task.modes:
+                        with gpu.shared(f"check {size}"):
+                            runner.run(size, seed, mode, repeat=index == 0)
+            # 4. The guards that need more than one call.
+            clock.lap("check")
+            result.phase = "guards"
+            with gpu.shared("guards"):
+                runner.follows_input()
+    finally:
+        outputs.save()
+        watchdog.clear()
+        result.guards.extend(runner.records)
+        runner.records.clear()
     clock.lap("guards")
+    _raise_first(runner)
 
     # 5. Timing, only of code that passed every guard; the compare step drops it if a value is wrong.
     # The profiled share check comes after it: timing takes host-side figures before CUPTI starts.
     if stop_logging is not None:
         stop_logging()  # a wrapper around every autotuned launch would be in the host times
     if request.timing.enabled:
-        _time(entry, request, result, watchdog, environment, snapshot, flush)
+        _time(entry, request, result, watchdog, environment, patched, flush)
         clock.lap("time")
         if environment is not None and timer is not None:
             environment.fields["autotune_timer"] = timer.record()
         if environment is not None and tunings.entries:
             environment.fields["autotune_log"] = tunings.entries
+        # 6. What it does once warmed up: the last input again, observed, after hundreds of timed calls.
+        result.phase = "guards"
+        try:
+            with runner.observing("the late check after timing", evidence), gpu.shared("the late check"):
+                runner.late_check()
+        finally:
+            outputs.save()
+            result.guards.extend(runner.records)
+            runner.records.clear()
+        _raise_first(runner)
     if request.device == "cuda" and impl.kind not in EXEMPT_KINDS:
         result.phase = "guards"
         with gpu.shared("profiling the Triton share"):
-            result.guards.append(runner.triton_share(module, impl.path))
-        _verify(snapshot, "the profiled calls")
+            result.guards.append(triton_share(runner, module, impl.path))
+        _verify(patched, "the profiled calls")
         result.phase = "time" if request.timing.enabled else "check"
         clock.lap("triton_share")
+    runner.passed()
+    result.guards.extend(runner.records)
+
+
+def _raise_first(runner: GuardedRunner) -> None:
+    """The first recorded rejection becomes the step's status (the compare step still judges the values first)."""
+    rejection = runner.first_rejection()
+    if rejection is not None:
+        raise rejection
 
 
 class _PhaseClock:
@@ -130,7 +161,7 @@ class _PhaseClock:
         self.last = now
 
 
-def _time(entry, request: Request, result: Result, watchdog: Watchdog, environment, snapshot, flush) -> None:
+def _time(entry, request: Request, result: Result, watchdog: Watchdog, environment, patched, flush) -> None:
     import torch
 
     from .timing import run_timings
@@ -148,190 +179,72 @@ def _time(entry, request: Request, result: Result, watchdog: Watchdog, environme
     if environment is not None:
         environment.record_clock("sm_clock_mhz_after")
     watchdog.clear()
-    _verify(snapshot, "timing")
+    _verify(patched, "timing")
 
 
-def _verify(snapshot: TrustedSnapshot, when: str) -> None:
-    patched = snapshot.patched()
-    if patched:
+def _verify(patched: Callable[[], list[str]], when: str) -> None:
+    changed = patched()
+    if changed:
         raise guards.Rejection(
             "trusted_functions",
-            f"changed during {when}: {', '.join(patched[:5])}" + (" ..." if len(patched) > 5 else ""),
+            f"changed during {when}: {', '.join(changed[:5])}" + (" ..." if len(changed) > 5 else ""),
         )
 
 
-class _GuardedRunner:
-    def __init__(self, entry: Callable[..., Any], request: Request, watchdog: Watchdog, snapshot: TrustedSnapshot):
-        self.entry = entry
-        self.snapshot = snapshot
-        self.request = request
-        self.task = request.task
-        self.device = request.device
-        self.watchdog = watchdog
-        self.records: list[dict] = []
-        self.poison_sizes: dict[str, list[int]] = {}
+def triton_share(runner: GuardedRunner, module: ModuleType, path: str) -> dict:
+    """Profiles a few calls at the largest timed (or check) size, per mode; all streams are in the profile."""
+    request = runner.request
+    timed = request.timing.sizes if request.timing.enabled else ()
+    size = timed[-1] if timed else runner.largest_size()
+    own = guards.candidate_kernel_names(module, path)
+    shares = {}
+    for mode in runner.task.modes:
+        where = f"the {mode} mode at size {size}"
+        activities = _profile(runner, size, mode, where)
+        shares[mode] = guards.check_triton_share(activities, own, runner.task.triton_time_share, where)
+    return {
+        "check": "triton_time_share",
+        "ok": True,
+        "size": size,
+        "share": shares,
+        "threshold": runner.task.triton_time_share,
+        "kernels": sorted(own),
+    }
 
-    # One call, with its timeout: the first at a size and mode compiles.
-    def _call(self, size: str, mode: str, where: str, fn: Callable[[], Any]) -> Any:
-        import torch
 
-        first = (size, mode) not in first_call_s
-        limits = self.request.guards
-        self.watchdog.enter("compile" if first else "call", limits.compile_s if first else limits.call_s)
-        stream = torch.cuda.current_stream() if self.device == "cuda" else None
-        with candidate_code(where):
-            started = time.perf_counter()
-            value = fn()
-            if self.device == "cuda":
-                torch.cuda.synchronize()
-        if first:
-            first_call_s[(size, mode)] = time.perf_counter() - started
-        self.watchdog.clear()
-        # Before any guard uses them: a patched torch.isclose or torch.equal would pass a guard.
-        _verify(self.snapshot, where)
-        if stream is not None and torch.cuda.current_stream() != stream:
-            raise guards.Rejection("same_stream", f"{where}: the call changed the current CUDA stream")
-        return value
+def _profile(runner: GuardedRunner, size: str, mode: str, where: str) -> list[tuple[str, float]]:
+    """(name, duration in us) of every device activity of PROFILED_CALLS calls, on any stream."""
+    import torch
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
 
-    def _poison(self, size: str) -> None:
-        if self.device != "cuda":
-            return
-        if size not in self.poison_sizes:
-            values = list(parse_size(size, self.task.dims).values())
-            itemsize = torch_dtype(self.task.output_dtype).itemsize
-            sizes = {a * b * itemsize for i, a in enumerate(values) for b in values[i + 1 :]}
-            sizes |= {v * itemsize for v in values}
-            self.poison_sizes[size] = sorted(sizes)
-        guards.poison_allocator(self.poison_sizes[size])
+    task = runner.task
+    draw = draw_inputs(task, size, runner.request.check.seeds[0], runner.device)
+    args = copy_args(draw.args, task, float64=False, grad=mode == "backward")
+    if mode == "forward":
 
-    def run(self, size: str, seed: int, mode: str, outputs: dict[str, Any], repeat: bool) -> None:
-        task = self.task
-        draw = draw_inputs(task, size, seed, self.device)
-        where = f"the {mode} call at size {size}, seed {seed}"
-        args = copy_args(draw.args, task, float64=False, grad=mode == "backward")
-        before = guards.snapshot_inputs(args)
-        self._poison(size)
-        y = self._call(size, mode if mode == "forward" else "forward", where, lambda: self.entry(*args))
-        self._check_output("y", y, where)
-        if mode == "forward":
-            guards.check_inputs_unchanged(before, args, where)
-            guards.check_no_alias({"y": y}, args, where)
-            if repeat:
-                again = copy_args(draw.args, task, float64=False, grad=False)
-                self._poison(size)
-                y2 = self._call(size, "forward", where + " (repeated)", lambda: self.entry(*again))
-                tol = task.tolerances["y"]
-                guards.check_deterministic(y, y2, tol.atol, tol.rtol, where)
-            outputs[output_key(size, seed, mode, "y")] = y.detach()
-            return
-        dy = draw_tensor(y.shape, "randn", task.grad_output_scale, task.output_dtype, draw.generator, self.device)
-        self._call(size, "backward", f"the backward at size {size}, seed {seed}", lambda: y.backward(dy.to(y.dtype)))
-        guards.check_inputs_unchanged(before, args, where)
-        grads = {}
-        for i, spec in enumerate(task.inputs):
-            if spec.grad:
-                grad = args[i].grad
-                if grad is None:
-                    raise JobFailure("wrong_result", f"grad_{spec.name} at size {size}, seed {seed}: no gradient")
-                self._check_output(f"grad_{spec.name}", grad, where)
-                grads[f"grad_{spec.name}"] = grad.detach()
-        guards.check_no_alias(grads, args, where)
-        for name, grad in grads.items():
-            outputs[output_key(size, seed, mode, name)] = grad
+        def fn() -> Any:
+            return runner.entry(*args)
+    else:
+        y = runner._call(size, "forward", where, lambda: runner.entry(*args))
+        dy = draw_tensor(y.shape, "randn", task.grad_output_scale, task.output_dtype, draw.generator, "cuda")
 
-    def _check_output(self, name: str, value: Any, where: str) -> None:
-        import torch
+        leaves = [arg for spec, arg in zip(task.inputs, args, strict=True) if spec.grad]
 
-        if not isinstance(value, torch.Tensor):
-            kind = "None" if value is None else type(value).__name__
-            raise JobFailure("wrong_result", f"{name}, {where}: expected a tensor, got {kind}")
-        if value.device.type != self.device:
-            raise JobFailure("wrong_result", f"{name}, {where}: on device {value.device}, expected {self.device}")
+        def fn() -> Any:
+            for leaf in leaves:  # no gradient accumulation kernels in the profile
+                leaf.grad = None
+            return y.backward(dy.to(y.dtype), retain_graph=True)
 
-    def _largest_size(self) -> str:
-        def numel(size: str) -> int:
-            total = 1
-            for v in parse_size(size, self.task.dims).values():
-                total *= v
-            return total
-
-        return max(self.request.check.sizes, key=numel)
-
-    def follows_input(self) -> None:
-        """New values at the same address and the same values at new addresses (the timed calls' exploits)."""
-        import torch
-
-        task, size = self.task, self._largest_size()
-        seed_a = self.request.check.seeds[0]
-        seed_b = (self.request.guards.run_seed * 1_000_003 + 7919) % (2**31)
-        if seed_b == seed_a:
-            seed_b += 1
-        args_a = copy_args(draw_inputs(task, size, seed_a, self.device).args, task, float64=False, grad=False)
-        args_b = copy_args(draw_inputs(task, size, seed_b, self.device).args, task, float64=False, grad=False)
-        where = f"at size {size}"
-
-        def call(args: list[Any]) -> Any:
-            return self._call(size, "forward", f"the output_follows_input check {where}", lambda: self.entry(*args))
-
-        tol = task.tolerances["y"]
-        with torch.no_grad():
-            guards.check_follows_input(call, args_a, args_b, tol.atol, tol.rtol, where)
-        self.records.append({"check": "output_follows_input", "ok": True, "size": size, "seed": seed_b})
-        for name in ("inputs_unchanged", "no_output_alias", "deterministic", "same_stream"):
-            self.records.append({"check": name, "ok": True})
-
-    def triton_share(self, module: ModuleType, path: str) -> dict:
-        """Profiles a few calls at the largest timed (or check) size, per mode; all streams are in the profile."""
-        timed = self.request.timing.sizes if self.request.timing.enabled else ()
-        size = timed[-1] if timed else self._largest_size()
-        own = guards.candidate_kernel_names(module, path)
-        shares = {}
-        for mode in self.task.modes:
-            where = f"the {mode} mode at size {size}"
-            activities = self._profile(size, mode, where)
-            shares[mode] = guards.check_triton_share(activities, own, self.task.triton_time_share, where)
-        return {
-            "check": "triton_time_share",
-            "ok": True,
-            "size": size,
-            "share": shares,
-            "threshold": self.task.triton_time_share,
-            "kernels": sorted(own),
-        }
-
-    def _profile(self, size: str, mode: str, where: str) -> list[tuple[str, float]]:
-        """(name, duration in us) of every device activity of PROFILED_CALLS calls, on any stream."""
-        import torch
-        from torch.autograd import DeviceType
-        from torch.profiler import ProfilerActivity, profile
-
-        task = self.task
-        draw = draw_inputs(task, size, self.request.check.seeds[0], self.device)
-        args = copy_args(draw.args, task, float64=False, grad=mode == "backward")
-        if mode == "forward":
-
-            def fn() -> Any:
-                return self.entry(*args)
-        else:
-            y = self._call(size, "forward", where, lambda: self.entry(*args))
-            dy = draw_tensor(y.shape, "randn", task.grad_output_scale, task.output_dtype, draw.generator, "cuda")
-
-            leaves = [arg for spec, arg in zip(task.inputs, args, strict=True) if spec.grad]
-
-            def fn() -> Any:
-                for leaf in leaves:  # no gradient accumulation kernels in the profile
-                    leaf.grad = None
-                return y.backward(dy.to(y.dtype), retain_graph=True)
-
-        self._call(size, mode, where, fn)  # compiled before the profile
-        with profile(activities=[ProfilerActivity.CUDA]) as prof:
-            for _ in range(PROFILED_CALLS):
-                self._call(size, mode, where, fn)
-            torch.cuda.synchronize()
-        return [
-            (event.name, event.time_range.end - event.time_range.start)
-            for event in prof.events()
-            if event.device_type == DeviceType.CUDA
-            and not event.is_user_annotation
-            and event.name not in SYNC_ACTIVITIES
-        ]
+    runner._call(size, mode, where, fn)  # compiled before the profile
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(PROFILED_CALLS):
+            runner._call(size, mode, where, fn)
+        torch.cuda.synchronize()
+    return [
+        (event.name, event.time_range.end - event.time_range.start)
+        for event in prof.events()
+        if event.device_type == DeviceType.CUDA
+        and not event.is_user_annotation
+        and event.name not in SYNC_ACTIVITIES
+    ]

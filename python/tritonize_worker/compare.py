@@ -2,22 +2,29 @@
 
 It reads the candidate step's result (JSON, from an untrusted process: validated, and it can only fail the job),
 the reference outputs and the candidate's outputs (tensor files, loaded without unpickling anything), compares
-every planned output and writes the job's final result. A wrong value drops the timings: a wrong implementation
-never has a time.
+every output the candidate produced and writes the job's final result.
+
+Verdict precedence (docs/security.md): wrong values first, whatever else happened; then the candidate step's own
+failure (a load error, an exception, a crash it saw, a timeout); then the anti-cheat rejections. A wrong value drops
+the timings: a wrong implementation never has a time. What the other steps saw on the way (rejections, the static
+scan's evidence) is kept in the detail.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import Any
 
 from .check import CheckFailure, compare, failure_report, record
+from .guards import timed_triton_share
 from .inputs import torch_dtype
-from .protocol import STATUSES, WORKER_ERROR, Request, Result
-from .tensor_files import load_tensors, output_key, planned_outputs
+from .protocol import EXEMPT_KINDS, STATUSES, WORKER_ERROR, Request, Result
+from .tensor_files import CALLS, load_tensors, output_key, planned_outputs
 
 _PASSED_KEYS = ("status", "message", "detail", "phase", "rejected_by")
+MAX_EVIDENCE_LINES = 8
 
 
 def run_compare(request: Request, result: Result) -> None:
@@ -25,12 +32,40 @@ def run_compare(request: Request, result: Result) -> None:
     candidate = _read_candidate_result(request.files.candidate_result)
     result.environment = candidate.get("environment") if isinstance(candidate.get("environment"), dict) else {}
     result.guards = [g for g in candidate.get("guards", []) if isinstance(g, dict)]
-    # A rejection made after the outputs were saved (the profiled Triton-share check follows timing) still
-    # yields to a wrong value: correctness is decided first, whatever else the candidate did.
-    rejected_late = candidate["status"] == "rejected" and os.path.exists(request.files.outputs)
-    if candidate["status"] != "ok" and not rejected_late:
-        _pass_on(candidate, result)
+    finished = candidate["status"] == "ok"
+    failures = _compare_outputs(request, result, finished) if os.path.exists(request.files.outputs) else []
+    evidence = _evidence(result.guards)
+    if failures:
+        message, detail = failure_report(failures)
+        if not finished and candidate["status"] != "rejected":  # a rejection is in the evidence already
+            evidence.insert(0, f"the candidate step then ended {candidate['status']}: {_text(candidate, 'message')}")
+        result.fail("wrong_result", message, _with_evidence(detail, evidence))
+        result.phase = "check"
         return
+    if not finished:
+        _pass_on(candidate, result)
+        result.detail = _with_evidence(result.detail, [e for e in evidence if not e.startswith(result.message + " (")
+                                                       and e != result.message])
+        return
+    if not os.path.exists(request.files.outputs):
+        raise ValueError(f"{WORKER_ERROR}the candidate step ended ok but wrote no outputs file")
+    timings = candidate.get("timings", [])
+    timings = [t for t in timings if isinstance(t, dict)] if isinstance(timings, list) else []
+    if request.implementation is None or request.implementation.kind not in EXEMPT_KINDS:
+        rejection = _timed_share_rejection(request, result.guards, timings)
+        if rejection:
+            result.fail("rejected", f"triton_time_share: {rejection}", _with_evidence("", evidence))
+            result.rejected_by = "triton_time_share"
+            result.phase = "time"
+            return
+    result.detail = _with_evidence("", evidence)
+    result.timings = timings
+    result.phase = "time" if result.timings else "check"
+
+
+def _compare_outputs(request: Request, result: Result, finished: bool) -> list[CheckFailure]:
+    """Every planned output, and every later call's output on a check input, against its reference. An output the
+    candidate step never reached (it failed before) is not a failure; one missing from a finished step is."""
     reference = load_tensors(request.files.reference)
     outputs = load_tensors(request.files.outputs)
     task = request.task
@@ -40,32 +75,80 @@ def run_compare(request: Request, result: Result) -> None:
         if key not in reference:
             raise ValueError(f"{WORKER_ERROR}the reference file has no {key}")
         tolerance = task.tolerances[output]
-        if key not in outputs:
-            comparison = compare(None, reference[key], torch_dtype(dtype), tolerance)
-            comparison.problem = "no output was written for it"
-        else:
-            comparison = compare(outputs[key], reference[key], torch_dtype(dtype), tolerance)
-        result.checks.append(record(size, seed, mode, output, comparison, tolerance))
-        if not comparison.ok:
-            failures.append(
-                CheckFailure(f"{output} at size {size}, seed {seed} ({mode}): {comparison.problem}", comparison.listing)
-            )
+        for call in ("", *CALLS):
+            got_key = output_key(size, seed, mode, output, call)
+            if got_key not in outputs and (call or not finished):
+                continue
+            comparison = compare(outputs.get(got_key), reference[key], torch_dtype(dtype), tolerance)
+            if got_key not in outputs:
+                comparison.problem = "no output was written for it"
+            name = f"{output} ({CALLS[call]})" if call else output
+            result.checks.append(record(size, seed, mode, name, comparison, tolerance))
+            if not comparison.ok:
+                headline = f"{name} at size {size}, seed {seed} ({mode}): {comparison.problem}"
+                failures.append(CheckFailure(headline, comparison.listing))
     result.phase = "check"
-    if failures:
-        result.fail("wrong_result", *failure_report(failures))
-        return
-    if rejected_late:
-        _pass_on(candidate, result)
-        return
-    timings = candidate.get("timings", [])
-    result.timings = [t for t in timings if isinstance(t, dict)] if isinstance(timings, list) else []
-    result.phase = "time" if result.timings else "check"
+    return failures
+
+
+def _timed_share_rejection(request: Request, guards: list[dict], timings: list[dict]) -> str:
+    """The Triton time share of the timed calls themselves (their kernels are in each timing record): a candidate
+    that switches to PyTorch once warmed up does so where it is timed. Empty when it passes or cannot be judged
+    here (no timing, no profiled share check to name the candidate's kernels)."""
+    share_record = next((g for g in guards if g.get("check") == "triton_time_share" and g.get("ok")), None)
+    if share_record is None or not isinstance(share_record.get("kernels"), list):
+        return ""
+    own = {name for name in share_record["kernels"] if isinstance(name, str)}
+    threshold = request.task.triton_time_share
+    for timing in timings:
+        by_kernel = timing.get("kernel_median_us")
+        if not isinstance(by_kernel, dict) or not by_kernel:
+            continue
+        share, total = timed_triton_share(by_kernel, own)
+        if math.isnan(share) or share < threshold:
+            return (
+                f"the timed {timing.get('mode', 'forward')} calls at size {timing.get('size', '?')}: "
+                f"{0 if math.isnan(share) else share:.0%} of their {total:.1f} us of median kernel time is in the"
+                f" module's own Triton kernels ({', '.join(sorted(own)) or 'none'}), below {threshold:.0%}"
+            )
+    return ""
+
+
+def _evidence(guards: list[dict]) -> list[str]:
+    """What the candidate step saw besides its status: the rejections it recorded and the static scan's findings."""
+    failed: dict[str, list[str]] = {}
+    for guard in guards:
+        if guard.get("ok") is False and isinstance(guard.get("message"), str):
+            failed.setdefault(str(guard.get("check")), []).append(guard["message"])
+    lines = [
+        f"{check}: {messages[0]}" + (f" (and {len(messages) - 1} more)" if len(messages) > 1 else "")
+        for check, messages in failed.items()
+    ]
+    for guard in guards:
+        if guard.get("check") == "static" and isinstance(guard.get("evidence"), list):
+            lines += [f"static scan (evidence, not a verdict): {e}" for e in guard["evidence"] if isinstance(e, str)]
+    return lines
+
+
+def _with_evidence(detail: str, evidence: list[str]) -> str:
+    if not evidence:
+        return detail
+    shown = evidence[:MAX_EVIDENCE_LINES]
+    if len(evidence) > MAX_EVIDENCE_LINES:
+        shown.append(f"... and {len(evidence) - MAX_EVIDENCE_LINES} more")
+    block = "Also seen:\n" + "\n".join("  " + line for line in shown)
+    return f"{detail}\n{block}" if detail else block
+
+
+def _text(candidate: dict[str, Any], key: str) -> str:
+    value = candidate.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def _pass_on(candidate: dict[str, Any], result: Result) -> None:
     """The candidate step's own failing verdict becomes the job's."""
     for key in _PASSED_KEYS:
-        setattr(result, key, candidate.get(key) if isinstance(candidate.get(key), str) else "")
+        setattr(result, key, _text(candidate, key))
 
 
 def _read_candidate_result(path: str) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Anti-cheat checks made in the candidate's process around its calls. Each fails by default: a check that cannot
-establish what it needs rejects the candidate, naming itself (`Rejection.check`), never passes it silently.
+establish what it needs rejects the candidate, naming itself (`Rejection.check`), never passes it silently. A
+rejection is recorded and the calls go on (guarded_calls.py): the compare step judges the values first.
 
 | check | the exploit it stops |
 | inputs_unchanged | zeroing or rewriting the inputs (so that a later reference run, or the next call, agrees) |
@@ -7,7 +8,8 @@ establish what it needs rejects the candidate, naming itself (`Rejection.check`)
 | deterministic | outputs that differ between two calls on identical inputs (races, uninitialised memory) |
 | output_follows_input | caching the output by shape or by address: the same address with new values, and new |
 |                      | addresses with the same values, must give the output of those values |
-| triton_time_share | doing the work in a PyTorch op instead of the candidate's own Triton kernels (GPU) |
+| triton_time_share | doing the work in a PyTorch op instead of the candidate's own Triton kernels (GPU): in a |
+|                   | profile after timing, and in the timed calls' own kernel records (compare step) |
 | same_stream | switching the current CUDA stream (work the call-latency timer would not see) |
 
 Outputs are also poisoned beforehand on the GPU (`poison_allocator`): the CUDA caching allocator's free blocks
@@ -103,7 +105,7 @@ def check_follows_input(
     out_same_address = _detached(call(args_a))
     fresh = [a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args_b]  # new addresses, A alive
     out_fresh = _detached(call(fresh))
-    if not isinstance(out_a, torch.Tensor) or torch.equal(out_a, out_same_address):
+    if not isinstance(out_a, torch.Tensor) or _same(out_a, out_same_address):
         raise Rejection(
             "output_follows_input", f"{where}: new values at the same address gave the same output (a cached result)"
         )
@@ -111,6 +113,15 @@ def check_follows_input(
         raise Rejection(
             "output_follows_input", f"{where}: the same values at the same and at new addresses gave different outputs"
         )
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Bitwise the same output, NaN at the same places counting as the same (a cached NaN output is cached)."""
+    import torch
+
+    if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    return bool(((a == b) | (torch.isnan(a) & torch.isnan(b))).all()) if a.is_floating_point() else torch.equal(a, b)
 
 
 def _detached(value: Any) -> Any:
@@ -161,6 +172,16 @@ def triton_time_share(activities: list[tuple[str, float]], own_kernels: set[str]
         if name in own_kernels or any(name.startswith(k + "_") for k in own_kernels)
     )
     return (own / total if total > 0 else math.nan), total
+
+
+def timed_triton_share(median_us_by_kernel: dict[str, Any], own_kernels: set[str]) -> tuple[float, float]:
+    """triton_time_share over a timing record's per-kernel medians (`kernel_median_us`), non-numbers left out."""
+    activities = [
+        (name, float(us))
+        for name, us in median_us_by_kernel.items()
+        if isinstance(us, (int, float)) and not isinstance(us, bool) and math.isfinite(us)
+    ]
+    return triton_time_share(activities, own_kernels)
 
 
 def check_triton_share(

@@ -198,8 +198,9 @@ class Result:
         self.detail = detail
 
     def to_json(self) -> dict[str, Any]:
-        """The result as JSON data; NaN and infinities, which JSON cannot carry, become null."""
-        return _finite_only(
+        """The result as JSON data; NaN and infinities, which JSON numbers cannot carry, become the strings of
+        NONFINITE_JSON (a figure is never lost or turned into null)."""
+        return json_safe(
             {
                 "schema_version": SCHEMA_VERSION,
                 "status": self.status,
@@ -216,14 +217,31 @@ class Result:
         )
 
 
-def _finite_only(value: Any) -> Any:
+# How a number that is not finite is written in the result JSON (and in the engine's JSON output): JSON has no
+# NaN or infinity, and null would lose the figure. The engine reads these back (src/core/job.h, JsonNumber).
+NONFINITE_JSON = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def json_safe(value: Any) -> Any:
+    """`value` with every float that is not finite replaced by its NONFINITE_JSON string."""
     if isinstance(value, float) and not math.isfinite(value):
-        return None
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, dict):
-        return {key: _finite_only(item) for key, item in value.items()}
+        return {key: json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite_only(item) for item in value]
+        return [json_safe(item) for item in value]
     return value
+
+
+def json_number(value: Any) -> float | None:
+    """A number of a result JSON (a JSON number or a NONFINITE_JSON string) as a float; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and value in NONFINITE_JSON:
+        return NONFINITE_JSON[value]
+    return None
 
 
 # --- Request validation -----------------------------------------------------------------------------------------------

@@ -58,9 +58,32 @@ def load_tensors(path: str) -> dict[str, torch.Tensor]:
     return load_file(path, device="cpu")
 
 
-def output_key(size: str, seed: int, mode: str, output: str) -> str:
-    """The name of one output in the reference and outputs files, e.g. '37x93/0/forward/y'."""
-    return f"{size}/{seed}/{mode}/{output}"
+def output_key(size: str, seed: int, mode: str, output: str, call: str = "") -> str:
+    """The name of one output in the reference and outputs files, e.g. '37x93/0/forward/y'. `call` names a later
+    call on the same input (CALLS), whose output the compare step checks against the same reference."""
+    key = f"{size}/{seed}/{mode}/{output}"
+    return f"{key}@{call}" if call else key
+
+
+# Later calls on a check input whose outputs are checked too: the second call of the determinism guard, and the
+# late check after timing (a candidate that changes what it does once warmed up is judged on that too).
+CALLS = {"repeat": "repeated call", "late": "late check"}
+
+
+class OutputFile:
+    """The candidate's outputs, copied to the CPU as each call returns (so that a later GPU fault or a timeout
+    cannot lose them), saved whatever happens next: the compare step judges every value that was produced."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.tensors: dict[str, torch.Tensor] = {}
+
+    def add(self, key: str, tensor: torch.Tensor) -> None:
+        self.tensors[key] = tensor.detach().to("cpu", copy=True)
+
+    def save(self) -> None:
+        if self.path:
+            save_tensors(self.path, dict(self.tensors))
 
 
 def planned_outputs(task, sizes, seeds):

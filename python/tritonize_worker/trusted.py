@@ -27,12 +27,23 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "torch.cuda": ("synchronize", "Event", "current_stream", "Stream", "set_stream", "is_available"),
     "torch.cuda.Event": ("record", "elapsed_time", "synchronize"),
     "torch.profiler": ("profile",),
+    "torch._C._autograd": (
+        "_prepare_profiler",
+        "_enable_profiler",
+        "_disable_profiler",
+        "_record_function_with_args_enter",
+        "_record_function_with_args_exit",
+    ),
     "torch.testing": ("assert_close",),
     "triton.testing": ("do_bench",),
     "triton.runtime.autotuner.Autotuner": ("do_bench",),
 }
 _WORKER_MODULES = (
     "tritonize_worker.guards",
+    "tritonize_worker.observe",
+    "tritonize_worker.check",
+    "tritonize_worker.errors",
+    "tritonize_worker.watchdog",
     "tritonize_worker.trusted",
     "tritonize_worker.timing",
     "tritonize_worker.tuning",
@@ -75,8 +86,20 @@ class TrustedSnapshot:
                 continue
             for name, value in vars(module).items():
                 if isinstance(value, types.FunctionType) and value.__module__ == module_name:
-                    self.values[f"{module_name}.{name}"] = (module, name, value)
-                    self.values[f"{module_name}.{name}.__code__"] = (value, "__code__", value.__code__)
+                    self._function(f"{module_name}.{name}", module, name, value)
+                elif isinstance(value, type) and value.__module__ == module_name:
+                    # The worker's classes: their methods too (a patched TrustedSnapshot.patched would see nothing).
+                    for method_name, method in vars(value).items():
+                        if isinstance(method, (staticmethod, classmethod)):
+                            method = method.__func__
+                        if isinstance(method, types.FunctionType):
+                            path = f"{module_name}.{name}.{method_name}"
+                            self._function(path, value, method_name, _raw(value, method_name))
+
+    def _function(self, path: str, owner: Any, name: str, value: Any) -> None:
+        self.values[path] = (owner, name, value)
+        function = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+        self.values[path + ".__code__"] = (function, "__code__", function.__code__)
 
     def patched(self) -> list[str]:
         """The trusted names whose value changed since the snapshot."""

@@ -8,6 +8,7 @@ job and kills the process group, for code that holds the GIL forever.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -17,6 +18,9 @@ from collections.abc import Callable
 class Watchdog:
     def __init__(self, on_timeout: Callable[[str, float], None], poll_s: float = 0.05):
         self._on_timeout = on_timeout
+        # Called first when a deadline passes (the candidate step saves the outputs made so far: values are judged
+        # before the timeout). Its failure does not stop the timeout.
+        self.before_timeout: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._phase = ""
         self._limit_s = 0.0
@@ -43,6 +47,9 @@ class Watchdog:
                 phase, limit = self._phase, self._limit_s
             if expired:
                 try:
+                    if self.before_timeout is not None:
+                        with contextlib.suppress(Exception):  # the timeout's own result matters more
+                            self.before_timeout()
                     self._on_timeout(phase, limit)
                 finally:
                     os._exit(0)

@@ -8,6 +8,7 @@
 #include "cli/context.h"
 #include "core/sha256.h"
 #include "exec/extractor.h"
+#include "exec/sandbox.h"
 #include "exec/subprocess.h"
 #include "store/store.h"
 
@@ -115,6 +116,24 @@ int RunDoctor(const CommonOptions& options, const std::string& tutorials_flag) {
       doctor.Warn("no CUDA GPU visible: only `--interpret` (correctness on the CPU) can run");
     }
     if (!probe.contains("worker")) doctor.Fail("worker package: " + probe.value("worker_error", "?"));
+  }
+
+  // The candidate sandbox's layers here (--sandbox auto applies these; docs/security.md).
+  const SandboxSupport& sandbox = ProbeSandbox();
+  std::string missing;
+  for (const auto& [layer, ok] : {std::pair<const char*, bool>{"network", sandbox.network},
+                                  {"filesystem", sandbox.filesystem},
+                                  {"pid", sandbox.pid},
+                                  {"privileges", sandbox.privileges}}) {
+    if (!ok) missing += (missing.empty() ? "" : ", ") + std::string(layer);
+  }
+  if (missing.empty()) {
+    doctor.Ok("sandbox: environment, network, filesystem, pid, privileges (every layer)");
+  } else {
+    const char* them = missing.find(',') == std::string::npos ? "it" : "them";
+    doctor.Warn(fmt::format("sandbox: {} not available ({}): --sandbox auto runs without {}, "
+                            "--sandbox on refuses to run",
+                            missing, sandbox.why_not, them));
   }
 
   fs::path tutorials = FindTutorials(tutorials_flag, context.root);

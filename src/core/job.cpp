@@ -1,5 +1,8 @@
 #include "core/job.h"
 
+#include <cmath>
+#include <limits>
+
 #include <fmt/format.h>
 
 namespace tritonize {
@@ -14,16 +17,65 @@ bool ReadNumbers(const nlohmann::json& j, const char* field, std::vector<double>
     return false;
   }
   for (const auto& v : *it) {
-    if (!v.is_number()) {
+    double value = 0;
+    if (!ReadJsonNumber(v, &value)) {
       *err = fmt::format("`{}` must be a list of numbers", field);
       return false;
     }
-    out->push_back(v.get<double>());
+    out->push_back(value);
   }
   return true;
 }
 
+/// `field` of `j` into *out when present (else *out keeps its default).
+bool ReadNumber(const nlohmann::json& j, const char* field, double* out, std::string* err) {
+  auto it = j.find(field);
+  if (it == j.end()) return true;
+  if (!ReadJsonNumber(*it, out)) {
+    *err = fmt::format("malformed result: `{}` is not a number ({})", field, it->dump());
+    return false;
+  }
+  return true;
+}
+
+nlohmann::json JsonNumbers(const std::vector<double>& values) {
+  nlohmann::json out = nlohmann::json::array();
+  for (double v : values) out.push_back(JsonNumber(v));
+  return out;
+}
+
 }  // namespace
+
+nlohmann::json JsonNumber(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  return value;
+}
+
+bool ReadJsonNumber(const nlohmann::json& j, double* out) {
+  if (j.is_number()) {
+    *out = j.get<double>();
+    return true;
+  }
+  if (j.is_null()) {
+    *out = std::numeric_limits<double>::quiet_NaN();
+    return true;
+  }
+  if (j.is_string()) {
+    const auto& text = j.get_ref<const std::string&>();
+    if (text == "NaN") {
+      *out = std::numeric_limits<double>::quiet_NaN();
+    } else if (text == "Infinity") {
+      *out = std::numeric_limits<double>::infinity();
+    } else if (text == "-Infinity") {
+      *out = -std::numeric_limits<double>::infinity();
+    } else {
+      return false;
+    }
+    return true;
+  }
+  return false;
+}
 
 bool ParseJobResult(const nlohmann::json& j, JobResult* out, std::string* err) {
   try {
@@ -45,7 +97,7 @@ bool ParseJobResult(const nlohmann::json& j, JobResult* out, std::string* err) {
     out->message = j.value("message", "");
     out->detail = j.value("detail", "");
     out->phase = j.value("phase", "");
-    out->wall_s = j.value("wall_s", 0.0);
+    if (!ReadNumber(j, "wall_s", &out->wall_s, err)) return false;
     if (j.contains("environment") && j["environment"].is_object()) {
       out->environment = j["environment"];
     }
@@ -56,19 +108,21 @@ bool ParseJobResult(const nlohmann::json& j, JobResult* out, std::string* err) {
       r.mode = c.value("mode", "forward");
       r.output = c.value("output", "y");
       r.ok = c.value("ok", false);
-      r.max_abs_err = c.value("max_abs_err", 0.0);
-      r.max_rel_err = c.value("max_rel_err", 0.0);
+      if (!ReadNumber(c, "max_abs_err", &r.max_abs_err, err) ||
+          !ReadNumber(c, "max_rel_err", &r.max_rel_err, err) ||
+          !ReadNumber(c, "atol", &r.atol, err) || !ReadNumber(c, "rtol", &r.rtol, err)) {
+        return false;
+      }
       r.mismatches = c.value("mismatches", 0LL);
+      r.nonfinite = c.value("nonfinite", 0LL);
       r.numel = c.value("numel", 0LL);
-      r.atol = c.value("atol", 0.0);
-      r.rtol = c.value("rtol", 0.0);
       out->checks.push_back(std::move(r));
     }
     for (const auto& t : j.value("timings", nlohmann::json::array())) {
       Timing timing;
       timing.size = t.at("size").get<std::string>();
       timing.mode = t.value("mode", "forward");
-      timing.first_call_s = t.value("first_call_s", 0.0);
+      if (!ReadNumber(t, "first_call_s", &timing.first_call_s, err)) return false;
       if (!ReadNumbers(t, "kernel_us", &timing.kernel_us, err) ||
           !ReadNumbers(t, "call_us", &timing.call_us, err) ||
           !ReadNumbers(t, "host_us", &timing.host_us, err)) {
@@ -87,11 +141,12 @@ bool ParseJobResult(const nlohmann::json& j, JobResult* out, std::string* err) {
       }
       const nlohmann::json per_kernel = t.value("kernel_median_us", nlohmann::json::object());
       for (const auto& [name, us] : per_kernel.items()) {
-        if (!us.is_number()) {
+        double value = 0;
+        if (!ReadJsonNumber(us, &value)) {
           *err = fmt::format("malformed result: kernel_median_us of {} is not a number", name);
           return false;
         }
-        timing.kernel_median_us[name] = us.get<double>();
+        timing.kernel_median_us[name] = value;
       }
       out->timings.push_back(std::move(timing));
     }
@@ -108,24 +163,41 @@ nlohmann::json JobResultToJson(const JobResult& result) {
   j["message"] = result.message;
   j["detail"] = result.detail;
   j["phase"] = result.phase;
-  j["wall_s"] = result.wall_s;
+  j["wall_s"] = JsonNumber(result.wall_s);
   j["process"] = result.process;
   j["environment"] = result.environment;
   j["checks"] = nlohmann::json::array();
   for (const auto& c : result.checks) {
-    j["checks"].push_back({{"size", c.size}, {"seed", c.seed}, {"mode", c.mode},
-                           {"output", c.output}, {"ok", c.ok}, {"max_abs_err", c.max_abs_err},
-                           {"max_rel_err", c.max_rel_err}, {"mismatches", c.mismatches},
-                           {"numel", c.numel}, {"atol", c.atol}, {"rtol", c.rtol}});
+    j["checks"].push_back({{"size", c.size},
+                           {"seed", c.seed},
+                           {"mode", c.mode},
+                           {"output", c.output},
+                           {"ok", c.ok},
+                           {"max_abs_err", JsonNumber(c.max_abs_err)},
+                           {"max_rel_err", JsonNumber(c.max_rel_err)},
+                           {"mismatches", c.mismatches},
+                           {"nonfinite", c.nonfinite},
+                           {"numel", c.numel},
+                           {"atol", JsonNumber(c.atol)},
+                           {"rtol", JsonNumber(c.rtol)}});
   }
   j["timings"] = nlohmann::json::array();
   for (const auto& t : result.timings) {
-    j["timings"].push_back({{"size", t.size}, {"mode", t.mode}, {"kernel_us", t.kernel_us},
-                            {"call_us", t.call_us}, {"kernels", t.kernels},
-                            {"kernel_median_us", t.kernel_median_us}, {"tuned", t.tuned},
-                            {"first_call_s", t.first_call_s}, {"host_us", t.host_us},
-                            {"sampling", t.sampling}, {"env_before", t.env_before},
-                            {"env_after", t.env_after}, {"process", t.process}});
+    nlohmann::json per_kernel = nlohmann::json::object();
+    for (const auto& [name, us] : t.kernel_median_us) per_kernel[name] = JsonNumber(us);
+    j["timings"].push_back({{"size", t.size},
+                            {"mode", t.mode},
+                            {"kernel_us", JsonNumbers(t.kernel_us)},
+                            {"call_us", JsonNumbers(t.call_us)},
+                            {"kernels", t.kernels},
+                            {"kernel_median_us", per_kernel},
+                            {"tuned", t.tuned},
+                            {"first_call_s", JsonNumber(t.first_call_s)},
+                            {"host_us", JsonNumbers(t.host_us)},
+                            {"sampling", t.sampling},
+                            {"env_before", t.env_before},
+                            {"env_after", t.env_after},
+                            {"process", t.process}});
   }
   return j;
 }

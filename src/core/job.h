@@ -20,12 +20,13 @@ struct CheckRecord {
   std::string mode;    // forward | backward
   std::string output;  // y | grad_<input>
   bool ok = false;
-  double max_abs_err = 0;
-  double max_rel_err = 0;
+  double max_abs_err = 0;  // NaN where an output is NaN and the reference is not, or no figure
+  double max_rel_err = 0;  // (shape mismatch); +inf where it is infinite
   long long mismatches = 0;
   long long numel = 0;
   double atol = 0;
   double rtol = 0;
+  long long nonfinite = 0;  // elements NaN or infinite where the reference is finite
 };
 
 /// Raw per-call samples for one timed size and mode, as measured by the worker.
@@ -59,6 +60,15 @@ struct JobResult {
   double wall_s = 0;
   int process = 0;  // which of bench --repeat's fresh processes ran the job, 0-based
 };
+
+/// A figure in JSON. JSON has no NaN or infinity, and null would lose the figure, so those are
+/// the strings "NaN", "Infinity" and "-Infinity" (the worker writes them the same way:
+/// python/tritonize_worker/protocol.py, NONFINITE_JSON). Every double the engine writes to JSON
+/// that can be non-finite goes through JsonNumber.
+nlohmann::json JsonNumber(double value);
+/// Reads a JsonNumber (a JSON number or one of those strings); null reads as NaN (no figure).
+/// False for anything else.
+bool ReadJsonNumber(const nlohmann::json& j, double* out);
 
 /// Parses the worker's result file (docs/protocol.md). Returns false with *err naming
 /// the offending field when the JSON does not have the documented shape.

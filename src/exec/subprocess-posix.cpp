@@ -71,7 +71,10 @@ pid_t Spawn(const SubprocessOptions& options, const PreparedSandbox* sandbox, in
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls.
   std::vector<std::string> argv_storage = options.argv;
-  std::vector<std::string> env_storage = MergedEnvironment(options.env);
+  // A sandboxed child gets the allow-listed environment only (no provider key, no token).
+  std::vector<std::string> env_storage =
+      options.sandbox ? SandboxEnvironment(environ, options.sandbox->environment, options.env)
+                      : MergedEnvironment(options.env);
   std::vector<char*> argv = CStrings(argv_storage);
   std::vector<char*> envp = CStrings(env_storage);
   const std::string out_path = options.stdout_path.string();
@@ -122,6 +125,7 @@ pid_t Spawn(const SubprocessOptions& options, const PreparedSandbox* sandbox, in
       (void)!write(exec_pipe[1], &e, sizeof e);
       _exit(127);
     }
+    MarkDescriptorsCloseOnExec();
     execvpe(argv[0], argv.data(), envp.data());
     int e = errno;
     (void)!write(exec_pipe[1], &e, sizeof e);

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "../support/test_dir.h"
@@ -138,7 +139,7 @@ TEST_F(SecurityTest, CorpusGetsEveryExpectedVerdictUnderTheInterpreter) {
             "--interpret"};
   o.stdout_path = dir_ / "stdout";
   o.stderr_path = dir_ / "stderr";
-  o.timeout_s = 900;
+  o.timeout_s = 2400;  // about 55 cases, three worker processes each, on a small CI machine
   SubprocessResult r = RunSubprocess(o);
   std::string out, err, e;
   ReadFile(o.stdout_path, &out, &e);
@@ -146,6 +147,62 @@ TEST_F(SecurityTest, CorpusGetsEveryExpectedVerdictUnderTheInterpreter) {
   EXPECT_EQ(r.exit_code, 0) << out << err;
   EXPECT_NE(out.find("cases got the expected verdict"), std::string::npos) << out << err;
   EXPECT_FALSE(fs::exists(fs::path(TRITONIZE_SOURCE_DIR) / "tests" / "corpus" / "ESCAPED"));
+}
+
+// Regression (issue 16): a candidate that printed or raised its environment got the engine's,
+// API keys included, and the store kept it, reports printed it, `generate --turns` would have
+// sent it back to the provider. A bench with a provider key in the engine's environment and a
+// candidate that prints, raises and reads every environment it can: no key anywhere.
+TEST_F(SecurityTest, AProviderKeyInTheEnginesEnvironmentReachesNoOutputStoreOrLog) {
+  const fs::path models = dir_ / "llm";
+  fs::create_directories(models / "leaky");
+  std::ofstream(models / "leaky" / "softmax.py") << R"(import os
+import sys
+
+
+def _everything():
+    seen = dict(os.environ)
+    for pid in [p for p in os.listdir("/proc") if p.isdigit()] + [str(os.getppid())]:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as file:
+                seen[f"/proc/{pid}/environ"] = file.read().decode(errors="replace")
+        except OSError:
+            pass
+    return repr(seen)
+
+
+print(_everything())
+print(_everything(), file=sys.stderr)
+
+
+def softmax(x):
+    raise RuntimeError(_everything())
+)";
+  SubprocessOptions o;
+  o.argv = {TRITONIZE_BINARY, "bench",   "--tasks",    "softmax", "--impls", "llm",
+            "--llm-dir",      models.string(), "--models", "leaky", "--interpret", "--json",
+            (dir_ / "out.json").string(), "--db", (dir_ / "results.db").string(), "--scratch",
+            (dir_ / "jobs").string(), "--root", TRITONIZE_SOURCE_DIR, "--python", Python()};
+  o.env["ANTHROPIC_API_KEY"] = "sk-test-secret";
+  o.env["TRITONIZE_TOKEN"] = "tritonize-test-token";
+  o.stdout_path = dir_ / "stdout";
+  o.stderr_path = dir_ / "stderr";
+  o.timeout_s = 600;
+  const SubprocessResult r = RunSubprocess(o);
+  EXPECT_EQ(r.exit_code, 1) << TailOfFile(dir_ / "stderr", 2000);  // the job failed, as it should
+
+  std::string json, e;
+  ASSERT_TRUE(ReadFile(dir_ / "out.json", &json, &e)) << e;
+  // The candidate did dump an environment (so the test can fail): the message holds PATH.
+  EXPECT_NE(json.find("runtime_error"), std::string::npos) << json;
+  EXPECT_NE(json.find("PATH"), std::string::npos) << json;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_)) {
+    if (!entry.is_regular_file()) continue;
+    std::string text;
+    if (!ReadFile(entry.path(), &text, &e)) continue;
+    EXPECT_EQ(text.find("sk-test-secret"), std::string::npos) << entry.path();
+    EXPECT_EQ(text.find("tritonize-test-token"), std::string::npos) << entry.path();
+  }
 }
 
 TEST_F(SecurityTest, KilledBenchResumesWithoutRedoingOrLosingFinishedJobs) {

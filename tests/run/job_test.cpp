@@ -331,8 +331,9 @@ echo '{"schema_version": 2, "status": "ok"}' > "$result")");
 }
 
 TEST_F(WorkerTest, SandboxAllowsWritesOnlyInTheJobFolderAndHasNoNetwork) {
-  if (!ProbeSandbox().network || !ProbeSandbox().filesystem) {
-    GTEST_SKIP() << "no namespaces here: " << ProbeSandbox().why_not;
+  const SandboxSupport& support = ProbeSandbox();
+  if (!support.network || !support.filesystem || !support.pid || !support.privileges) {
+    GTEST_SKIP() << "not every layer here: " << support.why_not;
   }
   options_.sandbox.mode = SandboxMode::kOn;
   options_.interpret = true;  // no CUDA probe: the stand-in python has no torch
@@ -344,7 +345,7 @@ echo '{"schema_version": 2, "status": "ok"}' > "$result")");
   JobResult r = Run();
   EXPECT_EQ(r.status, Status::kOk) << r.message << r.detail;
   EXPECT_FALSE(fs::exists(dir_ / "escaped"));
-  EXPECT_EQ(r.environment.value("sandbox", ""), "network, filesystem");
+  EXPECT_EQ(r.environment.value("sandbox", ""), "environment, network, filesystem, pid, privileges");
 }
 
 }  // namespace

@@ -7,8 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 
 namespace tritonize {
@@ -145,6 +147,35 @@ TEST_F(StoreTest, JobRoundTripsWithChecksAndResults) {
   EXPECT_EQ(read.timings[0].kernels, written.timings[0].kernels);
   EXPECT_DOUBLE_EQ(read.timings[0].first_call_s, 1.9);
   EXPECT_EQ(read.timings[1].kernel_us, written.timings[1].kernel_us);
+}
+
+// A NaN output's figures (NaN, infinite and huge errors) are kept, not turned into 0.
+TEST_F(StoreTest, NonFiniteCheckFiguresRoundTrip) {
+  auto store = OpenOrFail();
+  std::string err;
+  const int64_t run = store->BeginRun("tritonize bench", {{"host", "h1"}}, &err);
+  ASSERT_NE(run, 0) << err;
+  JobResult written = MakeOkResult();
+  written.status = Status::kWrongResult;
+  written.timings.clear();
+  written.checks[0].ok = false;
+  written.checks[0].max_abs_err = std::numeric_limits<double>::quiet_NaN();
+  written.checks[0].max_rel_err = std::numeric_limits<double>::infinity();
+  written.checks[1].ok = false;
+  written.checks[1].max_abs_err = -std::numeric_limits<double>::infinity();
+  written.checks[1].max_rel_err = 1e300;
+  ASSERT_TRUE(store->RecordJob(run, MakeTask("softmax"), MakeImpl(ImplKind::kLlm, "llm:m", "h"),
+                               written, &err))
+      << err;
+  std::vector<StoredJob> jobs;
+  ASSERT_TRUE(store->Jobs(run, &jobs, &err)) << err;
+  JobResult read;
+  ASSERT_TRUE(store->LoadJobResult(jobs[0].id, &read, &err)) << err;
+  ASSERT_EQ(read.checks.size(), 2u);
+  EXPECT_TRUE(std::isnan(read.checks[0].max_abs_err));
+  EXPECT_EQ(read.checks[0].max_rel_err, std::numeric_limits<double>::infinity());
+  EXPECT_EQ(read.checks[1].max_abs_err, -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(read.checks[1].max_rel_err, 1e300);
 }
 
 TEST_F(StoreTest, RepeatProcessAndNonSampleFiguresRoundTrip) {

@@ -1,0 +1,110 @@
+"""The compare step's verdict precedence, on hand-made files: wrong values, then the candidate step's own failure, then
+its rejections; timed calls whose kernels are not the candidate's."""
+
+import json
+
+import pytest
+import torch
+from conftest import CANDIDATES_DIR, make_request
+
+from tritonize_worker.compare import run_compare
+from tritonize_worker.protocol import Result, parse_request
+from tritonize_worker.tensor_files import output_key, save_tensors
+
+SIZES = ("37x93", "64x128")
+
+
+@pytest.fixture
+def job(tmp_path):
+    """Writes the reference, the outputs (right unless told) and the candidate step's result; runs the compare."""
+
+    def run(candidate: dict, outputs: dict | None = None, drop: tuple = ()) -> Result:
+        raw = make_request("softmax", CANDIDATES_DIR / "softmax_triton.py")
+        raw["role"] = "compare"
+        raw["files"] = {name: str(tmp_path / name) for name in ("reference", "outputs", "candidate_result")}
+        request = parse_request(raw)
+        reference, right = {}, {}
+        for size in SIZES:
+            rows, cols = map(int, size.split("x"))
+            for seed in request.check.seeds:
+                values = torch.softmax(torch.randn(rows, cols, dtype=torch.float64), -1)
+                reference[output_key(size, seed, "forward", "y")] = values
+                right[output_key(size, seed, "forward", "y")] = values.float()
+        save_tensors(request.files.reference, reference)
+        written = {k: v for k, v in {**right, **(outputs or {})}.items() if k not in drop}
+        save_tensors(request.files.outputs, written)
+        (tmp_path / "candidate_result").write_text(json.dumps({"guards": [], **candidate}))
+        result = Result()
+        run_compare(request, result)
+        return result
+
+    return run
+
+
+def key(size="37x93", seed=0, call=""):
+    return output_key(size, seed, "forward", "y", call)
+
+
+def test_right_values_and_a_finished_step_are_ok(job):
+    result = job({"status": "ok"})
+    assert result.status == "ok" and all(check["ok"] for check in result.checks)
+
+
+def test_a_wrong_value_comes_before_the_steps_own_failure_and_its_rejections(job):
+    guards = [{"check": "inputs_unchanged", "ok": False, "message": "the forward call: tensor input 0 was modified"}]
+    candidate = {"status": "runtime_error", "message": "RuntimeError: boom", "guards": guards}
+    result = job(candidate, outputs={key(seed=1): torch.zeros(37, 93)}, drop=(key("64x128", 0), key("64x128", 1)))
+
+    assert result.status == "wrong_result"
+    assert result.message.startswith("y at size 37x93, seed 1 (forward): 3441 of 3441 elements outside")
+    assert "the candidate step then ended runtime_error: RuntimeError: boom" in result.detail
+    assert "inputs_unchanged: the forward call: tensor input 0 was modified" in result.detail
+    # Outputs the step never reached are not failures.
+    assert [c["size"] for c in result.checks] == ["37x93", "37x93"]
+
+
+def test_the_steps_own_failure_comes_before_its_rejections(job):
+    guards = [{"check": "same_stream", "ok": False, "message": "the call changed the current CUDA stream"}]
+    result = job({"status": "timeout", "message": "the call phase took longer than its 1 s timeout", "guards": guards})
+
+    assert (result.status, result.message) == ("timeout", "the call phase took longer than its 1 s timeout")
+    assert "same_stream: the call changed the current CUDA stream" in result.detail
+
+
+def test_a_rejection_stands_when_every_value_is_right(job):
+    guards = [{"check": "deterministic", "ok": False, "message": "two calls differ"}] * 3
+    candidate = {"status": "rejected", "rejected_by": "deterministic", "message": "deterministic: two calls differ"}
+    result = job({**candidate, "guards": guards})
+
+    assert (result.status, result.rejected_by) == ("rejected", "deterministic")
+    assert "deterministic" not in result.detail  # the message says it; the detail does not repeat it
+
+
+def test_a_later_calls_wrong_output_is_wrong_result_naming_the_call(job):
+    result = job({"status": "rejected", "rejected_by": "deterministic", "message": "deterministic: differ"},
+                 outputs={key(call="repeat"): torch.full((37, 93), 0.5)})
+
+    assert result.status == "wrong_result"
+    assert result.message.startswith("y (repeated call) at size 37x93, seed 0 (forward)")
+
+
+def test_a_missing_output_of_a_finished_step_is_wrong_result(job):
+    result = job({"status": "ok"}, drop=(key("64x128", 1),))
+
+    assert result.status == "wrong_result"
+    assert result.message == "y at size 64x128, seed 1 (forward): no output was written for it"
+
+
+def test_timed_calls_that_run_other_kernels_are_rejected(job):
+    share = {"check": "triton_time_share", "ok": True, "kernels": ["softmax_kernel"]}
+    timing = {"size": "1024x1024", "mode": "forward", "kernel_us": [10.0],
+              "kernel_median_us": {"softmax_kernel": 1.0, "cunn_SoftMaxForward": 9.0}}
+    result = job({"status": "ok", "guards": [share], "timings": [timing]})
+
+    assert (result.status, result.rejected_by) == ("rejected", "triton_time_share")
+    assert "the timed forward calls at size 1024x1024: 10% of their 10.0 us" in result.message
+    assert result.timings == []
+
+    timing["kernel_median_us"] = {"softmax_kernel_0d1": 9.0, "memset": 1.0}
+    result = job({"status": "ok", "guards": [share], "timings": [timing]})
+    assert result.status == "ok" and result.timings == [timing]

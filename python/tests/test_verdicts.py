@@ -1,0 +1,113 @@
+"""Verdicts users can trust (issue 16), through the real worker's three steps under the Triton interpreter: values
+are judged first, NaN is named where it is, forbidden ops are caught where they run (not where they are written), and
+the candidate's own failures and rejections come after wrong values."""
+
+import json
+
+import pytest
+from conftest import CANDIDATES_DIR
+
+
+def candidate(name: str):
+    return CANDIDATES_DIR / f"{name}.py"
+
+
+def run(run_worker, request_for, name: str, **guards):
+    request = request_for("softmax", candidate(name))
+    if guards:
+        request["guards"] = {"run_seed": 0, "import_s": 60, "compile_s": 60, "call_s": 60, **guards}
+    result, completed = run_worker(request)
+    return result, completed
+
+
+def test_a_nan_in_an_output_is_wrong_result_naming_where(run_worker, request_for, tmp_path):
+    result, _ = run(run_worker, request_for, "softmax_nan")
+
+    assert result["status"] == "wrong_result", result["message"]
+    assert result["message"].startswith("y at size 37x93, seed 0 (forward): 1 of 3441 elements outside")
+    assert "(1 NaN where the reference is finite), max abs err nan; first at (2, 3): got nan" in result["message"]
+    first = result["checks"][0]
+    assert (first["max_abs_err"], first["max_rel_err"], first["nonfinite"]) == ("NaN", "NaN", 1)
+    assert first["first_mismatch"] == [2, 3]
+    # The file is strict JSON: no bare NaN token (the engine's parser refuses one).
+    json.loads((tmp_path / "result.json").read_text(), parse_constant=pytest.fail)
+
+
+def test_wrong_values_come_before_a_rejection(run_worker, request_for):
+    result, _ = run(run_worker, request_for, "softmax_wrong_and_zeroes_input")
+
+    assert result["status"] == "wrong_result"
+    assert result["message"].startswith("y at size 37x93, seed 0 (forward)")
+    assert "Also seen:\n  inputs_unchanged: the forward call at size 37x93, seed 0" in result["detail"]
+
+
+def test_a_rejection_stands_when_every_value_is_right(run_worker, request_for):
+    result, _ = run(run_worker, request_for, "softmax_right_and_zeroes_input")
+
+    assert (result["status"], result["rejected_by"]) == ("rejected", "inputs_unchanged")
+    assert all(check["ok"] for check in result["checks"])
+
+
+def test_wrong_values_come_before_an_exception(run_worker, request_for):
+    result, _ = run(run_worker, request_for, "softmax_wrong_then_raises")
+
+    assert result["status"] == "wrong_result"
+    assert "the candidate step then ended runtime_error: RuntimeError: gives up at its second size" in result["detail"]
+
+
+def test_wrong_values_come_before_a_phase_timeout(run_worker, request_for):
+    result, _ = run(run_worker, request_for, "softmax_wrong_then_hangs", compile_s=5)
+
+    assert result["status"] == "wrong_result", result["message"]
+    assert "then ended timeout: the compile phase took longer than its 5 s timeout" in result["detail"]
+
+
+def test_an_exception_after_right_values_is_the_exception(run_worker, request_for):
+    result, _ = run(run_worker, request_for, "softmax_raises")
+
+    assert result["status"] == "runtime_error"
+
+
+def test_a_forbidden_op_that_runs_is_rejected_naming_the_call(run_worker, request_for):
+    result, _ = run(run_worker, request_for, "softmax_forbidden_fallback")
+
+    assert (result["status"], result["rejected_by"]) == ("rejected", "forbidden_op"), result["message"]
+    assert result["message"].startswith(
+        "forbidden_op: aten::softmax, aten::_softmax ran during the forward call at size 37x93, seed 0"
+    ), result["message"]
+
+
+def test_a_forbidden_op_that_never_runs_is_evidence_not_a_verdict(run_worker, request_for):
+    result, _ = run(run_worker, request_for, "softmax_forbidden_never_runs")
+
+    assert result["status"] == "ok", result["message"]
+    assert "static scan (evidence, not a verdict): forbidden_op: line" in result["detail"]
+    assert "static scan (evidence, not a verdict): no_fallback: line" in result["detail"]
+
+
+def test_a_forbidden_op_in_a_thread_of_the_candidate_is_seen(run_worker, request_for):
+    result, _ = run(run_worker, request_for, "softmax_thread")
+
+    assert result["rejected_by"] == "forbidden_op", result["message"]
+    assert "(on another thread)" in result["message"]
+
+
+def test_stopping_the_op_recorder_fails_by_default(run_worker, request_for):
+    result, _ = run(run_worker, request_for, "softmax_stops_observer")
+
+    assert result["rejected_by"] == "forbidden_op", result["message"]
+    assert "the op recorder was stopped" in result["message"] or "replaced" in result["message"]
+
+
+def test_a_tensor_subclass_output_is_wrong_result(run_worker, request_for):
+    result, _ = run(run_worker, request_for, "softmax_subclass")
+
+    assert result["status"] == "wrong_result"
+    assert "expected a torch.Tensor, got Marked (a subclass of torch.Tensor)" in result["message"]
+
+
+def test_patching_the_workers_own_checker_is_seen(run_worker, request_for):
+    result, _ = run(run_worker, request_for, "softmax_patches_snapshot")
+
+    assert result["rejected_by"] == "trusted_functions", result["message"]
+    assert "TrustedSnapshot.patched" in result["message"] and "torch.equal" in result["message"]
