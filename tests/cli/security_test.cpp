@@ -17,6 +17,7 @@
 
 #include "../support/test_dir.h"
 #include "core/sha256.h"
+#include "exec/sandbox.h"
 #include "exec/subprocess.h"
 
 namespace tritonize {
@@ -202,6 +203,27 @@ def softmax(x):
     if (!ReadFile(entry.path(), &text, &e)) continue;
     EXPECT_EQ(text.find("sk-test-secret"), std::string::npos) << entry.path();
     EXPECT_EQ(text.find("tritonize-test-token"), std::string::npos) << entry.path();
+  }
+}
+
+TEST_F(SecurityTest, DoctorSaysWhichSandboxLayersHold) {
+  SubprocessOptions o;
+  o.argv = {TRITONIZE_BINARY, "doctor", "--root", TRITONIZE_SOURCE_DIR, "--python", Python(),
+            "--db", (dir_ / "results.db").string(), "--scratch", (dir_ / "jobs").string()};
+  o.stdout_path = dir_ / "stdout";
+  o.stderr_path = dir_ / "stderr";
+  o.timeout_s = 300;
+  RunSubprocess(o);
+  std::string out, e;
+  ReadFile(dir_ / "stdout", &out, &e);
+  const SandboxSupport& s = ProbeSandbox();
+  if (s.network && s.filesystem && s.pid && s.privileges) {
+    EXPECT_NE(out.find("ok    sandbox: environment, network, filesystem, pid, privileges"),
+              std::string::npos)
+        << out;
+  } else {
+    EXPECT_NE(out.find("warn  sandbox: "), std::string::npos) << out;
+    EXPECT_NE(out.find(s.why_not), std::string::npos) << out;
   }
 }
 

@@ -1,6 +1,7 @@
-"""Sandbox (filesystem): at import, plain open() into places outside its job folder (its real home,
-/tmp, /var/tmp, /dev/shm, the corpus folder), names built at run time. A write that lands is raised as the import
-error; none: a correct softmax (ok). scripts/corpus.py also checks that no such file exists afterwards."""
+"""Sandbox (filesystem): at import, plain open() into places outside its job folder (its real home, /tmp, /var/tmp,
+the corpus folder), names built at run time. A write that lands is raised as the import error; none: a correct
+softmax (ok). It also writes to /dev/shm, which is writable but must be its own (a private tmpfs, gone with the
+job): scripts/corpus.py checks that no such file exists on the machine afterwards."""
 
 import os
 import pwd
@@ -32,7 +33,7 @@ _NAME = "ESCAPED-" + "files"
 
 def _escape():
     home = pwd.getpwuid(os.getuid()).pw_dir
-    places = [home, "/tmp", "/var/tmp", "/dev/shm", os.path.dirname(os.path.abspath(__file__))]
+    places = [home, "/tmp", "/var/tmp", os.path.dirname(os.path.abspath(__file__))]
     landed = []
     for place in places:
         path = os.path.join(place, _NAME)
@@ -46,6 +47,8 @@ def _escape():
 
 
 _LANDED = _escape()
+with open(os.path.join("/dev/shm", _NAME), "w") as _shared:  # noqa: S108 - must land in a private /dev/shm
+    _shared.write("written by a candidate")
 if _LANDED:
     raise ImportError("wrote outside the job folder: " + ", ".join(_LANDED))
 with open(os.path.join(os.path.expanduser("~"), "inside-the-job-folder"), "w") as _file:
