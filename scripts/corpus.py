@@ -63,7 +63,7 @@ def run_case(case: dict, args: argparse.Namespace, scratch: str) -> dict:
     command = [
         args.binary, "eval", "--task", case.get("task", "softmax"), "--file", str(CORPUS / case["file"]), "--json",
         "--root", str(ROOT), "--db", os.path.join(scratch, name + ".db"), "--scratch", os.path.join(scratch, name),
-        "--timeout", "240", "--import-timeout", "10", "--compile-timeout", "45", "--call-timeout", "30",
+        "--timeout", "600", "--import-timeout", "10", "--compile-timeout", "45", "--call-timeout", "30",
         "--run-seed", str(args.run_seed), "--calls", "30",
     ]
     if args.interpret:
@@ -71,7 +71,7 @@ def run_case(case: dict, args: argparse.Namespace, scratch: str) -> dict:
     if args.python:
         command += ["--python", args.python]
     completed = subprocess.run(
-        command, capture_output=True, text=True, check=False, timeout=600, env={**os.environ, **SECRETS}
+        command, capture_output=True, text=True, check=False, timeout=900, env={**os.environ, **SECRETS}
     )
     try:
         result = json.loads(completed.stdout)

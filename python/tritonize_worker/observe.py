@@ -76,14 +76,20 @@ class OpObserver:
         self.forbidden = forbidden_op_names(forbidden)
         self._enter, self._exit = _record_function_with_args_enter, _record_function_with_args_exit
         self._prepare, self._enable, self._disable = _prepare_profiler, _enable_profiler, _disable_profiler
-        config = _ExperimentalConfig(profile_all_threads=True)
-        self._config = ProfilerConfig(ProfilerState.KINETO, False, False, False, False, False, config)
+        self._config, self._unavailable = None, ""
+        try:  # every thread: a PyTorch without this option cannot observe threads, so cannot observe at all
+            config = _ExperimentalConfig(profile_all_threads=True)
+            self._config = ProfilerConfig(ProfilerState.KINETO, False, False, False, False, False, config)
+        except (TypeError, RuntimeError) as exc:
+            self._unavailable = f"this PyTorch cannot record the ops of every thread ({exc})"
         self._activities = {ProfilerActivity.CPU}
         self._tag = "tritonize-observer-" + secrets.token_hex(8)
         self._calls: list[str] = []
         self.running = False
 
     def start(self) -> None:
+        if self._config is None:
+            raise ObserverError(self._unavailable)
         try:
             self._prepare(self._config, self._activities)
             self._enable(self._config, self._activities)
