@@ -196,6 +196,8 @@ void CompareCell(const CompareOptions& options, const ProcessSpread& spread, uin
                                 NonEmptyGroups(first->kernel_groups), options.confidence);
       c->vs_first[r] = ci;
       c->changes[r] = ClassifyChange(ci, options.allowance);
+    } else {
+      c->changes[r] = Change::kIncomparable;  // ok in both, timed in neither (--interpret)
     }
   }
   c->counted = all_big && medians.size() == c->cells.size();

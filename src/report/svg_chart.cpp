@@ -14,7 +14,7 @@ constexpr double kWidth = 900;
 constexpr double kPlotLeft = 190;
 constexpr double kPlotRight = 690;
 constexpr double kRow = 24;
-constexpr double kTop = 34;     // room for the title
+constexpr double kTop = 42;     // room for the title and the reference line's label
 constexpr double kBottom = 30;  // room for the axis
 
 std::string Num(double v) { return fmt::format("{:.1f}", v); }

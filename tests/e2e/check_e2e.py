@@ -59,7 +59,7 @@ if work is not None:
     expect((work / "report.md").read_text().startswith("# tritonize report"), "report --format md")
     html = (work / "report.html").read_text()
     expect(html.startswith("<!DOCTYPE html>") and "<section id=\"task-softmax\"" in html, "report --format html")
-    expect("Correctness (no timings)" in (work / "report.txt").read_text(), "report --format text")
+    expect("Correctness (no timings)" in (work / "report.text").read_text(), "report --format text")
     expect("Models, ranked" in (work / "leaderboard.txt").read_text(), "leaderboard ranks the models")
     expect("0 regression(s)" in (work / "compare.txt").read_text(), "compare of the run with itself")
 

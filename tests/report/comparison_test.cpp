@@ -130,6 +130,21 @@ TEST(CompareReportsTest, ThreeRunsEachAgainstTheFirst) {
   EXPECT_NEAR(*llm.spread, 0.10, 1e-9);
 }
 
+// An --interpret run has verdicts and no times: nothing to compare, and nothing said unchanged.
+TEST(CompareReportsTest, UntimedCellsAreNotCompared) {
+  const Task task = LayerNormTask();
+  const JobResult base = CheckedJob(task);
+  BenchReport report;
+  report.timed = false;
+  report.tables.push_back(BuildTaskTable(task, &base, nullptr, nullptr, ""));
+  const Comparison c = CompareReports({&report, &report}, {"A", "B"}, {});
+  ASSERT_FALSE(c.cells.empty());
+  for (const CellRuns& cell : c.cells) EXPECT_EQ(cell.changes[1], Change::kIncomparable);
+  EXPECT_EQ(c.unchanged, 0);
+  EXPECT_EQ(c.instabilities,
+            std::vector<std::string>{"no kernel-time median is in two or more runs: nothing was compared"});
+}
+
 std::string Printed(ReportFormat format) {
   const BenchReport a = WithLlmScaled(1.0), b = WithLlmScaled(1.10);
   Comparison c = CompareReports({&a, &b}, {"run 1 of a.db", "run 2 of a.db"}, {});
