@@ -2,11 +2,15 @@
 # Installs what tritonize needs and is missing: Debian packages for the engine, a Python
 # venv (torch, triton) for the worker unless a Python that has them is already given.
 # Prints nothing to stdout but `export TRITONIZE_PYTHON=...`, so callers can eval it.
+# --test: also what only the tests need (headless Chromium, which renders the HTML report).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 apt_packages=(cmake g++ make pkg-config libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
   libfmt-dev libsqlite3-dev libcurl4-openssl-dev libgtest-dev libcpp-httplib-dev python3-venv)
+if [[ "${1:-}" == "--test" ]]; then
+  apt_packages+=(chromium)
+fi
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

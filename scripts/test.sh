@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The test command (README, .ci/run): builds, runs the C++ unit tests, the worker tests on the
-# CPU with the Triton interpreter, and an end-to-end CLI run with --interpret. GPU-only tests
-# are labelled `gpu` and skipped, visibly, without a GPU.
+# The test command (README, .ci/run): builds, runs the C++ unit tests (the HTML report's in
+# headless Chromium among them), the worker tests on the CPU with the Triton interpreter, and an
+# end-to-end CLI run with --interpret (tests/e2e). GPU-only tests are labelled `gpu` and skipped,
+# visibly, without a GPU.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-eval "$(bash scripts/deps.sh)"
+eval "$(bash scripts/deps.sh --test)"
 export TRITONIZE_PYTHON
+# The browser test fails rather than skips when Chromium is missing here (deps.sh --test installs it).
+export TRITONIZE_REQUIRE_BROWSER=1
 echo "== python: $TRITONIZE_PYTHON"
 
 echo "== build"
@@ -17,8 +20,8 @@ echo "== C++ tests (ctest)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 
 echo "== worker tests (pytest, TRITON_INTERPRET=1)"
-"$TRITONIZE_PYTHON" -m ruff check --line-length 120 python
+"$TRITONIZE_PYTHON" -m ruff check --line-length 120 python studies tests/e2e tests/report
 (cd python && TRITON_INTERPRET=1 "$TRITONIZE_PYTHON" -m pytest -q -rs tests)
 
-echo "== end to end: tritonize bench --interpret"
-bash scripts/e2e-interpret.sh
+echo "== end to end: tritonize bench --interpret, then report, leaderboard and compare of its run"
+bash tests/e2e/interpret.sh

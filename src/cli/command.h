@@ -25,6 +25,8 @@ const std::vector<Command>& Commands();
 
 std::function<int()> SetupBench(CLI::App* app);
 std::function<int()> SetupReport(CLI::App* app);
+std::function<int()> SetupLeaderboard(CLI::App* app);
+std::function<int()> SetupCompare(CLI::App* app);
 std::function<int()> SetupEval(CLI::App* app);
 std::function<int()> SetupTasks(CLI::App* app);
 std::function<int()> SetupDoctor(CLI::App* app);

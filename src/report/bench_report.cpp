@@ -119,6 +119,7 @@ void FillTimes(const std::vector<const Timing*>& timings, Cell* cell) {
   for (const Timing* t : timings) {
     cell->kernel_groups.push_back(t->kernel_us);
     for (const auto& [kernel, config] : t->tuned) cell->tuned[kernel].push_back(config);
+    cell->kernel_median_us.push_back(t->kernel_median_us);
     call_us.insert(call_us.end(), t->call_us.begin(), t->call_us.end());
     host_us.insert(host_us.end(), t->host_us.begin(), t->host_us.end());
     cell->clock_low = cell->clock_low || t->sampling.value("clock_low", false);

@@ -44,6 +44,9 @@ struct Cell {
   // Autotuned kernel -> the configuration each process picked, in process order: processes
   // that picked differently can time on different levels.
   std::map<std::string, std::vector<std::string>> tuned;
+  // Per process, each kernel's median time per call in us (the worker's kernel_median_us):
+  // which kernel moved, when a cell moves between runs.
+  std::vector<std::map<std::string, double>> kernel_median_us;
 };
 
 /// Whether the processes of a cell picked different configurations for some autotuned kernel.

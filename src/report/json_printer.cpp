@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "report/cells.h"
 #include "report/rating.h"
 
 namespace tritonize {
@@ -62,10 +63,7 @@ nlohmann::json CellToJson(const Cell& cell) {
 
 nlohmann::json IntervalToJson(const std::optional<RatioEstimate>& e) {
   if (!e) return nullptr;
-  const char* verdict = e->impossible                  ? "impossible"
-                        : e->verdict == Verdict::kWin  ? "win"
-                        : e->verdict == Verdict::kLoss ? "loss"
-                                                       : "tie";
+  const char* verdict = VerdictName(*e);
   return {{"point", Number(e->ci.point)},
           {"lo", Number(e->ci.lo)},
           {"hi", Number(e->ci.hi)},

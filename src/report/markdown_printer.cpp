@@ -4,6 +4,7 @@
 
 #include "report/format.h"
 #include "report/grid.h"
+#include "report/sections.h"
 
 namespace tritonize {
 namespace {
@@ -31,7 +32,9 @@ void PrintRow(const std::vector<std::string>& cells, bool bold, std::ostream& ou
   out << "\n";
 }
 
-void PrintGrid(const Grid& grid, std::ostream& out) {
+}  // namespace
+
+void PrintMarkdownGrid(const Grid& grid, std::ostream& out) {
   PrintRow(grid.header, false, out);
   out << "|";
   for (bool right : grid.right_aligned) {
@@ -43,30 +46,16 @@ void PrintGrid(const Grid& grid, std::ostream& out) {
   }
 }
 
-}  // namespace
-
 void PrintMarkdown(const BenchReport& report, std::ostream& out) {
   for (const TaskTable& table : report.tables) {
     out << "## " << table.task << "\n\n" << table.description << "\n\n";
-    if (report.timed) {
-      out << "Kernel time (median per call ±IQR/median); ratios are speedups, higher is better: "
-             "+ clear win, - clear loss, ~ tie (the 95% interval contains 1.0).\n\n";
-      PrintGrid(KernelTimeGrid(table), out);
-      if (HasRoofline(table)) {
-        out << "\nThroughput (GB/s if memory-bound, else TFLOP/s), % of the spec roofline "
-               "[% of the measured ceiling].\n\n";
-        PrintGrid(RooflineGrid(table), out);
-        for (const std::string& note : AboveCeilingNotes(table)) out << "\n" << note << ".\n";
-      }
-      out << "\nCall latency (CUDA events, median per call).\n\n";
-      PrintGrid(CallLatencyGrid(table), out);
-      out << "\nHost time per call (back-to-back calls, no synchronisation).\n\n";
-      PrintGrid(HostOverheadGrid(table), out);
-      out << "\nFirst call (compile + autotune, wall time).\n\n";
-      PrintGrid(FirstCallGrid(table), out);
-    } else {
-      out << "Correctness (no timings).\n\n";
-      PrintGrid(CorrectnessGrid(table), out);
+    bool first = true;
+    for (const Section& section : Sections(report.timed)) {
+      if (!Shown(section, table)) continue;
+      out << (first ? "" : "\n") << section.title << ".\n\n";
+      PrintMarkdownGrid(section.grid(table), out);
+      for (const std::string& note : SectionNotes(section, table)) out << "\n" << note << ".\n";
+      first = false;
     }
     if (!table.notes.empty()) {
       out << "\nNotes:\n\n";

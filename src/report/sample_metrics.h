@@ -36,6 +36,7 @@ struct SampleMetrics {
   std::optional<double> fast_1;           // share correct and >= 1.0x the baseline's speed
   std::optional<double> fast_2;           // share correct and >= 2.0x
   std::optional<double> at_least_expert;  // share correct and >= 1.0x the expert's speed
+  std::optional<double> fast_2_expert;    // share correct and >= 2.0x the expert's speed
   std::optional<double> best_llm_over_expert;
   int oneshot_correct = 0;  // turn 1 of each sample
   double oneshot_pass_at_n = 0;

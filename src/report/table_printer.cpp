@@ -6,6 +6,7 @@
 
 #include "report/format.h"
 #include "report/grid.h"
+#include "report/sections.h"
 
 namespace tritonize {
 namespace {
@@ -55,7 +56,9 @@ std::string Rule(const std::vector<size_t>& widths) {
   return line;
 }
 
-void PrintGrid(const Grid& grid, std::ostream& out) {
+}  // namespace
+
+void PrintTextGrid(const Grid& grid, std::ostream& out) {
   std::vector<size_t> widths(grid.header.size());
   for (size_t i = 0; i < widths.size(); ++i) {
     widths[i] = DisplayWidth(grid.header[i]);
@@ -73,27 +76,17 @@ void PrintGrid(const Grid& grid, std::ostream& out) {
   }
 }
 
+namespace {
+
 void PrintTaskTable(const TaskTable& table, bool timed, std::ostream& out) {
   out << table.task << ": " << table.description << "\n\n";
-  if (timed) {
-    out << "Kernel time (median per call ±IQR/median); ratios are speedups, higher is better: "
-           "+ clear win, - clear loss, ~ tie (the 95% interval contains 1.0)\n";
-    PrintGrid(KernelTimeGrid(table), out);
-    if (HasRoofline(table)) {
-      out << "\nThroughput (GB/s if memory-bound, else TFLOP/s), % of the spec roofline "
-             "[% of the measured ceiling]\n";
-      PrintGrid(RooflineGrid(table), out);
-      for (const std::string& note : AboveCeilingNotes(table)) out << note << "\n";
-    }
-    out << "\nCall latency (CUDA events, median per call)\n";
-    PrintGrid(CallLatencyGrid(table), out);
-    out << "\nHost time per call (back-to-back calls, no synchronisation)\n";
-    PrintGrid(HostOverheadGrid(table), out);
-    out << "\nFirst call (compile + autotune, wall time)\n";
-    PrintGrid(FirstCallGrid(table), out);
-  } else {
-    out << "Correctness (no timings)\n";
-    PrintGrid(CorrectnessGrid(table), out);
+  bool first = true;
+  for (const Section& section : Sections(timed)) {
+    if (!Shown(section, table)) continue;
+    out << (first ? "" : "\n") << section.title << "\n";
+    PrintTextGrid(section.grid(table), out);
+    for (const std::string& note : SectionNotes(section, table)) out << note << "\n";
+    first = false;
   }
   if (!table.notes.empty()) {
     out << "\nNotes:\n";

@@ -459,10 +459,29 @@ bool Store::InsertJob(int64_t run_id, const Task& task, int64_t impl_id, const J
   return true;
 }
 
+namespace {
+
+constexpr const char* kRunColumns =
+    "SELECT id, started_at, finished_at, command_line, engine_version, status, environment"
+    " FROM runs";
+
+StoredRun RunFrom(const Statement& select) {
+  StoredRun run;
+  run.id = select.Int(0);
+  run.started_at = select.Text(1);
+  run.finished_at = select.Text(2);
+  run.command_line = select.Text(3);
+  run.engine_version = select.Text(4);
+  run.status = select.Text(5);
+  run.environment = ParseJson(select.Text(6));
+  return run;
+}
+
+}  // namespace
+
 bool Store::Run(int64_t run_id, StoredRun* run, std::string* err) {
-  Statement select(db_,
-                   "SELECT id, started_at, finished_at, command_line, engine_version, status,"
-                   " environment FROM runs WHERE id = ?");
+  const std::string sql = std::string(kRunColumns) + " WHERE id = ?";
+  Statement select(db_, sql.c_str());
   select.Bind(1, run_id);
   const int rc = select.Step();
   if (rc == SQLITE_DONE) {
@@ -473,20 +492,28 @@ bool Store::Run(int64_t run_id, StoredRun* run, std::string* err) {
     *err = Error("reading run " + std::to_string(run_id));
     return false;
   }
-  run->id = select.Int(0);
-  run->started_at = select.Text(1);
-  run->finished_at = select.Text(2);
-  run->command_line = select.Text(3);
-  run->engine_version = select.Text(4);
-  run->status = select.Text(5);
-  run->environment = ParseJson(select.Text(6));
+  *run = RunFrom(select);
+  return true;
+}
+
+bool Store::Runs(std::vector<StoredRun>* runs, std::string* err) {
+  const std::string sql = std::string(kRunColumns) + " ORDER BY id";
+  Statement select(db_, sql.c_str());
+  runs->clear();
+  int rc;
+  while ((rc = select.Step()) == SQLITE_ROW) runs->push_back(RunFrom(select));
+  if (rc != SQLITE_DONE) {
+    *err = Error("reading the runs");
+    return false;
+  }
   return true;
 }
 
 bool Store::Jobs(int64_t run_id, std::vector<StoredJob>* jobs, std::string* err) {
   Statement select(db_,
                    "SELECT j.id, j.task, i.name, j.status, i.content_hash,"
-                   " (SELECT COUNT(*) FROM results r WHERE r.job_id = j.id), j.process"
+                   " (SELECT COUNT(*) FROM results r WHERE r.job_id = j.id), j.process,"
+                   " i.model_id, i.metadata"
                    " FROM jobs j JOIN implementations i ON i.id = j.implementation_id"
                    " WHERE j.run_id = ? ORDER BY j.id");
   select.Bind(1, run_id);
@@ -508,6 +535,9 @@ bool Store::Jobs(int64_t run_id, std::vector<StoredJob>* jobs, std::string* err)
     job.content_hash = select.Text(4);
     job.results = static_cast<int>(select.Int(5));
     job.process = static_cast<int>(select.Int(6));
+    job.model_id = select.Text(7);
+    job.metadata = ParseJson(select.Text(8));
+    if (!job.metadata.is_object()) job.metadata = nlohmann::json::object();
     jobs->push_back(std::move(job));
   }
   if (rc != SQLITE_DONE) {

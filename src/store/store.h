@@ -30,6 +30,8 @@ struct StoredJob {
   std::string content_hash;
   int results = 0;  // timed (size, mode) rows
   int process = 0;  // which of --repeat's fresh processes ran it, 0-based
+  std::string model_id;                                // Implementation::model_id
+  nlohmann::json metadata = nlohmann::json::object();  // Implementation::metadata
 };
 
 struct StoredRun {
@@ -68,6 +70,8 @@ class Store {
   /// The newest run that did not finish (killed or interrupted), for `bench --resume`;
   /// *run_id is 0 when every run finished.
   bool LastUnfinishedRun(int64_t* run_id, std::string* err);
+  /// Every run, oldest first.
+  bool Runs(std::vector<StoredRun>* runs, std::string* err);
   /// The newest run, finished or not; *run_id is 0 when the store has none.
   bool NewestRun(int64_t* run_id, std::string* err);
   /// Marks an unfinished run as running again (its finished jobs stay).

@@ -195,6 +195,64 @@ TEST_F(ReportTest, UnfinishedRunIsShownWithANote) {
   EXPECT_NE(out.out.find("softmax"), std::string::npos) << out.out;
 }
 
+// --format picks the printer: the Markdown one (once reachable from tests only), CSV, JSON and
+// the HTML page, each with the run it came from.
+TEST_F(ReportTest, EveryFormatPrintsTheStoredRun) {
+  WriteRun(true);
+  const BinaryOutput md = Report({"--format", "md"});
+  ASSERT_EQ(md.code, 0) << md.err;
+  EXPECT_EQ(md.out.rfind("# tritonize report\n\nRun 1 of ", 0), 0u) << md.out;
+  EXPECT_NE(md.out.find("## softmax"), std::string::npos) << md.out;
+  EXPECT_NE(md.out.find("| 1024x1024 | 102 us"), std::string::npos) << md.out;
+  const BinaryOutput csv = Report({"--format", "csv"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("task,model,size,mode,implementation,status,", 0), 0u) << csv.out;
+  EXPECT_NE(csv.out.find("softmax,,1024x1024,forward,baseline,ok,,101.9"), std::string::npos)
+      << csv.out;
+  const BinaryOutput json = Report({"--format", "json"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  const auto parsed = nlohmann::json::parse(json.out);
+  EXPECT_EQ(parsed["tasks"][0]["task"], "softmax");
+  EXPECT_EQ(parsed["heading"].get<std::string>().rfind("Run 1 of ", 0), 0u);
+  const BinaryOutput html = Report({"--format", "html"});
+  ASSERT_EQ(html.code, 0) << html.err;
+  EXPECT_EQ(html.out.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.out.find("<section id=\"task-softmax\""), std::string::npos);
+  const BinaryOutput bad = Report({"--format", "xml"});
+  EXPECT_EQ(bad.code, 2);
+}
+
+// A run's LLM samples are scored from the store alone: their metadata (sample, turn, tokens,
+// cost) is kept with their implementation.
+TEST_F(ReportTest, SampleJobsAreScoredFromTheStore) {
+  std::string err;
+  {
+    auto store = Store::Open(db(), &err);
+    ASSERT_NE(store, nullptr) << err;
+    const int64_t run = store->BeginRun("tritonize bench", {{"interpret", false}}, &err);
+    Implementation baseline;
+    baseline.name = "baseline";
+    baseline.content_hash = "b";
+    ASSERT_TRUE(store->RecordJob(run, *softmax_, baseline, TimedResult(1.0, 0), &err)) << err;
+    Implementation llm;
+    llm.kind = ImplKind::kLlm;
+    llm.name = "llm:m";
+    llm.model_id = "m";
+    llm.content_hash = "s0";
+    ASSERT_TRUE(store->RecordJob(run, *softmax_, llm, TimedResult(0.5, 0), &err)) << err;
+    llm.name = "llm:m:s0-t1";
+    llm.metadata = {
+        {"sample", 0}, {"turn", 1}, {"tokens_in", 700}, {"tokens_out", 300}, {"cost_usd", 0.01}};
+    ASSERT_TRUE(store->RecordJob(run, *softmax_, llm, TimedResult(0.5, 0), &err)) << err;
+    ASSERT_TRUE(store->FinishRun(run, "finished", &err)) << err;
+  }
+  const BinaryOutput out = Report({});
+  ASSERT_EQ(out.code, 0) << out.err;
+  EXPECT_NE(out.out.find("Samples: LLM (m)"), std::string::npos) << out.out;
+  EXPECT_NE(out.out.find("700/300"), std::string::npos) << out.out;
+  EXPECT_EQ(out.err.find("not shown"), std::string::npos) << out.err;
+}
+
 TEST_F(ReportTest, MissingStoreIsAUsageError) {
   const BinaryOutput out = Report({"--db", (dir_ / "nope.db").string()});
   EXPECT_EQ(out.code, 2);

@@ -134,7 +134,7 @@ class SecurityTest : public ::testing::Test {
 
 TEST_F(SecurityTest, CorpusGetsEveryExpectedVerdictUnderTheInterpreter) {
   SubprocessOptions o;
-  o.argv = {Python(),     (fs::path(TRITONIZE_SOURCE_DIR) / "scripts" / "corpus.py").string(),
+  o.argv = {Python(),     (fs::path(TRITONIZE_SOURCE_DIR) / "tests" / "e2e" / "corpus.py").string(),
             "--binary",   TRITONIZE_BINARY,
             "--python",   Python(),
             "--interpret"};

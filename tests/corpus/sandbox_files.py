@@ -1,7 +1,7 @@
 """Sandbox (filesystem): at import, plain open() into places outside its job folder (its real home, /tmp, /var/tmp,
 the corpus folder), names built at run time. A write that lands is raised as the import error; none: a correct
 softmax (ok). It also writes to /dev/shm, which is writable but must be its own (a private tmpfs, gone with the
-job): scripts/corpus.py checks that no such file exists on the machine afterwards."""
+job): tests/e2e/corpus.py checks that no such file exists on the machine afterwards."""
 
 import os
 import pwd

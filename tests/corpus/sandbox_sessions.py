@@ -1,5 +1,5 @@
 """Sandbox (pid): at import, starts three children in sessions of their own (setsid) that sleep for
-ten minutes, then is a correct softmax (ok). They must die with the job: scripts/corpus.py looks for them (their
+ten minutes, then is a correct softmax (ok). They must die with the job: tests/e2e/corpus.py looks for them (their
 command line holds a marker) after the run."""
 
 import os

@@ -477,3 +477,42 @@ TEST_F(StoreTest, JobCommittedBeforeAKillSurvives) {
 
 }  // namespace
 }  // namespace tritonize
+
+namespace tritonize {
+namespace {
+
+TEST(StoreRunsTest, ListsEveryRunOldestFirstAndJobsKeepTheirImplementationsMetadata) {
+  const fs::path db =
+      fs::path(testing::TempDir()) / ("tritonize_store_runs_" + std::to_string(getpid()) + ".db");
+  fs::remove(db);
+  std::string err;
+  auto store = Store::Open(db, &err);
+  ASSERT_NE(store, nullptr) << err;
+  std::vector<StoredRun> runs;
+  ASSERT_TRUE(store->Runs(&runs, &err)) << err;
+  EXPECT_TRUE(runs.empty());
+  const int64_t first = store->BeginRun("tritonize bench", {{"interpret", false}}, &err);
+  const int64_t second =
+      store->BeginRun("tritonize bench --tasks all", {{"interpret", true}}, &err);
+  Implementation impl = MakeImpl(ImplKind::kLlm, "llm:m:s0-t2", "h");
+  impl.model_id = "m";
+  impl.metadata = {{"sample", 0}, {"turn", 2}, {"cost_usd", 0.01}};
+  ASSERT_TRUE(store->RecordJob(second, MakeTask("softmax"), impl, MakeOkResult(), &err)) << err;
+  ASSERT_TRUE(store->Runs(&runs, &err)) << err;
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].id, first);
+  EXPECT_EQ(runs[1].id, second);
+  EXPECT_EQ(runs[1].command_line, "tritonize bench --tasks all");
+  EXPECT_TRUE(runs[1].environment["interpret"].get<bool>());
+  std::vector<StoredJob> jobs;
+  ASSERT_TRUE(store->Jobs(second, &jobs, &err)) << err;
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].model_id, "m");
+  EXPECT_EQ(jobs[0].metadata["turn"], 2);
+  EXPECT_EQ(jobs[0].metadata["cost_usd"], 0.01);
+  store.reset();
+  fs::remove(db);
+}
+
+}  // namespace
+}  // namespace tritonize
