@@ -115,7 +115,8 @@ TEST(ServeLoadTest, SixteenClientsTwoHundredSubmissionsAndAKillNine) {
     }
     auto r = http.Get(("/v1/evaluations?ids=" + query).c_str());
     ASSERT_TRUE(r && r->status == 200) << (r ? r->body : httplib::to_string(r.error()));
-    for (const auto& e : json::parse(r->body)["evaluations"]) {
+    const json answer = json::parse(r->body);  // kept: a loop over a temporary's member dangles
+    for (const auto& e : answer["evaluations"]) {
       if (e["status"] == "done") verdicts[e["id"]] = e["verdict"]["status"];
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
