@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "python"))
 
-from tritonize_client import Client
+from tritonize_client import Client  # noqa: E402 - after the path it is found on
 
 
 class Server:
@@ -48,15 +48,16 @@ class Server:
         self.port = 0
         self.peak_rss_kib = 0
 
-    def start(self) -> None:
+    def start(self, port: int = 0) -> None:
+        """On a free port, or (a restart) on `port` again, so that clients' retries reach the new server."""
         port_file = self.folder / "port"
         port_file.unlink(missing_ok=True)
         env = {**os.environ, "TRITONIZE_TOKEN": self.token, "TRITONIZE_ROOT": str(ROOT)}
         log = open(self.folder / "serve.log", "ab")  # noqa: SIM115 - the server's, for its life
+        lanes = ["--gpus", self.gpus] if self.gpus else ["--interpret", "--lanes", str(self.lanes)]
         self.process = subprocess.Popen(
-            [str(self.binary), "serve", *(["--gpus", self.gpus] if self.gpus else ["--interpret", "--lanes",
-             str(self.lanes)]), "--rate", "0", "--port", "0", "--port-file", str(port_file), "--db", str(self.folder / "results.db"),
-             "--scratch", str(self.folder / "jobs"), "--run-seed", "42"],
+            [str(self.binary), "serve", *lanes, "--rate", "0", "--port", str(port), "--port-file", str(port_file),
+             "--db", str(self.folder / "results.db"), "--scratch", str(self.folder / "jobs"), "--run-seed", "42"],
             stdout=log, stderr=log, env=env,
         )
         deadline = time.monotonic() + 120
@@ -158,7 +159,6 @@ def main() -> int:
         for i in range(index, args.submissions, args.clients):
             code = f"# submission {i % distinct_count}\n" + (base_code if base_code is not None else "def softmax(x)\n")
             try:
-                client.url = base["url"]  # a restarted server listens on a new port
                 accepted = client.submit(args.task, code)
             except Exception as error:  # noqa: BLE001 - counted, and the run fails below
                 with lock:
@@ -181,8 +181,7 @@ def main() -> int:
             time.sleep(0.01)
         server.kill(signal.SIGKILL)
         killed_at = submitted
-        server.start()
-        base["url"] = f"http://127.0.0.1:{server.port}"
+        server.start(port=server.port)
     for t in threads:
         while t.is_alive():
             if server is not None:

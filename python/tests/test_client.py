@@ -32,6 +32,13 @@ class Scripted(http.server.BaseHTTPRequestHandler):
         Scripted.seen.append((self.command, self.path, self.headers.get("Authorization"), body))
         status, payload, headers = Scripted.script.pop(0) if Scripted.script else (500, {}, {})
         data = json.dumps(payload).encode()
+        if headers.get("cut"):  # a server that dies mid-answer: fewer bytes than announced, then closed
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data) + 100))
+            self.end_headers()
+            self.wfile.write(data[:5])
+            self.close_connection = True
+            return
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -80,6 +87,16 @@ def test_rate_limit_and_full_queue_are_retried_after_retry_after(server):
     assert client.retried == 2
     assert len(Scripted.seen) == 3
     assert Scripted.seen[0][3] == Scripted.seen[2][3], "the same body each time: the server dedupes it"
+
+
+def test_an_answer_cut_short_is_retried(server):
+    Scripted.script = [
+        (202, {"id": 3}, {"cut": "1"}),
+        (202, {"id": 3, "status": "queued", "position": 0, "existing": True}, {}),
+    ]
+    client = fast(server)
+    assert client.submit("softmax", "x")["id"] == 3
+    assert client.retried == 1
 
 
 def test_request_errors_raise_at_once_naming_the_field(server):

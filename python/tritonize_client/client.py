@@ -10,6 +10,7 @@ refused) or was refused whole (429, 503). Other 4xx answers are errors of the re
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -162,7 +163,8 @@ class Client:
                 if status not in RETRY_STATUSES or attempt >= self.retries:
                     raise ServeError(status, payload.get("field", ""), payload.get("message", str(error))) from None
                 retry_after = _retry_after(error.headers.get("Retry-After"))
-            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+            except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError) as error:
+                # HTTPException: the answer was cut short (IncompleteRead, a server killed mid-answer).
                 reason = getattr(error, "reason", error)
                 # Refused: the request never arrived, so even a forced submission may be sent again.
                 refused = isinstance(reason, ConnectionRefusedError)
