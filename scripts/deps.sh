@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs what tritonize needs and is missing: Debian packages for the engine, a Python
-# venv (torch, triton) for the worker unless a Python that has them is already given.
+# Installs what tritonize needs and is missing: Debian packages for the engine (and Slurm with
+# munge, for the tests of `serve --launcher slurm` on a loopback cluster), a Python venv (torch,
+# triton) for the worker unless a Python that has them is already given.
 # Prints nothing to stdout but `export TRITONIZE_PYTHON=...`, so callers can eval it.
 # --test: also what only the tests need (headless Chromium, which renders the HTML report).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
 apt_packages=(cmake g++ make pkg-config libcli11-dev nlohmann-json3-dev libtomlplusplus-dev
-  libfmt-dev libsqlite3-dev libcurl4-openssl-dev libgtest-dev libcpp-httplib-dev python3-venv)
+  libfmt-dev libsqlite3-dev libcurl4-openssl-dev libgtest-dev libcpp-httplib-dev python3-venv
+  slurmctld slurmd slurm-client munge)
 if [[ "${1:-}" == "--test" ]]; then
   apt_packages+=(chromium)
 fi

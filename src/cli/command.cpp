@@ -25,6 +25,9 @@ const std::vector<Command>& Commands() {
       {"calibrate",
        "Measure the GPU's copy bandwidth and GEMM TFLOP/s against its spec; cache them",
        SetupCalibrate},
+      {"serve",
+       "Serve evaluations over HTTP: a durable queue, GPU lanes, the verdict eval prints",
+       SetupServe},
   };
   return kCommands;
 }

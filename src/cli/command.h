@@ -35,5 +35,6 @@ std::function<int()> SetupChecks(CLI::App* app);
 std::function<int()> SetupGenerate(CLI::App* app);
 std::function<int()> SetupPrompt(CLI::App* app);
 std::function<int()> SetupCalibrate(CLI::App* app);
+std::function<int()> SetupServe(CLI::App* app);
 
 }  // namespace tritonize

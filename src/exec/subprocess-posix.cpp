@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -109,6 +110,15 @@ pid_t Spawn(const SubprocessOptions& options, const PreparedSandbox* sandbox, in
     if (!err_path.empty()) {
       int fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) dup2(fd, 2);
+    }
+    // Nothing but stdin, stdout and stderr crosses the exec: the engine's other descriptors
+    // (a server's client connections, the database) are not the child's to use, sandbox or not.
+    // Marked close-on-exec rather than closed, so the exec pipe still reports a failure.
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+      const long max_fd = sysconf(_SC_OPEN_MAX);
+      for (int fd = 3; fd < (max_fd > 0 && max_fd < 65536 ? max_fd : 65536); ++fd) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+      }
     }
     if (sandbox != nullptr) {
       const char* stage = "";
@@ -386,6 +396,31 @@ void Coprocess::Stop() {
   if (done == 0) waitpid(pid_, &status, 0);
   if (ended_.empty() && done == pid_) ended_ = DescribeEnd(status);
   pid_ = -1;
+}
+
+int KillProcessesIn(const std::filesystem::path& dir) {
+  std::error_code ec;
+  const std::filesystem::path root = std::filesystem::weakly_canonical(dir, ec);
+  if (ec || root.empty()) return 0;
+  const std::string prefix = root.string();
+  int killed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (pid == getpid()) continue;
+    std::error_code link_ec;
+    const std::string cwd = std::filesystem::read_symlink(entry.path() / "cwd", link_ec).string();
+    if (link_ec) continue;  // gone, or not ours to see
+    const bool inside = cwd == prefix || (cwd.size() > prefix.size() &&
+                                          cwd.compare(0, prefix.size(), prefix) == 0 &&
+                                          cwd[prefix.size()] == '/');
+    if (!inside) continue;
+    // A step leads its own group (Spawn); what it started goes with it.
+    const pid_t group = getpgid(pid);
+    if (group == pid ? kill(-pid, SIGKILL) == 0 : kill(pid, SIGKILL) == 0) ++killed;
+  }
+  return killed;
 }
 
 std::string TailOfFile(const std::filesystem::path& path, size_t max_bytes) {

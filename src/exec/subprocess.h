@@ -104,6 +104,12 @@ class Coprocess {
 void InstallInterruptHandler();
 bool Interrupted();
 
+/// Kills (SIGKILL, with its process group when it leads one) every process of this user whose
+/// working directory is `dir` or below it, other than the engine itself: the worker steps of
+/// a job folder, found without their parent (a cancelled evaluation, or the orphans of a
+/// killed server). Returns how many were killed.
+int KillProcessesIn(const std::filesystem::path& dir);
+
 /// The last max_bytes of a file (whole lines where possible), for error messages.
 std::string TailOfFile(const std::filesystem::path& path, size_t max_bytes);
 

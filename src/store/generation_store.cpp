@@ -3,43 +3,10 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "store/schema.h"
 #include "store/statement.h"
 
 namespace tritonize {
-
-namespace {
-
-constexpr const char* kGenerationTables = R"sql(
-CREATE TABLE IF NOT EXISTS generation_schema (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS generations (
-  id INTEGER PRIMARY KEY,
-  cache_key TEXT NOT NULL UNIQUE,
-  provider TEXT NOT NULL,
-  model TEXT NOT NULL,
-  base_url TEXT NOT NULL,
-  model_id TEXT NOT NULL,
-  task TEXT NOT NULL,
-  sample INTEGER NOT NULL,
-  turn INTEGER NOT NULL,
-  prompt_template TEXT NOT NULL,
-  prompt_sha256 TEXT NOT NULL,
-  params TEXT NOT NULL,
-  messages TEXT NOT NULL,
-  raw_response TEXT NOT NULL,
-  text TEXT NOT NULL,
-  stop_reason TEXT NOT NULL,
-  tokens_in INTEGER,
-  tokens_out INTEGER,
-  cost_usd REAL,
-  latency_s REAL,
-  attempts INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  message TEXT NOT NULL,
-  created_at TEXT NOT NULL
-);
-)sql";
-
-}  // namespace
 
 std::string GenerationStore::Error(const std::string& what) const {
   return fmt::format("{}: {}: {}", path_.string(), what, sqlite3_errmsg(db_));
@@ -58,35 +25,12 @@ std::unique_ptr<GenerationStore> GenerationStore::Open(const std::filesystem::pa
   }
   sqlite3_busy_timeout(db, 10000);
   std::unique_ptr<GenerationStore> store(new GenerationStore(path, db));
-  if (!store->Migrate(err)) return nullptr;
+  // The generation tables are versioned with the rest of the file (store/schema.h).
+  if (!MigrateSchema(db, path, err)) return nullptr;
   return store;
 }
 
 GenerationStore::~GenerationStore() { sqlite3_close(db_); }
-
-bool GenerationStore::Migrate(std::string* err) {
-  if (!ExecSql(db_, kGenerationTables)) {
-    *err = Error("cannot create the generation tables");
-    return false;
-  }
-  Statement select(db_, "SELECT max(version) FROM generation_schema");
-  int64_t version = 0;
-  if (select.Step() == SQLITE_ROW) version = select.Int(0);
-  if (version > kGenerationSchemaVersion) {
-    *err = fmt::format("{}: generation tables have version {}, newer than this engine's {}",
-                       path_.string(), version, kGenerationSchemaVersion);
-    return false;
-  }
-  if (version == 0) {
-    Statement insert(db_, "INSERT INTO generation_schema (version) VALUES (?)");
-    insert.Bind(1, int64_t{kGenerationSchemaVersion});
-    if (!insert.Run()) {
-      *err = Error("cannot record the generation schema version");
-      return false;
-    }
-  }
-  return true;
-}
 
 bool GenerationStore::Find(const std::string& cache_key, GenerationRecord* r, std::string* err) {
   std::lock_guard<std::mutex> lock(mutex_);

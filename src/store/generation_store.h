@@ -11,10 +11,6 @@ struct sqlite3;
 
 namespace tritonize {
 
-/// Version of the generation tables, kept in their own table `generation_schema` so they
-/// migrate independently of the results tables' PRAGMA user_version (docs/generate.md).
-constexpr int kGenerationSchemaVersion = 1;
-
 /// One model request and what came back. Never holds an API key: the request is stored as its
 /// messages and parameters, the response as the body the server sent.
 struct GenerationRecord {
@@ -60,7 +56,6 @@ class GenerationStore {
 
  private:
   GenerationStore(std::filesystem::path path, sqlite3* db) : path_(std::move(path)), db_(db) {}
-  bool Migrate(std::string* err);
   std::string Error(const std::string& what) const;
 
   std::filesystem::path path_;

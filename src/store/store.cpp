@@ -51,17 +51,6 @@ std::map<std::string, int> KernelsFromJson(const std::string& text) {
   return kernels;
 }
 
-// The statement is finalized on return: a live statement would hold a read transaction, and
-// journal_mode cannot change inside one.
-bool ReadUserVersion(sqlite3* db, int64_t* version) {
-  Statement select(db, "PRAGMA user_version");
-  if (select.Step() != SQLITE_ROW) {
-    return false;
-  }
-  *version = select.Int(0);
-  return true;
-}
-
 bool InsertCheck(sqlite3* db, int64_t job_id, const CheckRecord& check) {
   Statement insert(db,
                    "INSERT INTO checks (job_id, size, seed, mode, output, ok, max_abs_err,"
@@ -200,7 +189,7 @@ std::unique_ptr<Store> Store::Open(const std::filesystem::path& path, std::strin
     return nullptr;
   }
   sqlite3_busy_timeout(db, 5000);
-  if (!store->Migrate(err)) {
+  if (!MigrateSchema(db, path, err)) {
     return nullptr;
   }
   return store;
@@ -209,29 +198,7 @@ std::unique_ptr<Store> Store::Open(const std::filesystem::path& path, std::strin
 Store::~Store() { sqlite3_close_v2(db_); }
 
 std::string Store::Error(const std::string& what) const {
-  const char* message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
-  std::string hint;
-  switch (db_ != nullptr ? sqlite3_errcode(db_) & 0xff : 0) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      hint =
-          " (another process holds a lock on the database: is another tritonize using it? "
-          "nothing was written; run again when it is done, with --resume to keep finished jobs)";
-      break;
-    case SQLITE_FULL:
-      hint =
-          " (the disk is full: free space, then `tritonize bench --resume` finishes the run; "
-          "every job stored before this one is intact)";
-      break;
-    case SQLITE_READONLY:
-    case SQLITE_CANTOPEN:
-    case SQLITE_IOERR:
-      hint = " (check the file's permissions and the free space of its disk)";
-      break;
-    default:
-      break;
-  }
-  return path_.string() + ": " + what + ": " + message + hint;
+  return DatabaseError(db_, path_, what);
 }
 
 bool Store::LastUnfinishedRun(int64_t* run_id, std::string* err) {
@@ -271,61 +238,6 @@ bool Store::ReopenRun(int64_t run_id, std::string* err) {
   }
   if (sqlite3_changes(db_) == 0) {
     *err = path_.string() + ": no run " + std::to_string(run_id);
-    return false;
-  }
-  return true;
-}
-
-bool Store::CheckVersion(int64_t version, std::string* err) const {
-  if (version <= kStoreSchemaVersion) {
-    return true;
-  }
-  *err = path_.string() + ": database schema version " + std::to_string(version) +
-         " is newer than this engine's (" + std::to_string(kStoreSchemaVersion) +
-         "); use a newer tritonize or another database file";
-  return false;
-}
-
-bool Store::Migrate(std::string* err) {
-  // The version is read before anything is written, so a newer database is left untouched
-  // (journal_mode=WAL would otherwise persist into its header).
-  int64_t version = 0;
-  if (!ReadUserVersion(db_, &version)) {
-    *err = Error("reading the schema version");
-    return false;
-  }
-  if (!CheckVersion(version, err)) {
-    return false;
-  }
-  if (!ExecSql(db_, "PRAGMA journal_mode = WAL") || !ExecSql(db_, "PRAGMA foreign_keys = ON")) {
-    *err = Error("configuring the connection");
-    return false;
-  }
-  if (version == kStoreSchemaVersion) {
-    return true;
-  }
-  Transaction tx(db_);
-  if (!tx.Begin()) {
-    *err = Error("starting the schema migration");
-    return false;
-  }
-  // Another engine, maybe a newer one, may have migrated between our read and our lock.
-  if (!ReadUserVersion(db_, &version)) {
-    *err = Error("reading the schema version");
-    return false;
-  }
-  if (!CheckVersion(version, err)) {
-    return false;
-  }
-  for (int64_t v = version; v < kStoreSchemaVersion; ++v) {
-    if (!ExecSql(db_, SchemaMigration(v))) {
-      *err = Error("migrating the schema to version " + std::to_string(v + 1));
-      return false;
-    }
-  }
-  const std::string set_version = "PRAGMA user_version = " + std::to_string(kStoreSchemaVersion);
-  if (!ExecSql(db_, set_version.c_str()) || !tx.Commit()) {
-    *err = Error("committing the schema migration");
     return false;
   }
   return true;
@@ -389,27 +301,35 @@ bool Store::RecordJob(int64_t run_id, const Task& task, const Implementation& im
     *err = Error("starting to record " + task.name + " " + impl.name);
     return false;
   }
-  int64_t impl_id = 0;
   int64_t job_id = 0;
+  if (!InsertJobRows(run_id, task, impl, result, &job_id, err)) {
+    return false;
+  }
+  if (!tx.Commit()) {
+    *err = Error("committing " + task.name + " " + impl.name);
+    return false;
+  }
+  return true;
+}
+
+bool Store::InsertJobRows(int64_t run_id, const Task& task, const Implementation& impl,
+                          const JobResult& result, int64_t* job_id, std::string* err) {
+  int64_t impl_id = 0;
   if (!UpsertImplementation(impl, &impl_id, err) ||
-      !InsertJob(run_id, task, impl_id, result, &job_id, err)) {
+      !InsertJob(run_id, task, impl_id, result, job_id, err)) {
     return false;
   }
   for (const CheckRecord& check : result.checks) {
-    if (!InsertCheck(db_, job_id, check)) {
+    if (!InsertCheck(db_, *job_id, check)) {
       *err = Error("recording a check of " + task.name + " " + impl.name);
       return false;
     }
   }
   for (const Timing& timing : result.timings) {
-    if (!InsertTiming(db_, job_id, timing)) {
+    if (!InsertTiming(db_, *job_id, timing)) {
       *err = Error("recording timings of " + task.name + " " + impl.name);
       return false;
     }
-  }
-  if (!tx.Commit()) {
-    *err = Error("committing " + task.name + " " + impl.name);
-    return false;
   }
   return true;
 }

@@ -17,9 +17,10 @@ struct sqlite3;
 
 namespace tritonize {
 
-/// The on-disk schema version, kept in `PRAGMA user_version`. Bump it with a new entry in
-/// store.cpp's migration list whenever a table changes.
-constexpr int kStoreSchemaVersion = 2;
+/// The on-disk schema version of the whole database file, kept in `PRAGMA user_version`. Bump
+/// it with a new entry in schema.cpp's migration list whenever a table changes, whichever class
+/// owns the table (Store, GenerationStore, EvaluationQueue).
+constexpr int kStoreSchemaVersion = 4;
 
 /// One job as stored: enough for `--resume` to know what is already done.
 struct StoredJob {
@@ -84,9 +85,14 @@ class Store {
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  // The serve queue's tables live in the same file and record a finished evaluation's job in
+  // the transaction that stores its verdict (store/evaluation_queue.h).
+  friend class EvaluationQueue;
+
   Store(std::filesystem::path path, sqlite3* db) : path_(std::move(path)), db_(db) {}
-  bool Migrate(std::string* err);
-  bool CheckVersion(int64_t version, std::string* err) const;
+  /// RecordJob's rows, inside a transaction the caller holds.
+  bool InsertJobRows(int64_t run_id, const Task& task, const Implementation& impl,
+                     const JobResult& result, int64_t* job_id, std::string* err);
   bool InsertJob(int64_t run_id, const Task& task, int64_t impl_id, const JobResult& result,
                  int64_t* job_id, std::string* err);
   bool UpsertImplementation(const Implementation& impl, int64_t* id, std::string* err);

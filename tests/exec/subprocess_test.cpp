@@ -1,8 +1,11 @@
 #include "exec/subprocess.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <thread>
 
@@ -133,6 +136,35 @@ TEST_F(SubprocessTest, CoprocessOfAMissingProgramDoesNotStart) {
   EXPECT_FALSE(child.Start(o, &err));
   EXPECT_NE(err.find("/nonexistent/python9"), std::string::npos) << err;
   EXPECT_FALSE(child.running());
+}
+
+// A server's client connections and the store's file must not reach a worker process: only
+// stdin, stdout and stderr cross the exec.
+TEST_F(SubprocessTest, ChildInheritsNoDescriptorButTheStandardThree) {
+  const int fd = open((dir_ / "secret").c_str(), O_WRONLY | O_CREAT, 0600);  // no O_CLOEXEC
+  ASSERT_GE(fd, 3);
+  auto r = RunSubprocess(Shell("test -e /proc/self/fd/" + std::to_string(fd) + " && exit 7; exit 0"));
+  close(fd);
+  ASSERT_TRUE(r.started);
+  EXPECT_EQ(r.exit_code, 0) << "descriptor " << fd << " was inherited";
+}
+
+TEST_F(SubprocessTest, KillProcessesInEndsWhatRunsInAFolder) {
+  fs::create_directories(dir_ / "job");
+  SubprocessOptions o = Shell("sleep 60", 120);
+  o.cwd = dir_ / "job";
+  SubprocessResult r;
+  std::thread runner([&] { r = RunSubprocess(o); });
+  int killed = 0;
+  for (int i = 0; i < 200 && killed == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    killed = KillProcessesIn(dir_ / "job");
+  }
+  runner.join();
+  EXPECT_GE(killed, 1);
+  EXPECT_EQ(r.signal, SIGKILL);
+  EXPECT_LT(r.wall_s, 30);
+  EXPECT_EQ(KillProcessesIn(dir_ / "nothing-here"), 0);
 }
 
 TEST_F(SubprocessTest, TailKeepsWholeLastLines) {

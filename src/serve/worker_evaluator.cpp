@@ -1,0 +1,155 @@
+#include "serve/worker_evaluator.h"
+
+#include <chrono>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/candidates.h"
+#include "exec/subprocess.h"
+#include "report/eval_json.h"
+
+namespace tritonize {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Whether a job folder under `jobs` holds the candidate's outputs: written once every check
+/// passed, just before timing starts (python/tritonize_worker/candidate.py).
+bool OutputsWritten(const fs::path& jobs) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(jobs, ec)) {
+    if (fs::exists(entry.path() / "outputs.safetensors", ec)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+WorkerEvaluator::WorkerEvaluator(WorkerEvaluatorOptions options) : options_(std::move(options)) {
+  const size_t lanes = options_.gpus.empty() ? static_cast<size_t>(std::max(1, options_.cpu_lanes))
+                                             : options_.gpus.size();
+  for (size_t lane = 0; lane < lanes; ++lane) {
+    WorkerOptions worker = options_.worker;
+    worker.scratch_dir = LaneDir(static_cast<int>(lane)) / "jobs";
+    if (!options_.gpus.empty()) worker.cuda_visible_devices = options_.gpus[lane];
+    // Each lane's compare steps go to a step server of its own, on the lane's GPU.
+    worker.compare_server = std::make_shared<StepServer>();
+    lane_options_.push_back(std::move(worker));
+  }
+}
+
+fs::path WorkerEvaluator::LaneDir(int lane) const {
+  return options_.scratch / "lanes" / std::to_string(lane);
+}
+
+JobResult WorkerEvaluator::RunRepeats(const Task& task, const Implementation& impl,
+                                      const WorkerOptions& worker, int repeat) {
+  // As bench --repeat: the first process checks everything, later ones the hidden input only,
+  // and each times afresh; a later process that fails fails the evaluation.
+  JobResult result = RunWorkerJob(task, impl, worker, 0);
+  for (int process = 1; process < repeat && result.status == Status::kOk && !Interrupted();
+       ++process) {
+    JobResult next = RunWorkerJob(task, impl, worker, process);
+    if (next.status != Status::kOk) {
+      next.checks.insert(next.checks.begin(), result.checks.begin(), result.checks.end());
+      next.timings.insert(next.timings.begin(), result.timings.begin(), result.timings.end());
+      return next;
+    }
+    for (Timing& timing : next.timings) {
+      timing.process = process;
+      result.timings.push_back(std::move(timing));
+    }
+    result.wall_s += next.wall_s;
+  }
+  return result;
+}
+
+EvaluationOutcome WorkerEvaluator::Evaluate(int lane, const Evaluation& evaluation,
+                                            const CancelToken& cancel,
+                                            const std::function<void()>& timing_started) {
+  EvaluationOutcome outcome;
+  const fs::path lane_dir = LaneDir(lane);
+  const fs::path jobs = lane_dir / "jobs";
+  // The candidate's source lives beside the jobs, not in them: a cancel kills what runs in jobs/.
+  const fs::path source_dir = lane_dir / "candidates" / fmt::format("e{}", evaluation.id);
+  std::error_code ec;
+  fs::remove_all(jobs, ec);
+  fs::remove_all(source_dir, ec);
+  fs::create_directories(jobs, ec);
+  fs::create_directories(source_dir, ec);
+  const fs::path source = source_dir / "candidate.py";
+  {
+    std::ofstream out(source, std::ios::binary);
+    out << evaluation.code;
+  }
+
+  Task task = *evaluation.task;
+  if (!evaluation.options.sizes.empty()) task.sizes = evaluation.options.sizes;
+  WorkerOptions worker = lane_options_[static_cast<size_t>(lane)];
+  worker.timing = evaluation.options.timing && !worker.interpret;
+  worker.run_seed = evaluation.options.seed.value_or(options_.run_seed);
+  outcome.impl = CandidateImplementation(source, task);
+  if (!fs::is_regular_file(source, ec)) {
+    outcome.impl.unavailable = "cannot write the candidate's source to " + source.string();
+  }
+
+  // A watcher beside the job: it stops the lane's worker processes on a cancel, and says when
+  // timing begins.
+  std::atomic<bool> job_done{false};
+  std::thread watcher([&] {
+    bool timing = false;
+    while (!job_done.load()) {
+      if (cancel.cancelled()) KillProcessesIn(jobs);
+      if (worker.timing && !timing && OutputsWritten(jobs)) {
+        timing = true;
+        if (timing_started) timing_started();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  JobResult result;
+  if (warmed_.load()) {
+    std::shared_lock<std::shared_mutex> shared(warm_);
+    result = RunRepeats(task, outcome.impl, worker, evaluation.options.repeat);
+  } else {
+    std::unique_lock<std::shared_mutex> alone(warm_);
+    result = RunRepeats(task, outcome.impl, worker, evaluation.options.repeat);
+    warmed_.store(true);
+  }
+  job_done.store(true);
+  watcher.join();
+
+  if (!options_.keep_files) {
+    fs::remove_all(jobs, ec);
+    fs::remove_all(source_dir, ec);
+  }
+  if (cancel.cancelled()) {
+    outcome.kind = EvaluationOutcome::Kind::kCancelled;
+    return outcome;
+  }
+  if (Interrupted()) {
+    outcome.kind = EvaluationOutcome::Kind::kStopped;
+    return outcome;
+  }
+  outcome.kind = EvaluationOutcome::Kind::kFinished;
+  outcome.result = std::move(result);
+  outcome.verdict = EvalJson(task, outcome.impl, outcome.result);
+  return outcome;
+}
+
+nlohmann::json WorkerEvaluator::Describe() const {
+  nlohmann::json lanes = nlohmann::json::array();
+  for (size_t lane = 0; lane < lane_options_.size(); ++lane) {
+    lanes.push_back({{"lane", lane},
+                     {"device", options_.worker.interpret ? "cpu" : "cuda"},
+                     {"cuda_visible_devices", lane_options_[lane].cuda_visible_devices}});
+  }
+  return {{"launcher", "local"}, {"lanes", lanes}};
+}
+
+int WorkerEvaluator::ReapOrphans() { return KillProcessesIn(options_.scratch / "lanes"); }
+
+}  // namespace tritonize
