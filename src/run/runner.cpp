@@ -294,7 +294,7 @@ void Runner::Work() {
 
     if (start) {
       JobContext context;
-      context.options = &worker_;
+      context.options = queued.job.options != nullptr ? queued.job.options : &worker_;
       context.candidate = warm_ ? static_cast<Launcher*>(warm_.get()) : fresh_.get();
       context.trusted = trusted_.get();
       context.references = &references_;

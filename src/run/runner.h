@@ -43,6 +43,9 @@ struct RunnerJob {
   int process = 0;      // bench --repeat's fresh process, 0-based
   std::string label;    // for the live view: "softmax expert (repeat 2)"
   int64_t tag = 0;      // the caller's own number for it
+  // Set: the job's own options (a service's evaluation names its timing and seed), else the
+  // runner's. Must outlive the job.
+  const WorkerOptions* options = nullptr;
 };
 
 /// A job's end, as the runner hands it back.

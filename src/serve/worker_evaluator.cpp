@@ -1,5 +1,6 @@
 #include "serve/worker_evaluator.h"
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <mutex>
@@ -31,13 +32,27 @@ bool OutputsWritten(const fs::path& jobs) {
 WorkerEvaluator::WorkerEvaluator(WorkerEvaluatorOptions options) : options_(std::move(options)) {
   const size_t lanes = options_.gpus.empty() ? static_cast<size_t>(std::max(1, options_.cpu_lanes))
                                              : options_.gpus.size();
+  lane_options_.reserve(lanes);
   for (size_t lane = 0; lane < lanes; ++lane) {
     WorkerOptions worker = options_.worker;
     worker.scratch_dir = LaneDir(static_cast<int>(lane)) / "jobs";
     if (!options_.gpus.empty()) worker.cuda_visible_devices = options_.gpus[lane];
-    // Each lane's compare steps go to a step server of its own, on the lane's GPU.
-    worker.compare_server = std::make_shared<StepServer>();
     lane_options_.push_back(std::move(worker));
+  }
+  for (size_t lane = 0; lane < lanes; ++lane) {
+    // Each lane's trusted steps go to step servers of its own, on the lane's GPU, whose lane
+    // lock it takes (so that a `bench` on the same GPU never times beside it).
+    RunnerOptions runner;
+    runner.jobs = 1;
+    std::vector<std::string> errors;
+    const std::string gpu = options_.gpus.empty() ? std::string() : options_.gpus[lane];
+    runner.lanes = MakeLanes(gpu, options_.worker.interpret, DefaultLanesDir(), &errors);
+    if (!errors.empty() || runner.lanes.size() != 1) {
+      // No lock files: the lane runs without one (as the interpreter's does), and says so.
+      runner.lanes = {{0, gpu, gpu.empty() ? "cpu" : "GPU " + gpu, {}, {}}};
+    }
+    runner.lanes[0].devices = gpu;
+    runners_.push_back(std::make_unique<Runner>(lane_options_[lane], runner));
   }
 }
 
@@ -45,14 +60,19 @@ fs::path WorkerEvaluator::LaneDir(int lane) const {
   return options_.scratch / "lanes" / std::to_string(lane);
 }
 
-JobResult WorkerEvaluator::RunRepeats(const Task& task, const Implementation& impl,
+JobResult WorkerEvaluator::RunRepeats(int lane, const Task& task, const Implementation& impl,
                                       const WorkerOptions& worker, int repeat) {
   // As bench --repeat: the first process checks everything, later ones the hidden input only,
   // and each times afresh; a later process that fails fails the evaluation.
-  JobResult result = RunWorkerJob(task, impl, worker, 0);
+  Runner& runner = *runners_[static_cast<size_t>(lane)];
+  auto run = [&](int process) {
+    RunnerJob job{&task, impl, process, task.name + " evaluation", 0, &worker};
+    return runner.Run(std::move(job)).result;
+  };
+  JobResult result = run(0);
   for (int process = 1; process < repeat && result.status == Status::kOk && !Interrupted();
        ++process) {
-    JobResult next = RunWorkerJob(task, impl, worker, process);
+    JobResult next = run(process);
     if (next.status != Status::kOk) {
       next.checks.insert(next.checks.begin(), result.checks.begin(), result.checks.end());
       next.timings.insert(next.timings.begin(), result.timings.begin(), result.timings.end());
@@ -110,15 +130,7 @@ EvaluationOutcome WorkerEvaluator::Evaluate(int lane, const Evaluation& evaluati
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
-  JobResult result;
-  if (warmed_.load()) {
-    std::shared_lock<std::shared_mutex> shared(warm_);
-    result = RunRepeats(task, outcome.impl, worker, evaluation.options.repeat);
-  } else {
-    std::unique_lock<std::shared_mutex> alone(warm_);
-    result = RunRepeats(task, outcome.impl, worker, evaluation.options.repeat);
-    warmed_.store(true);
-  }
+  JobResult result = RunRepeats(lane, task, outcome.impl, worker, evaluation.options.repeat);
   job_done.store(true);
   watcher.join();
 

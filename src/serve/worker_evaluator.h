@@ -3,11 +3,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <shared_mutex>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "exec/worker.h"
+#include "run/runner.h"
 #include "serve/evaluator.h"
 
 namespace tritonize {
@@ -21,10 +22,11 @@ struct WorkerEvaluatorOptions {
   bool keep_files = false;          // keep each evaluation's job folder (for debugging)
 };
 
-/// Runs each evaluation as `eval` does, with RunWorkerJob (exec/worker.h): the reference,
-/// candidate and compare steps in fresh processes on this machine. A lane is a folder, a GPU
-/// and a step server of its own, so a cancel can find the lane's worker processes by their
-/// working directory and stop them.
+/// Runs each evaluation as `eval` does, through the run library (run/runner.h): the reference
+/// and compare steps in the lane's step servers, the candidate step in a fresh process on this
+/// machine, its timing in the GPU's lane (shared with any `bench` on the machine). A lane is a
+/// folder, a GPU and a runner of its own, so a cancel can find the lane's worker processes by
+/// their working directory and stop them.
 class WorkerEvaluator : public Evaluator {
  public:
   explicit WorkerEvaluator(WorkerEvaluatorOptions options);
@@ -37,16 +39,12 @@ class WorkerEvaluator : public Evaluator {
 
  private:
   std::filesystem::path LaneDir(int lane) const;
-  JobResult RunRepeats(const Task& task, const Implementation& impl, const WorkerOptions& worker,
-                       int repeat);
+  JobResult RunRepeats(int lane, const Task& task, const Implementation& impl,
+                       const WorkerOptions& worker, int repeat);
 
   WorkerEvaluatorOptions options_;
   std::vector<WorkerOptions> lane_options_;
-  // The worker's first job on a machine probes it (whether CUDA starts inside the sandbox)
-  // with state of its own that is not made for concurrent first calls: the first evaluation
-  // runs alone, the others share.
-  std::shared_mutex warm_;
-  std::atomic<bool> warmed_{false};
+  std::vector<std::unique_ptr<Runner>> runners_;  // one a lane, over lane_options_
 };
 
 }  // namespace tritonize
