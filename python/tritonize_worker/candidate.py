@@ -12,14 +12,16 @@ from types import ModuleType
 from typing import Any
 
 from . import autotune_timer, guards
+from .cases import Case, backward, check_cases, distribution_named, flatten, grad_outputs, output_key, split_outputs
 from .check import first_call_s
 from .errors import JobFailure, candidate_code
 from .inductor import COMPILE_IMPLEMENTATION, compiled
-from .inputs import copy_args, draw_inputs, draw_tensor, parse_size, torch_dtype
+from .inputs import copy_args, draw_inputs, parse_size, torch_dtype
 from .load import check_syntax, load_module, read_source
+from .properties import variants
 from .protocol import EXEMPT_KINDS, Request, Result
 from .static_checks import check_source
-from .tensor_files import output_key, save_tensors
+from .tensor_files import save_tensors
 from .trusted import TrustedSnapshot
 from .tuning import AutotuneLog
 from .watchdog import Watchdog
@@ -75,10 +77,10 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     result.phase = "check"
     runner = _GuardedRunner(entry, request, watchdog, snapshot)
     outputs: dict[str, Any] = {}
-    for size in request.check.sizes:
-        for index, seed in enumerate(request.check.seeds):
-            for mode in task.modes:
-                runner.run(size, seed, mode, outputs, repeat=index == 0)
+    first_seed = request.check.seeds[0]
+    for case in check_cases(task, request.check.sizes, request.check.seeds, request.guards.run_seed):
+        for mode in task.modes:
+            runner.run(case, mode, outputs, repeat=case.seed == first_seed)
     # 4. The guards that need more than one call.
     clock.lap("check")
     result.phase = "guards"
@@ -194,40 +196,64 @@ class _GuardedRunner:
             self.poison_sizes[size] = sorted(sizes)
         guards.poison_allocator(self.poison_sizes[size])
 
-    def run(self, size: str, seed: int, mode: str, outputs: dict[str, Any], repeat: bool) -> None:
-        task = self.task
-        draw = draw_inputs(task, size, seed, self.device)
-        where = f"the {mode} call at size {size}, seed {seed}"
+    def run(self, case: Case, mode: str, outputs: dict[str, Any], repeat: bool) -> None:
+        task, size = self.task, case.size
+        distribution = distribution_named(task, case.distribution, self.request.guards.run_seed)
+        draw = draw_inputs(task, size, case.seed, self.device, distribution)
+        where = f"the {mode} call at {case.where()}"
         args = copy_args(draw.args, task, float64=False, grad=mode == "backward")
         before = guards.snapshot_inputs(args)
         self._poison(size)
-        y = self._call(size, mode if mode == "forward" else "forward", where, lambda: self.entry(*args))
-        self._check_output("y", y, where)
+        results = self._outputs(self._call(size, "forward", where, lambda: self.entry(*args)), where)
         if mode == "forward":
             guards.check_inputs_unchanged(before, args, where)
-            guards.check_no_alias({"y": y}, args, where)
+            guards.check_no_alias(_tensors_of(results), args, where)
             if repeat:
                 again = copy_args(draw.args, task, float64=False, grad=False)
                 self._poison(size)
-                y2 = self._call(size, "forward", where + " (repeated)", lambda: self.entry(*again))
-                tol = task.tolerances["y"]
-                guards.check_deterministic(y, y2, tol.atol, tol.rtol, where)
-            outputs[output_key(size, seed, mode, "y")] = y.detach()
+                second = self._outputs(
+                    self._call(size, "forward", where + " (repeated)", lambda: self.entry(*again)), where
+                )
+                for spec in task.outputs:
+                    tol = task.tolerances[spec.name]
+                    for a, b in zip(_flat(results[spec.name]), _flat(second[spec.name]), strict=False):
+                        guards.check_deterministic(a, b, tol.atol, tol.rtol, where)
+            for spec in task.outputs:
+                outputs.update(flatten(output_key(case, mode, spec.name), spec, results[spec.name]))
+            for variant, variant_args in variants(task, draw.args).items():
+                extra = copy_args(variant_args, task, float64=False, grad=False)
+                value = self._call(size, "forward", f"{where} ({variant})", lambda extra=extra: self.entry(*extra))
+                for name, out in self._outputs(value, where).items():
+                    outputs[output_key(case, mode, f"{name}@{variant}")] = out.detach()
             return
-        dy = draw_tensor(y.shape, "randn", task.grad_output_scale, task.output_dtype, draw.generator, self.device)
-        self._call(size, "backward", f"the backward at size {size}, seed {seed}", lambda: y.backward(dy.to(y.dtype)))
+        pairs = grad_outputs(task, results, draw.generator, self.device)
+        self._call(size, "backward", f"the backward at {case.where()}", lambda: backward(pairs))
         guards.check_inputs_unchanged(before, args, where)
         grads = {}
         for i, spec in enumerate(task.inputs):
             if spec.grad:
                 grad = args[i].grad
                 if grad is None:
-                    raise JobFailure("wrong_result", f"grad_{spec.name} at size {size}, seed {seed}: no gradient")
+                    raise JobFailure("wrong_result", f"grad_{spec.name} at {case.where()}: no gradient")
                 self._check_output(f"grad_{spec.name}", grad, where)
                 grads[f"grad_{spec.name}"] = grad.detach()
         guards.check_no_alias(grads, args, where)
         for name, grad in grads.items():
-            outputs[output_key(size, seed, mode, name)] = grad
+            outputs[output_key(case, mode, name)] = grad
+
+    def _outputs(self, value: Any, where: str) -> dict[str, Any]:
+        """The call's outputs by name, each a tensor on the job's device (a list of them for a list output)."""
+        results = split_outputs(self.task, value, where)
+        for spec in self.task.outputs:
+            if spec.kind == "tensor_list":
+                if not isinstance(results[spec.name], (list, tuple)):
+                    kind = type(results[spec.name]).__name__
+                    raise JobFailure("wrong_result", f"{spec.name}, {where}: expected a list of tensors, got {kind}")
+                for i, item in enumerate(results[spec.name]):
+                    self._check_output(f"{spec.name}[{i}]", item, where)
+            else:
+                self._check_output(spec.name, results[spec.name], where)
+        return results
 
     def _check_output(self, name: str, value: Any, where: str) -> None:
         import torch
@@ -258,12 +284,16 @@ class _GuardedRunner:
             seed_b += 1
         args_a = copy_args(draw_inputs(task, size, seed_a, self.device).args, task, float64=False, grad=False)
         args_b = copy_args(draw_inputs(task, size, seed_b, self.device).args, task, float64=False, grad=False)
+        # B's tensors with A's other arguments (a drawn seed, say): the guard copies tensors only.
+        args_b = [b if spec.kind in ("tensor", "tensor_list") else a
+                  for spec, a, b in zip(task.inputs, args_a, args_b, strict=True)]
         where = f"at size {size}"
 
         def call(args: list[Any]) -> Any:
-            return self._call(size, "forward", f"the output_follows_input check {where}", lambda: self.entry(*args))
+            value = self._call(size, "forward", f"the output_follows_input check {where}", lambda: self.entry(*args))
+            return _flat(split_outputs(task, value, where)[task.outputs[0].name])[0]
 
-        tol = task.tolerances["y"]
+        tol = task.tolerances[task.outputs[0].name]
         with torch.no_grad():
             guards.check_follows_input(call, args_a, args_b, tol.atol, tol.rtol, where)
         self.records.append({"check": "output_follows_input", "ok": True, "size": size, "seed": seed_b})
@@ -303,15 +333,15 @@ class _GuardedRunner:
             def fn() -> Any:
                 return self.entry(*args)
         else:
-            y = self._call(size, "forward", where, lambda: self.entry(*args))
-            dy = draw_tensor(y.shape, "randn", task.grad_output_scale, task.output_dtype, draw.generator, "cuda")
+            value = self._call(size, "forward", where, lambda: self.entry(*args))
+            pairs = grad_outputs(task, split_outputs(task, value, where), draw.generator, "cuda")
 
             leaves = [arg for spec, arg in zip(task.inputs, args, strict=True) if spec.grad]
 
             def fn() -> Any:
                 for leaf in leaves:  # no gradient accumulation kernels in the profile
                     leaf.grad = None
-                return y.backward(dy.to(y.dtype), retain_graph=True)
+                return backward(pairs, retain_graph=True)
 
         self._call(size, mode, where, fn)  # compiled before the profile
         with profile(activities=[ProfilerActivity.CUDA]) as prof:
@@ -325,3 +355,14 @@ class _GuardedRunner:
             and not event.is_user_annotation
             and event.name not in SYNC_ACTIVITIES
         ]
+
+
+def _flat(value: Any) -> list[Any]:
+    """The tensors of one output: itself, or the items of a list output."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _tensors_of(results: dict[str, Any]) -> dict[str, Any]:
+    """Every output tensor by a name, for the alias check."""
+    return {f"{name}[{i}]" if isinstance(value, (list, tuple)) else name: item
+            for name, value in results.items() for i, item in enumerate(_flat(value))}

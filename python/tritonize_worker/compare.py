@@ -12,10 +12,12 @@ import json
 import os
 from typing import Any
 
-from .check import CheckFailure, compare, failure_report, record
+from .cases import PlannedOutput, check_cases, planned_outputs
+from .check import CheckFailure, Comparison, compare, failure_report, record
 from .inputs import torch_dtype
+from .properties import check_properties
 from .protocol import STATUSES, WORKER_ERROR, Request, Result
-from .tensor_files import load_tensors, output_key, planned_outputs
+from .tensor_files import load_tensors
 
 _PASSED_KEYS = ("status", "message", "detail", "phase", "rejected_by")
 
@@ -35,21 +37,18 @@ def run_compare(request: Request, result: Result) -> None:
     outputs = load_tensors(request.files.outputs)
     task = request.task
     failures = []
-    for size, seed, mode, output, dtype in planned_outputs(task, request.check.sizes, request.check.seeds):
-        key = output_key(size, seed, mode, output)
-        if key not in reference:
-            raise ValueError(f"{WORKER_ERROR}the reference file has no {key}")
-        tolerance = task.tolerances[output]
-        if key not in outputs:
-            comparison = compare(None, reference[key], torch_dtype(dtype), tolerance)
-            comparison.problem = "no output was written for it"
+    cases = check_cases(task, request.check.sizes, request.check.seeds, request.guards.run_seed)
+    for planned in planned_outputs(task, cases):
+        tolerance = task.tolerances[planned.name]
+        if planned.spec is not None and planned.spec.check != "values":
+            records = check_properties(request, planned, outputs, tolerance)
         else:
-            comparison = compare(outputs[key], reference[key], torch_dtype(dtype), tolerance)
-        result.checks.append(record(size, seed, mode, output, comparison, tolerance))
-        if not comparison.ok:
-            failures.append(
-                CheckFailure(f"{output} at size {size}, seed {seed} ({mode}): {comparison.problem}", comparison.listing)
-            )
+            records = _compare_values(planned, reference, outputs, tolerance)
+        for record_, comparison in records:
+            result.checks.append(record_)
+            if not comparison.ok:
+                where = f"{record_['output']} at {planned.case.where()} ({planned.mode})"
+                failures.append(CheckFailure(f"{where}: {comparison.problem}", comparison.listing))
     result.phase = "check"
     if failures:
         result.fail("wrong_result", *failure_report(failures))
@@ -60,6 +59,39 @@ def run_compare(request: Request, result: Result) -> None:
     timings = candidate.get("timings", [])
     result.timings = [t for t in timings if isinstance(t, dict)] if isinstance(timings, list) else []
     result.phase = "time" if result.timings else "check"
+
+
+def _compare_values(planned: PlannedOutput, reference, outputs, tolerance) -> list[tuple[dict, Comparison]]:
+    """One output against the reference, element by element; a tensor list, each of its tensors."""
+    import torch
+
+    keys = [planned.key]
+    if planned.spec is not None and planned.spec.kind == "tensor_list":
+        count = int(reference[f"{planned.key}.len"])
+        got = outputs.get(f"{planned.key}.len")
+        if got is None or int(got) != count:
+            comparison = compare(None, reference[f"{planned.key}.0"], torch.float64, tolerance)
+            comparison.problem = f"expected a list of {count} tensors, got {'none' if got is None else int(got)}"
+            return [(_record(planned, planned.name, comparison, tolerance), comparison)]
+        keys = [f"{planned.key}.{i}" for i in range(count)]
+    found = []
+    for key in keys:
+        if key not in reference:
+            raise ValueError(f"{WORKER_ERROR}the reference file has no {key}")
+        name = planned.name + key[len(planned.key) :]
+        if key not in outputs:
+            comparison = compare(None, reference[key], torch_dtype(planned.dtype), tolerance)
+            comparison.problem = "no output was written for it"
+        else:
+            comparison = compare(outputs[key], reference[key], torch_dtype(planned.dtype), tolerance)
+        found.append((_record(planned, name, comparison, tolerance), comparison))
+    return found
+
+
+def _record(planned: PlannedOutput, name: str, comparison: Comparison, tolerance) -> dict:
+    entry = record(planned.case.size, planned.case.seed, planned.mode, name, comparison, tolerance)
+    entry["distribution"] = planned.case.distribution
+    return entry
 
 
 def _pass_on(candidate: dict[str, Any], result: Result) -> None:

@@ -36,9 +36,14 @@ class Rejection(Exception):
 
 
 def tensors(values: Iterable[Any]) -> list[torch.Tensor]:
+    """The tensors among the values, those of a list argument (a group of tensors) included, in order."""
     import torch
 
-    return [value for value in values if isinstance(value, torch.Tensor)]
+    found = []
+    for value in values:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        found += [item for item in items if isinstance(item, torch.Tensor)]
+    return found
 
 
 def snapshot_inputs(args: list[Any]) -> list[torch.Tensor]:
@@ -101,7 +106,7 @@ def check_follows_input(
         with torch.no_grad():
             dst.copy_(src)
     out_same_address = _detached(call(args_a))
-    fresh = [a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args_b]  # new addresses, A alive
+    fresh = [_fresh(a) for a in args_b]  # new addresses, A alive
     out_fresh = _detached(call(fresh))
     if not isinstance(out_a, torch.Tensor) or torch.equal(out_a, out_same_address):
         raise Rejection(
@@ -111,6 +116,14 @@ def check_follows_input(
         raise Rejection(
             "output_follows_input", f"{where}: the same values at the same and at new addresses gave different outputs"
         )
+
+
+def _fresh(value: Any) -> Any:
+    import torch
+
+    if isinstance(value, (list, tuple)):
+        return [_fresh(item) for item in value]
+    return value.detach().clone() if isinstance(value, torch.Tensor) else value
 
 
 def _detached(value: Any) -> Any:

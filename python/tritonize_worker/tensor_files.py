@@ -56,20 +56,3 @@ def load_tensors(path: str) -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
     return load_file(path, device="cpu")
-
-
-def output_key(size: str, seed: int, mode: str, output: str) -> str:
-    """The name of one output in the reference and outputs files, e.g. '37x93/0/forward/y'."""
-    return f"{size}/{seed}/{mode}/{output}"
-
-
-def planned_outputs(task, sizes, seeds):
-    """(size, seed, mode, output name, dtype name) of every output a job checks, in check order."""
-    for size in sizes:
-        for seed in seeds:
-            for mode in task.modes:
-                if mode == "forward":
-                    yield size, seed, mode, "y", task.output_dtype
-                else:
-                    for spec in task.grad_inputs:
-                        yield size, seed, mode, f"grad_{spec.name}", spec.dtype

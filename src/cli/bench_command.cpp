@@ -109,30 +109,25 @@ void RepeatJobs(BenchPlan* plan) {
 /// Resolves every implementation the run needs; the expert column is extracted from the
 /// tutorials now, so a checkout problem shows before any GPU time is spent.
 void PlanJobs(const BenchOptions& options, EngineContext& context, BenchPlan* plan) {
-  std::map<std::string, Implementation> experts;
+  std::map<std::string, std::vector<Implementation>> experts;
   if (plan->expert) {
     fs::path tutorials = FindTutorials(options.tutorials, context.root);
     if (tutorials.empty()) {
-      std::cerr << "tritonize: no Triton tutorials checkout: the expert column will be empty; "
+      std::cerr << "tritonize: no Triton tutorials checkout: the tutorial experts will be "
+                   "unavailable; "
                 << TutorialsHint() << "\n";
-      for (const Task* task : plan->tasks) {
-        Implementation impl;
-        impl.kind = ImplKind::kExpert;
-        impl.name = "expert";
-        impl.unavailable = "no Triton tutorials checkout (--tutorials DIR or TRITONIZE_TUTORIALS)";
-        experts[task->name] = impl;
-      }
-    } else {
-      fs::path out = context.worker.scratch_dir.parent_path() / "expert";
-      ExpertSet set =
-          ExtractExperts(context.worker, tutorials, context.tasks_dir, plan->tasks, out);
-      if (!set.error.empty()) std::cerr << "tritonize: " << set.error << "\n";
-      experts = std::move(set.tasks);
     }
+    fs::path out = context.worker.scratch_dir.parent_path() / "expert";
+    ExpertSet set = ExtractExperts(context.worker, tutorials, context.tasks_dir, plan->tasks, out);
+    if (!set.error.empty()) std::cerr << "tritonize: " << set.error << "\n";
+    experts = std::move(set.tasks);
   }
   for (const Task* task : plan->tasks) {
     if (plan->baseline) plan->jobs.push_back({task, BaselineImplementation(*task), {}});
-    if (plan->expert) plan->jobs.push_back({task, experts[task->name], {}});
+    // One job per [[expert]]: "expert" (the table's column), then "expert:<name>" for the others.
+    if (plan->expert) {
+      for (auto& impl : experts[task->name]) plan->jobs.push_back({task, impl, {}});
+    }
     if (plan->llm) {
       for (const auto& model : plan->models) {
         plan->jobs.push_back({task, LlmImplementation(context.llm_dir, model, *task), {}});
@@ -143,6 +138,12 @@ void PlanJobs(const BenchOptions& options, EngineContext& context, BenchPlan* pl
       }
     }
     if (plan->compile) plan->jobs.push_back({task, CompileImplementation(*task), {}});
+    if (context.worker.interpret && !task->interpret_skip.empty()) {
+      // The manifest says why the interpreter cannot run the task: every column says so.
+      for (auto& job : plan->jobs) {
+        if (job.task == task) job.impl.unavailable = "not under the Triton interpreter: " + task->interpret_skip;
+      }
+    }
   }
   RepeatJobs(plan);
 }
