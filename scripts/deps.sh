@@ -43,4 +43,7 @@ if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import torch, trito
   python3 -m venv "$venv" >&2
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/python/requirements.txt" >&2
 fi
+# The experts' libraries, pinned apart and without dependencies: the venv keeps its hash (a no-op once there).
+"$venv/bin/pip" install -q --disable-pip-version-check --no-deps -r "$root/python/requirements-experts.txt" >&2 ||
+  echo "deps: could not install python/requirements-experts.txt: the library experts will say so" >&2
 echo "export TRITONIZE_PYTHON=$venv/bin/python"

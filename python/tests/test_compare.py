@@ -9,7 +9,8 @@ from conftest import CANDIDATES_DIR, make_request
 
 from tritonize_worker.compare import run_compare
 from tritonize_worker.protocol import Result, parse_request
-from tritonize_worker.tensor_files import output_key, save_tensors
+from tritonize_worker.cases import Case, check_cases, output_key
+from tritonize_worker.tensor_files import save_tensors
 
 SIZES = ("37x93", "64x128")
 
@@ -24,12 +25,11 @@ def job(tmp_path):
         raw["files"] = {name: str(tmp_path / name) for name in ("reference", "outputs", "candidate_result")}
         request = parse_request(raw)
         reference, right = {}, {}
-        for size in SIZES:
-            rows, cols = map(int, size.split("x"))
-            for seed in request.check.seeds:
-                values = torch.softmax(torch.randn(rows, cols, dtype=torch.float64), -1)
-                reference[output_key(size, seed, "forward", "y")] = values
-                right[output_key(size, seed, "forward", "y")] = values.float()
+        for case in check_cases(request.task, SIZES, request.check.seeds):
+            rows, cols = map(int, case.size.split("x"))
+            values = torch.softmax(torch.randn(rows, cols, dtype=torch.float64), -1)
+            reference[output_key(case, "forward", "y")] = values
+            right[output_key(case, "forward", "y")] = values.float()
         save_tensors(request.files.reference, reference)
         written = {k: v for k, v in {**right, **(outputs or {})}.items() if k not in drop}
         save_tensors(request.files.outputs, written)
@@ -41,8 +41,13 @@ def job(tmp_path):
     return run
 
 
-def key(size="37x93", seed=0, call=""):
-    return output_key(size, seed, "forward", "y", call)
+def key(size="37x93", seed=0, call="", distribution="default"):
+    return output_key(Case(size, seed, distribution), "forward", "y", call)
+
+
+def every_key(size):
+    """Every case's key at one size (both seeds, every distribution of the task)."""
+    return tuple(key(size, seed, distribution=d) for seed in (0, 1) for d in ("default", "large_logits"))
 
 
 def test_right_values_and_a_finished_step_are_ok(job):
@@ -53,14 +58,14 @@ def test_right_values_and_a_finished_step_are_ok(job):
 def test_a_wrong_value_comes_before_the_steps_own_failure_and_its_rejections(job):
     guards = [{"check": "inputs_unchanged", "ok": False, "message": "the forward call: tensor input 0 was modified"}]
     candidate = {"status": "runtime_error", "message": "RuntimeError: boom", "guards": guards}
-    result = job(candidate, outputs={key(seed=1): torch.zeros(37, 93)}, drop=(key("64x128", 0), key("64x128", 1)))
+    result = job(candidate, outputs={key(seed=1): torch.zeros(37, 93)}, drop=every_key("64x128"))
 
     assert result.status == "wrong_result"
     assert result.message.startswith("y at size 37x93, seed 1 (forward): 3441 of 3441 elements outside")
     assert "the candidate step then ended runtime_error: RuntimeError: boom" in result.detail
     assert "inputs_unchanged: the forward call: tensor input 0 was modified" in result.detail
     # Outputs the step never reached are not failures.
-    assert [c["size"] for c in result.checks] == ["37x93", "37x93"]
+    assert [c["size"] for c in result.checks] == ["37x93"] * 4
 
 
 def test_the_steps_own_failure_comes_before_its_rejections(job):

@@ -90,7 +90,8 @@ def test_every_problem_is_reported_at_once():
 
     assert problems == [
         "schema_version: this worker reads 2, got 7",
-        "task.inputs[0].dtype: expected one of float16, bfloat16, float32, got 'int8'",
+        'task.inputs[0].dtype: "int8" is not one of float16, bfloat16, float32, float64, float8_e5m2, float8_e4m3fn,'
+        " int32, int64",
         "task_dir: missing",
         "device: expected one of cuda, cpu, got 'tpu'",
         "check.seeds[1]: expected an integer, got a string",
@@ -120,7 +121,10 @@ def test_backward_needs_a_tolerance_per_gradient_and_a_grad_output_scale():
     del raw["task"]["tolerance"]["grad_bias"]
     del raw["task"]["backward"]
 
-    assert problems_of(raw) == ["task.backward: missing"]
+    assert problems_of(raw) == [
+        "task.backward: missing (grad_output_scale is required with the backward mode)",
+        "task.tolerance: missing a tolerance for grad_bias",
+    ]
     raw["task"]["backward"] = {"grad_output_scale": 0.1}
     assert problems_of(raw) == ["task.tolerance: missing a tolerance for grad_bias"]
 
@@ -129,7 +133,7 @@ def test_shape_names_must_be_dims():
     raw = make_request("softmax", CANDIDATE)
     raw["task"]["inputs"][0]["shape"] = ["M", "Q"]
 
-    assert problems_of(raw) == ["task.inputs[0].shape: unknown dim 'Q' (dims are M, N)"]
+    assert problems_of(raw) == ["task.inputs[0].shape: column 1: unknown name `Q` (the task's dims: M, N) in \"Q\""]
 
 
 def test_interpret_on_cuda_and_timing_on_cpu_are_refused():

@@ -33,6 +33,7 @@ CHECK_KEYS = {
     "numel",
     "atol",
     "rtol",
+    "distribution",
 }
 
 
@@ -45,14 +46,18 @@ def test_correct_triton_softmax_passes_every_check(run_worker, request_for):
 
     assert set(result) == RESULT_KEYS
     assert (result["status"], result["phase"], result["message"]) == ("ok", "check", "")
-    # Every output made on a check input is checked: the second call of the determinism guard too.
-    assert [(c["size"], c["seed"], c["mode"], c["output"]) for c in result["checks"]] == [
+    # Every output made on a check case is checked, the determinism guard's second call too; every size and seed
+    # with the manifest's draw, then with each of its distributions (large logits).
+    expected = [
         ("37x93", 0, "forward", "y"),
         ("37x93", 0, "forward", "y (repeated call)"),
         ("37x93", 1, "forward", "y"),
         ("64x128", 0, "forward", "y"),
         ("64x128", 0, "forward", "y (repeated call)"),
         ("64x128", 1, "forward", "y"),
+    ]
+    assert [(c["size"], c["seed"], c["mode"], c["output"], c["distribution"]) for c in result["checks"]] == [
+        (*check, distribution) for distribution in ("default", "large_logits") for check in expected
     ]
     first = result["checks"][0]
     assert set(first) == CHECK_KEYS
@@ -73,7 +78,7 @@ def test_softmax_off_by_a_factor_is_wrong_result_with_the_first_mismatches(run_w
     assert result["message"].startswith("y at size 37x93, seed 0 (forward): ")
     assert "elements outside atol 1e-06 + rtol 0.0001 * |ref|" in result["message"]
     assert "at (0, 0): got " in result["detail"]
-    assert all(not c["ok"] for c in result["checks"]) and len(result["checks"]) == 6
+    assert all(not c["ok"] for c in result["checks"]) and len(result["checks"]) == 12
     first = result["checks"][0]
     assert first["mismatches"] == first["numel"] == 37 * 93
     assert first["max_rel_err"] == pytest.approx(0.5, rel=1e-3)
@@ -132,7 +137,8 @@ def test_wrong_output_dtype_is_wrong_result(run_worker, request_for):
 
     assert result["status"] == "wrong_result"
     assert "dtype float64, expected float32" in result["message"]
-    assert all(c["mismatches"] == 0 and not c["ok"] for c in result["checks"])
+    default = [c for c in result["checks"] if c["distribution"] == "default"]
+    assert default and all(c["mismatches"] == 0 and not c["ok"] for c in default)
 
 
 def test_candidate_printing_to_stdout_does_not_disturb_the_result(run_worker, request_for):
@@ -155,7 +161,8 @@ def test_layernorm_baseline_passes_forward_and_backward(run_worker, request_for)
         ("37x93", 0, "backward", "grad_weight"),
         ("37x93", 0, "backward", "grad_bias"),
     ]
-    assert len(outputs) == 2 * 2 * 4 + 2  # and the repeated forward call at each size
+    # sizes, seeds, outputs, distributions (default and shifted), and the repeated forward call at each size
+    assert len(outputs) == 2 * 2 * 4 * 2 + 2 * 2
 
 
 def test_layernorm_with_a_wrong_gradient_fails_on_that_gradient_only(run_worker, request_for):
@@ -172,7 +179,8 @@ def test_matmul_baseline_passes(run_worker, request_for):
     result, _ = run_worker(request_for("matmul", TASKS_DIR / "matmul" / "baseline.py", name="baseline"))
 
     assert result["status"] == "ok", result["message"]
-    assert [c["numel"] for c in result["checks"]] == [37 * 93] * 3 + [64 * 64] * 3  # y, y (repeated call), y
+    # The default draw, then the "large" and "offset" distributions; y, y (repeated call), y at each size.
+    assert [c["numel"] for c in result["checks"]] == ([37 * 93] * 3 + [64 * 64] * 3) * 3
 
 
 def test_invalid_request_lists_every_problem(run_worker, request_for):

@@ -12,9 +12,10 @@ from types import ModuleType
 from typing import Any
 
 from . import autotune_timer, guards, lane
+from .cases import backward, check_cases, grad_outputs, split_outputs
 from .guarded_calls import GuardedRunner
 from .inductor import compiled
-from .inputs import copy_args, draw_inputs, draw_tensor
+from .inputs import copy_args, draw_inputs
 from .load import check_syntax, load_module, read_source
 from .observe import OpObserver
 from .protocol import EXEMPT_KINDS, TRUSTED_KINDS, Request, Result
@@ -91,11 +92,12 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     gpu = lane.current()
     try:
         with runner.observing("the checked calls", evidence):
-            for size in request.check.sizes:
-                for index, seed in enumerate(request.check.seeds):
-                    for mode in task.modes:
-                        with gpu.shared(f"check {size}"):
-                            runner.run(size, seed, mode, repeat=index == 0)
+            # Every size and seed with the manifest's draw, then with each of its distributions (cases.py).
+            first_seed = request.check.seeds[0]
+            for case in check_cases(task, request.check.sizes, request.check.seeds, request.guards.run_seed):
+                for mode in task.modes:
+                    with gpu.shared(f"check {case.size}"):
+                        runner.run(case, mode, repeat=case.seed == first_seed)
             # 4. The guards that need more than one call.
             clock.lap("check")
             result.phase = "guards"
@@ -226,15 +228,14 @@ def _profile(runner: GuardedRunner, size: str, mode: str, where: str) -> list[tu
         def fn() -> Any:
             return runner.entry(*args)
     else:
-        y = runner._call(size, "forward", where, lambda: runner.entry(*args))
-        dy = draw_tensor(y.shape, "randn", task.grad_output_scale, task.output_dtype, draw.generator, "cuda")
-
+        value = runner._call(size, "forward", where, lambda: runner.entry(*args))
+        pairs = grad_outputs(task, split_outputs(task, value, where), draw.generator, "cuda")
         leaves = [arg for spec, arg in zip(task.inputs, args, strict=True) if spec.grad]
 
         def fn() -> Any:
             for leaf in leaves:  # no gradient accumulation kernels in the profile
                 leaf.grad = None
-            return y.backward(dy.to(y.dtype), retain_graph=True)
+            return backward(pairs, retain_graph=True)
 
     runner._call(size, mode, where, fn)  # compiled before the profile
     with profile(activities=[ProfilerActivity.CUDA]) as prof:

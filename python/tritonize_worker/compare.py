@@ -17,11 +17,13 @@ import math
 import os
 from typing import Any
 
-from .check import CheckFailure, compare, failure_report, record
+from .cases import PlannedOutput, check_cases, planned_outputs
+from .check import CheckFailure, Comparison, compare, failure_report, record
 from .guards import timed_triton_share
 from .inputs import torch_dtype
+from .properties import check_properties
 from .protocol import EXEMPT_KINDS, STATUSES, WORKER_ERROR, Request, Result
-from .tensor_files import CALLS, load_tensors, output_key, planned_outputs
+from .tensor_files import CALLS, load_tensors
 
 _PASSED_KEYS = ("status", "message", "detail", "phase", "rejected_by")
 MAX_EVIDENCE_LINES = 8
@@ -70,23 +72,21 @@ def _compare_outputs(request: Request, result: Result, finished: bool) -> list[C
     outputs = load_tensors(request.files.outputs)
     task = request.task
     failures = []
-    for size, seed, mode, output, dtype in planned_outputs(task, request.check.sizes, request.check.seeds):
-        key = output_key(size, seed, mode, output)
-        if key not in reference:
-            raise ValueError(f"{WORKER_ERROR}the reference file has no {key}")
-        tolerance = task.tolerances[output]
-        for call in ("", *CALLS):
-            got_key = output_key(size, seed, mode, output, call)
-            if got_key not in outputs and (call or not finished):
-                continue
-            comparison = compare(outputs.get(got_key), reference[key], torch_dtype(dtype), tolerance)
-            if got_key not in outputs:
-                comparison.problem = "no output was written for it"
-            name = f"{output} ({CALLS[call]})" if call else output
-            result.checks.append(record(size, seed, mode, name, comparison, tolerance))
+    cases = check_cases(task, request.check.sizes, request.check.seeds, request.guards.run_seed)
+    for planned in planned_outputs(task, cases):
+        tolerance = task.tolerances[planned.name]
+        if planned.spec is not None and planned.spec.check != "values":
+            reached = planned.key in outputs or any(k.startswith(planned.key + ".") for k in outputs)
+            if not reached and not finished:
+                continue  # never reached
+            records = check_properties(request, planned, outputs, tolerance)
+        else:
+            records = _compare_values(planned, reference, outputs, tolerance, finished)
+        for record_, comparison in records:
+            result.checks.append(record_)
             if not comparison.ok:
-                headline = f"{name} at size {size}, seed {seed} ({mode}): {comparison.problem}"
-                failures.append(CheckFailure(headline, comparison.listing))
+                where = f"{record_['output']} at {planned.case.where()} ({planned.mode})"
+                failures.append(CheckFailure(f"{where}: {comparison.problem}", comparison.listing))
     result.phase = "check"
     return failures
 
@@ -143,6 +143,50 @@ def _with_evidence(detail: str, evidence: list[str]) -> str:
 def _text(candidate: dict[str, Any], key: str) -> str:
     value = candidate.get(key)
     return value if isinstance(value, str) else ""
+
+
+def _compare_values(
+    planned: PlannedOutput, reference, outputs, tolerance, finished: bool = True
+) -> list[tuple[dict, Comparison]]:
+    """One output against the reference, element by element; a tensor list, each of its tensors; and the output of
+    every later call on the same input (tensor_files.CALLS, key '<key>@<call>') that the candidate step made. An
+    output the candidate step never reached (it failed before) is not a failure; one missing from a finished step
+    is."""
+    import torch
+
+    keys = [planned.key]
+    if planned.spec is not None and planned.spec.kind == "tensor_list":
+        count = int(reference[f"{planned.key}.len"])
+        got = outputs.get(f"{planned.key}.len")
+        if got is None and not finished:
+            return []
+        if got is None or int(got) != count:
+            comparison = compare(None, reference[f"{planned.key}.0"], torch.float64, tolerance)
+            comparison.problem = f"expected a list of {count} tensors, got {'none' if got is None else int(got)}"
+            return [(_record(planned, planned.name, comparison, tolerance), comparison)]
+        keys = [f"{planned.key}.{i}" for i in range(count)]
+    found = []
+    for key in keys:
+        if key not in reference:
+            raise ValueError(f"{WORKER_ERROR}the reference file has no {key}")
+        for call in ("", *CALLS):
+            got_key = f"{key}@{call}" if call else key
+            if got_key not in outputs and (call or not finished):
+                continue
+            name = planned.name + key[len(planned.key) :] + (f" ({CALLS[call]})" if call else "")
+            if got_key not in outputs:
+                comparison = compare(None, reference[key], torch_dtype(planned.dtype), tolerance)
+                comparison.problem = "no output was written for it"
+            else:
+                comparison = compare(outputs[got_key], reference[key], torch_dtype(planned.dtype), tolerance)
+            found.append((_record(planned, name, comparison, tolerance), comparison))
+    return found
+
+
+def _record(planned: PlannedOutput, name: str, comparison: Comparison, tolerance) -> dict:
+    entry = record(planned.case.size, planned.case.seed, planned.mode, name, comparison, tolerance)
+    entry["distribution"] = planned.case.distribution
+    return entry
 
 
 def _pass_on(candidate: dict[str, Any], result: Result) -> None:

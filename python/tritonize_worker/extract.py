@@ -20,12 +20,12 @@ import io
 import json
 import symtable
 import sys
-import textwrap
 import tokenize
-import tomllib
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+from .experts import ExpertSpec, header, library_expert, new_record, read_experts
+
+SCHEMA_VERSION = 2
 
 _MODULE_DUNDERS = frozenset(
     {"__name__", "__file__", "__doc__", "__spec__", "__loader__", "__package__", "__builtins__", "__annotations__"}
@@ -69,7 +69,7 @@ def extract_tutorial(source: str, entry: str, filename: str = "<tutorial>") -> E
     """Keeps the imports and the statements that `entry` needs; raises ExtractError when it cannot."""
     module = _parse(source, filename)
     statements = [_analyse(node, filename) for node in module.body]
-    roots = _entry_names(entry)
+    roots = entry_names(entry)
     bindings = _bindings(statements)
     for name in roots:
         if name not in bindings:
@@ -96,13 +96,20 @@ def _parse(source: str, filename: str) -> ast.Module:
         raise ExtractError(f"{where}: syntax error: {getattr(e, 'msg', e)}") from e
 
 
-def _entry_names(entry: str) -> list[str]:
+def entry_names(entry: str) -> list[str]:
+    """The module-level names the entry expression reads; a lambda's parameters and builtins are not among them."""
     try:
-        expression = ast.parse(entry.strip(), "<entry>", mode="eval")
+        ast.parse(entry.strip(), "<entry>", mode="eval")
     except SyntaxError as e:
         raise ExtractError(f"entry {entry!r} is not a Python expression: {e.msg}") from e
-    names = [n.id for n in ast.walk(expression) if isinstance(n, ast.Name)]
-    return list(dict.fromkeys(names))
+    table = symtable.symtable(f"__entry__ = ({entry.strip()})\n", "<entry>", "exec")
+    names = [s.get_name() for s in table.get_symbols() if s.is_referenced()]
+    tables = list(table.get_children())
+    while tables:
+        child = tables.pop(0)
+        names += [s.get_name() for s in child.get_symbols() if s.is_global() and s.is_referenced()]
+        tables += child.get_children()
+    return [n for n in dict.fromkeys(names) if n != "__entry__" and not hasattr(builtins, n)]
 
 
 def _analyse(node: ast.stmt, filename: str) -> _Statement:
@@ -166,13 +173,17 @@ def _bindings(statements: list[_Statement]) -> dict[str, list[int]]:
 def _closure(statements: list[_Statement], bindings: dict[str, list[int]], roots: list[str]):
     """Indices of the statements to keep, and the names kept code reads that nothing binds in time.
 
+    Kept: the statements binding the entry's names, then, transitively, those binding what kept code reads.
+
     A read at import time resolves to the last binding before the reading statement (or to the statement itself:
     a loop variable); a read inside a function body or by the entry happens after the whole module ran, so it
     resolves to the module's last binding. Names read by nothing kept are not checked.
     """
-    kept = {i for i, s in enumerate(statements) if isinstance(s.node, (ast.Import, ast.ImportFrom))}
-    star_import = any(isinstance(statements[i].node, ast.ImportFrom) and statements[i].node.names[0].name == "*"
-                      for i in kept)
+    # Imports are kept like any other binding, when kept code reads a name they bind: an unused `import tabulate`
+    # or `import pytest` would only make the module fail where that package is missing. A star import is kept.
+    kept = {i for i, s in enumerate(statements)
+            if isinstance(s.node, ast.ImportFrom) and s.node.names[0].name == "*"}
+    star_import = bool(kept)
     work = list(kept) + [bindings[name][-1] for name in roots]
     unresolved: set[str] = set()
     while work:
@@ -294,20 +305,13 @@ def _mutated_names(node: ast.stmt) -> set[str]:
     return names
 
 
-# The command line: manifests in, one module per task and extract.json out.
-
-
-@dataclasses.dataclass(frozen=True)
-class _ExpertTask:
-    name: str
-    tutorial: str  # file name in a checkout's python/tutorials
-    entry: str
+# The command line: manifests in, one module per expert and extract.json out.
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     # 1. Read the manifests; configuration problems are reported all at once.
-    tasks, problems = _expert_tasks(Path(args.tasks_dir), args.task)
+    experts, problems = read_experts(Path(args.tasks_dir), args.task)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -317,97 +321,67 @@ def main(argv: list[str] | None = None) -> int:
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
-    # 2. Extract every task; a task that fails is recorded and the others go on.
+    # 2. Extract every expert; one that fails is recorded and the others go on.
     version = _triton_version()
-    root = Path(args.tutorials)
-    records = [_extract_task(task, root, out, version) for task in tasks]
+    root = Path(args.tutorials) if args.tutorials else None
+    records = [
+        _extract_tutorial_expert(e, root, out, version) if e.tutorial else library_expert(e, out) for e in experts
+    ]
     # 3. Write the report and say what happened.
     report = {"schema_version": SCHEMA_VERSION, "triton": version, "tasks": records}
     (out / "extract.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     for record in records:
+        label = f"{record['task']} ({record['expert']})"
         if record["status"] == "ok":
-            print(f"{record['task']}: ok, {len(record['kept'])} names kept, "
+            print(f"{label}: ok, {len(record['kept'])} names kept, "
                   f"{len(record['dropped'])} statements dropped -> {record['module']}")
         else:
-            print(f"{record['task']}: error: {record['message']}")
+            print(f"{label}: error: {record['message']}")
         for warning in record["warnings"]:
-            print(f"{record['task']}: warning: {warning}", file=sys.stderr)
+            print(f"{label}: warning: {warning}", file=sys.stderr)
     return 1 if any(record["status"] != "ok" for record in records) else 0
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tritonize_worker.extract",
-        description="Cut each task's expert implementation out of a Triton tutorial (see docs/expert.md).",
+        description="Write each task's expert modules: kernels cut out of a Triton tutorial, or imported from an "
+        "installed library (see docs/expert.md).",
     )
-    parser.add_argument("--tutorials", required=True, metavar="DIR",
-                        help="a Triton checkout (holding python/tutorials) or the tutorials folder itself")
+    parser.add_argument("--tutorials", metavar="DIR",
+                        help="a Triton checkout (holding python/tutorials) or the tutorials folder itself; without"
+                        " it, the tutorial experts fail and say so")
     parser.add_argument("--tasks-dir", required=True, metavar="DIR", help="folder of tasks/<name>/task.toml")
-    parser.add_argument("--out", required=True, metavar="DIR", help="where <task>.py and extract.json are written")
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="where <task>.<expert>.py and extract.json are written")
     parser.add_argument("--task", action="append", default=[], metavar="NAME",
-                        help="only this task (repeatable); default: every task with an [expert] table")
+                        help="only this task (repeatable); default: every task with an [[expert]]")
     return parser.parse_args(argv)
 
 
-def _expert_tasks(tasks_dir: Path, wanted: list[str]) -> tuple[list[_ExpertTask], list[str]]:
-    """The selected tasks that have an [expert] table, and every problem found in their manifests."""
-    if not tasks_dir.is_dir():
-        return [], [f"tasks directory not found: {tasks_dir}"]
-    tasks: list[_ExpertTask] = []
-    problems: list[str] = []
-    seen: set[str] = set()
-    for manifest in sorted(tasks_dir.glob("*/task.toml")):
-        name = manifest.parent.name
-        if wanted and name not in wanted:
-            continue
-        seen.add(name)
-        try:
-            expert = tomllib.loads(manifest.read_text(encoding="utf-8")).get("expert")
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            problems.append(f"{manifest}: {e}")
-            continue
-        if expert is None:
-            if name in wanted:
-                problems.append(f"{manifest}: task {name} has no [expert] table")
-            continue
-        task, problem = _expert_task(name, expert)
-        if problem:
-            problems.append(f"{manifest}: {problem}")
-        else:
-            tasks.append(task)
-    problems += [f"unknown task {name!r}: no {tasks_dir / name / 'task.toml'}" for name in wanted if name not in seen]
-    return tasks, problems
-
-
-def _expert_task(name: str, expert: object) -> tuple[_ExpertTask | None, str]:
-    if not isinstance(expert, dict):
-        return None, "[expert] must be a table"
-    tutorial, entry = expert.get("tutorial"), expert.get("entry")
-    if not isinstance(tutorial, str) or not tutorial or Path(tutorial).is_absolute() or ".." in Path(tutorial).parts:
-        return None, f"[expert].tutorial must be a file name in python/tutorials, got {tutorial!r}"
-    if not isinstance(entry, str) or not entry.strip():
-        return None, f"[expert].entry must be a non-empty expression, got {entry!r}"
-    return _ExpertTask(name, tutorial, entry), ""
-
-
-def _extract_task(task: _ExpertTask, root: Path, out: Path, version: str | None) -> dict:
+def _extract_tutorial_expert(expert: ExpertSpec, root: Path | None, out: Path, version: str | None) -> dict:
+    module = out / expert.file_name
+    record = new_record(expert, "tutorial")
+    if root is None:
+        record["message"] = (f"task {expert.task}, expert {expert.name}: no Triton tutorials checkout (--tutorials"
+                             f" DIR, or TRITONIZE_TUTORIALS for tritonize); {checkout_hint(version)}")
+        module.unlink(missing_ok=True)
+        return record
     tutorials = root / "python" / "tutorials" if (root / "python" / "tutorials").is_dir() else root
-    path = (tutorials / task.tutorial).absolute()
-    module = out / f"{task.name}.py"
-    record = {"task": task.name, "tutorial": task.tutorial, "path": str(path), "sha256": None,
-              "entry": task.entry, "module": None, "status": "error", "message": "",
-              "kept": [], "dropped": [], "warnings": []}
+    path = (tutorials / expert.tutorial).absolute()
+    record["path"] = str(path)
     try:
         data = _read_tutorial(root, path, version)
         record["sha256"] = hashlib.sha256(data).hexdigest()
-        result = extract_tutorial(_decode(data, path), task.entry, str(path))
+        result = extract_tutorial(_decode(data, path), expert.entry, str(path))
     except ExtractError as e:
-        record["message"] = f"task {task.name}: {e}"
+        record["message"] = f"task {expert.task}, expert {expert.name}: {e}"
         module.unlink(missing_ok=True)  # a stale module from an earlier run would pass for this one
         return record
-    header = _header(task, path, record["sha256"], version, result)
+    text = header(expert, f"{path}", record["sha256"], f"triton: {version or 'not installed'}", result.kept,
+                  [dataclasses.asdict(d) for d in result.dropped], result.warnings)
     with open(module, "w", encoding="utf-8", newline="") as f:
-        f.write(header + result.code)
+        f.write(text + result.code)
     record.update(status="ok", module=str(module.absolute()), kept=result.kept,
                   dropped=[dataclasses.asdict(d) for d in result.dropped], warnings=result.warnings)
     return record
@@ -449,22 +423,6 @@ def _triton_version() -> str | None:
         except importlib.metadata.PackageNotFoundError:
             continue
     return None
-
-
-def _header(task: _ExpertTask, path: Path, digest: str, version: str | None, result: ExtractResult) -> str:
-    lines = [
-        "# Generated by tritonize extract (python -m tritonize_worker.extract): do not edit, extract again.",
-        f"# task: {task.name}",
-        f"# source: {path}",
-        f"# sha256: {digest}",
-        f"# triton: {version or 'not installed'}",
-        f"# entry: {task.entry}",
-    ]
-    lines += textwrap.wrap(", ".join(result.kept), width=110, initial_indent="# kept: ", subsequent_indent="#   ")
-    lines.append("# dropped top-level statements (line, kind, name):")
-    lines += [f"#   {d.line:>5}  {d.kind:<9} {d.name}".rstrip() for d in result.dropped]
-    lines += [f"# warning: {warning}" for warning in result.warnings]
-    return "\n".join(lines) + "\n\n"
 
 
 if __name__ == "__main__":

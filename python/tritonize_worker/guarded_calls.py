@@ -14,12 +14,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from . import guards
+from .cases import Case, backward, distribution_named, flatten, grad_outputs, output_key, split_outputs
 from .check import first_call_s
 from .errors import JobFailure, candidate_code
-from .inputs import copy_args, draw_inputs, draw_tensor, parse_size, torch_dtype
+from .inputs import copy_args, draw_inputs, parse_size, torch_dtype
 from .observe import ObserverError, OpObserver
+from .properties import variants
 from .protocol import Request
-from .tensor_files import OutputFile, output_key
+from .tensor_files import OutputFile
 from .watchdog import Watchdog
 
 # The per-call guards, recorded as passed at the end when none failed (output_follows_input records itself).
@@ -140,45 +142,77 @@ class GuardedRunner:
             self.poison_sizes[size] = sorted(sizes)
         guards.poison_allocator(self.poison_sizes[size])
 
-    def run(self, size: str, seed: int, mode: str, repeat: bool, call: str = "") -> None:
-        """The calls on one check input; `repeat`: a second call on a copy (determinism); `call`: a later call on
-        an input already checked (tensor_files.CALLS)."""
-        task = self.task
-        draw = draw_inputs(task, size, seed, self.device)
+    def run(self, case: Case, mode: str, repeat: bool, call: str = "") -> None:
+        """The calls on one check case (size, seed, distribution); `repeat`: a second call on a copy (determinism);
+        `call`: a later call on a case already checked (tensor_files.CALLS)."""
+        task, size = self.task, case.size
+        distribution = distribution_named(task, case.distribution, self.request.guards.run_seed)
+        draw = draw_inputs(task, size, case.seed, self.device, distribution)
         label = f" ({call} call)" if call else ""
-        where = f"the {mode} call at size {size}, seed {seed}{label}"
+        where = f"the {mode} call at {case.where()}{label}"
         args = copy_args(draw.args, task, float64=False, grad=mode == "backward")
         before = guards.snapshot_inputs(args)
         self._poison(size)
-        y = self._call(size, "forward", where, lambda: self.entry(*args))
-        self._check_output("y", y, where)
+        results = self._outputs(self._call(size, "forward", where, lambda: self.entry(*args)), where)
         if mode == "forward":
-            self.outputs.add(output_key(size, seed, mode, "y", call), y)
+            self._save(case, mode, results, call)
             self.guard(lambda: guards.check_inputs_unchanged(before, args, where))
-            self.guard(lambda: guards.check_no_alias({"y": y}, args, where))
+            self.guard(lambda: guards.check_no_alias(_tensors_of(results), args, where))
             if repeat:
                 again = copy_args(draw.args, task, float64=False, grad=False)
                 self._poison(size)
-                y2 = self._call(size, "forward", where + " (repeated)", lambda: self.entry(*again))
-                self._check_output("y", y2, where + " (repeated)")
-                self.outputs.add(output_key(size, seed, mode, "y", "repeat"), y2)
-                tol = task.tolerances["y"]
-                self.guard(lambda: guards.check_deterministic(y, y2, tol.atol, tol.rtol, where))
+                second_where = where + " (repeated)"
+                second = self._outputs(self._call(size, "forward", second_where, lambda: self.entry(*again)),
+                                       second_where)
+                self._save(case, mode, second, "repeat")
+                for spec in task.outputs:
+                    tol = task.tolerances[spec.name]
+                    for a, b in zip(_flat(results[spec.name]), _flat(second[spec.name]), strict=False):
+                        self.guard(
+                            lambda a=a, b=b, tol=tol: guards.check_deterministic(a, b, tol.atol, tol.rtol, where)
+                        )
+            if not call:
+                # Property-checked outputs (a seeded random op) are called again with other arguments.
+                for variant, variant_args in variants(task, draw.args).items():
+                    extra = copy_args(variant_args, task, float64=False, grad=False)
+                    value = self._call(size, "forward", f"{where} ({variant})", lambda extra=extra: self.entry(*extra))
+                    for name, out in self._outputs(value, where).items():
+                        for tensor in _flat(out)[:1]:
+                            self.outputs.add(output_key(case, mode, f"{name}@{variant}"), tensor)
             return
-        dy = draw_tensor(y.shape, "randn", task.grad_output_scale, task.output_dtype, draw.generator, self.device)
-        backward_where = f"the backward at size {size}, seed {seed}{label}"
-        self._call(size, "backward", backward_where, lambda: y.backward(dy.to(y.dtype)))
+        pairs = grad_outputs(task, results, draw.generator, self.device)
+        self._call(size, "backward", f"the backward at {case.where()}{label}", lambda: backward(pairs))
         self.guard(lambda: guards.check_inputs_unchanged(before, args, where))
         grads = {}
         for i, spec in enumerate(task.inputs):
             if spec.grad:
                 grad = args[i].grad
                 if grad is None:
-                    raise JobFailure("wrong_result", f"grad_{spec.name} at size {size}, seed {seed}: no gradient")
+                    raise JobFailure("wrong_result", f"grad_{spec.name} at {case.where()}: no gradient")
                 self._check_output(f"grad_{spec.name}", grad, where)
                 grads[f"grad_{spec.name}"] = grad
-                self.outputs.add(output_key(size, seed, mode, f"grad_{spec.name}", call), grad)
+                self.outputs.add(output_key(case, mode, f"grad_{spec.name}", call), grad)
         self.guard(lambda: guards.check_no_alias(grads, args, where))
+
+    def _save(self, case: Case, mode: str, results: dict[str, Any], call: str) -> None:
+        """Every output of one call into the outputs file: a list output as key.0, key.1, ... and key.len."""
+        for spec in self.task.outputs:
+            for key, tensor in flatten(output_key(case, mode, spec.name), spec, results[spec.name]).items():
+                self.outputs.add(f"{key}@{call}" if call else key, tensor)
+
+    def _outputs(self, value: Any, where: str) -> dict[str, Any]:
+        """The call's outputs by name, each a plain tensor on the job's device (a list of them for a list output)."""
+        results = split_outputs(self.task, value, where)
+        for spec in self.task.outputs:
+            if spec.kind == "tensor_list":
+                if not isinstance(results[spec.name], (list, tuple)):
+                    kind = type(results[spec.name]).__name__
+                    raise JobFailure("wrong_result", f"{spec.name}, {where}: expected a list of tensors, got {kind}")
+                for i, item in enumerate(results[spec.name]):
+                    self._check_output(f"{spec.name}[{i}]", item, where)
+            else:
+                self._check_output(spec.name, results[spec.name], where)
+        return results
 
     def _check_output(self, name: str, value: Any, where: str) -> None:
         """A plain strided torch.Tensor on the job's device: a subclass or a lazy tensor would run its own code in
@@ -218,14 +252,18 @@ class GuardedRunner:
             seed_b += 1
         args_a = copy_args(draw_inputs(task, size, seed_a, self.device).args, task, float64=False, grad=False)
         args_b = copy_args(draw_inputs(task, size, seed_b, self.device).args, task, float64=False, grad=False)
+        # B's tensors with A's other arguments (a drawn seed, say): the guard copies tensors only.
+        args_b = [b if spec.kind in ("tensor", "tensor_list") else a
+                  for spec, a, b in zip(task.inputs, args_a, args_b, strict=True)]
         where = f"at size {size}"
+        first = task.outputs[0].name
 
         def call(args: list[Any]) -> Any:
-            value = self._call(size, "forward", f"the output_follows_input check {where}", lambda: self.entry(*args))
-            self._check_output("y", value, f"the output_follows_input check {where}")
-            return value
+            check_where = f"the output_follows_input check {where}"
+            value = self._call(size, "forward", check_where, lambda: self.entry(*args))
+            return _flat(self._outputs(value, check_where)[first])[0]
 
-        tol = task.tolerances["y"]
+        tol = task.tolerances[first]
         with torch.no_grad():
             self.guard(lambda: guards.check_follows_input(call, args_a, args_b, tol.atol, tol.rtol, where))
         if not any(r.check == "output_follows_input" for r in self.rejections):
@@ -233,14 +271,25 @@ class GuardedRunner:
 
     def late_check(self) -> None:
         """The last planned input once more, after everything else (after timing on the GPU)."""
-        size, seed = self.request.check.sizes[-1], self.request.check.seeds[-1]
+        case = Case(self.request.check.sizes[-1], self.request.check.seeds[-1])
         for mode in self.task.modes:
-            self.run(size, seed, mode, repeat=False, call="late")
+            self.run(case, mode, repeat=False, call="late")
 
 
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+def _flat(value: Any) -> list[Any]:
+    """The tensors of one output: itself, or the items of a list output."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _tensors_of(results: dict[str, Any]) -> dict[str, Any]:
+    """Every output tensor by a name, for the alias check."""
+    return {f"{name}[{i}]" if isinstance(value, (list, tuple)) else name: item
+            for name, value in results.items() for i, item in enumerate(_flat(value))}
 
 
 def _grouped(findings: list) -> str:

@@ -38,9 +38,14 @@ class Rejection(Exception):
 
 
 def tensors(values: Iterable[Any]) -> list[torch.Tensor]:
+    """The tensors among the values, those of a list argument (a group of tensors) included, in order."""
     import torch
 
-    return [value for value in values if isinstance(value, torch.Tensor)]
+    found = []
+    for value in values:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        found += [item for item in items if isinstance(item, torch.Tensor)]
+    return found
 
 
 def snapshot_inputs(args: list[Any]) -> list[torch.Tensor]:
@@ -103,7 +108,7 @@ def check_follows_input(
         with torch.no_grad():
             dst.copy_(src)
     out_same_address = _detached(call(args_a))
-    fresh = [a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args_b]  # new addresses, A alive
+    fresh = [_fresh(a) for a in args_b]  # new addresses, A alive
     out_fresh = _detached(call(fresh))
     if not isinstance(out_a, torch.Tensor) or _same(out_a, out_same_address):
         raise Rejection(
@@ -122,6 +127,14 @@ def _same(a: Any, b: Any) -> bool:
     if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
         return False
     return bool(((a == b) | (torch.isnan(a) & torch.isnan(b))).all()) if a.is_floating_point() else torch.equal(a, b)
+
+
+def _fresh(value: Any) -> Any:
+    import torch
+
+    if isinstance(value, (list, tuple)):
+        return [_fresh(item) for item in value]
+    return value.detach().clone() if isinstance(value, torch.Tensor) else value
 
 
 def _detached(value: Any) -> Any:

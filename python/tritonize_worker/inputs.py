@@ -1,8 +1,9 @@
-"""The entry's arguments, drawn from the manifest's [[inputs]] for one size and one seed.
+"""The entry's arguments, drawn from the manifest's [[inputs]] for one size, one seed and one distribution.
 
 Values are drawn on the CPU from a `torch.Generator` seeded with the seed, so that a seed gives the same
 inputs on every device, then moved to the job's device. The reference and the implementation get copies
-of the same draw.
+of the same draw. A distribution (cases.py) changes how some inputs are drawn: their init, scale, shift or
+integer bounds, or the value of a scalar.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .formula import evaluate_extent
+
 if TYPE_CHECKING:
     import torch
 
-    from .protocol import InputSpec, Task
+    from .manifest import Distribution, InputSpec, Task
 
 _SIZE = re.compile(r"[0-9]+(x[0-9]+)*")
 
@@ -33,17 +36,28 @@ def parse_size(size: str, dims: Sequence[str]) -> dict[str, int]:
 
 
 def resolve_shape(entries: Sequence[str | int], dims: dict[str, int]) -> tuple[int, ...]:
-    """A shape written in dim names or numbers -> numbers."""
-    return tuple(dims[entry] if isinstance(entry, str) else entry for entry in entries)
+    """A shape written in dim names, numbers or formulas ("M / 2", rounded down) -> numbers."""
+    return tuple(evaluate_extent(entry, dims) for entry in entries)
+
+
+_DTYPES = {
+    "float16": "float16",
+    "bfloat16": "bfloat16",
+    "float32": "float32",
+    "float64": "float64",
+    "float8_e5m2": "float8_e5m2",
+    "float8_e4m3fn": "float8_e4m3fn",
+    "int32": "int32",
+    "int64": "int64",
+}
 
 
 def torch_dtype(name: str) -> torch.dtype:
     import torch
 
-    dtypes = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32, "float64": torch.float64}
-    if name not in dtypes:
+    if name not in _DTYPES:
         raise ValueError(f"unknown dtype {name!r}")
-    return dtypes[name]
+    return getattr(torch, _DTYPES[name])
 
 
 @dataclass
@@ -56,49 +70,82 @@ class Draw:
     generator: torch.Generator
 
 
-def draw_inputs(task: Task, size: str, seed: int, device: str) -> Draw:
+def draw_inputs(task: Task, size: str, seed: int, device: str, distribution: Distribution | None = None) -> Draw:
     import torch
 
     dims = parse_size(size, task.dims)
     generator = torch.Generator(device="cpu")
     generator.manual_seed(seed)
-    args = [_draw_one(spec, dims, generator, device) for spec in task.inputs]
+    draws = distribution.draws if distribution is not None else {}
+    args = [_draw_one(spec, draws.get(spec.name, {}), dims, generator, device) for spec in task.inputs]
     return Draw(size, seed, args, generator)
 
 
-def _draw_one(spec: InputSpec, dims: dict[str, int], generator: torch.Generator, device: str) -> Any:
+def _draw_one(spec: InputSpec, change: dict[str, Any], dims: dict[str, int], generator, device: str) -> Any:
+    value = change.get("value", spec.value)
     if spec.kind == "shape":
-        return resolve_shape(spec.value, dims)
+        return resolve_shape(value, dims)
     if spec.kind == "float":
-        return float(spec.value)
+        return float(value)
+    if spec.kind == "bool":
+        return bool(value)
+    way = {key: change.get(key, getattr(spec, key)) for key in ("init", "scale", "shift", "low", "high")}
     if spec.kind == "int":
-        return int(spec.value)
-    return draw_tensor(resolve_shape(spec.shape, dims), spec.init, spec.scale, spec.dtype, generator, device)
+        if value is not None and "init" not in change:
+            return int(value)
+        return int(_draw_values((1,), way, "int64", dims, generator, "cpu")[0])
+    if spec.kind == "tensor_list":
+        return [_draw_values(resolve_shape(shape, dims), way, spec.dtype, dims, generator, device)
+                for shape in spec.shapes]
+    return _draw_values(resolve_shape(spec.shape, dims), way, spec.dtype, dims, generator, device)
+
+
+def _draw_values(shape, way: dict[str, Any], dtype: str, dims: dict[str, int], generator, device: str):
+    import torch
+
+    if way["init"] == "randint":
+        low, high = evaluate_extent(way["low"], dims), evaluate_extent(way["high"], dims)
+        values = torch.randint(low, max(high, low + 1), tuple(shape), generator=generator, dtype=torch.int64)
+        return values.to(device=device, dtype=torch_dtype(dtype))
+    return draw_tensor(shape, way["init"], float(way["scale"]), dtype, generator, device, float(way["shift"]))
 
 
 def draw_tensor(
-    shape: Sequence[int], init: str, scale: float, dtype: str, generator: torch.Generator, device: str
+    shape: Sequence[int], init: str, scale: float, dtype: str, generator: torch.Generator, device: str,
+    shift: float = 0.0,
 ) -> torch.Tensor:
-    """Values drawn in float32 on the CPU, scaled, then rounded to `dtype` on `device`."""
+    """Values drawn in float32 on the CPU, scaled and shifted, then rounded to `dtype` on `device`."""
     import torch
 
     draw = {"randn": torch.randn, "rand": torch.rand}[init]
     values = draw(tuple(shape), generator=generator, dtype=torch.float32)
     if scale != 1.0:
         values *= scale
+    if shift != 0.0:
+        values += shift
     return values.to(device=device, dtype=torch_dtype(dtype))
 
 
 def copy_args(args: Sequence[Any], task: Task, *, float64: bool, grad: bool) -> list[Any]:
     """Fresh leaf copies of the tensor arguments: in their own dtype for the implementation, in float64 for the
-    reference; with requires_grad on the inputs marked grad = true when `grad`."""
-    import torch
-
+    reference (floating tensors only: integer ones stay integers); with requires_grad on the inputs marked
+    grad = true when `grad`."""
     copies = []
     for spec, arg in zip(task.inputs, args, strict=True):
-        if isinstance(arg, torch.Tensor):
-            arg = arg.detach().to(torch.float64, copy=True) if float64 else arg.detach().clone()
+        if isinstance(arg, list):
+            arg = [_copy(t, float64) for t in arg]
+        elif hasattr(arg, "detach"):
+            arg = _copy(arg, float64)
             if grad and spec.grad:
                 arg.requires_grad_(True)
         copies.append(arg)
     return copies
+
+
+def _copy(tensor, float64: bool):
+    import torch
+
+    tensor = tensor.detach()
+    if float64 and tensor.is_floating_point():
+        return tensor.to(torch.float64, copy=True)
+    return tensor.clone()

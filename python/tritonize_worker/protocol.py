@@ -12,6 +12,9 @@ from typing import Any
 
 from .inputs import parse_size
 from .lane import LaneSpec
+from .manifest import InputSpec, ManifestError, OutputSpec, Task, Tolerance, parse_task
+
+__all__ = ["InputSpec", "OutputSpec", "Task", "Tolerance", "parse_request"]  # the task's types live in manifest.py
 
 SCHEMA_VERSION = 2
 
@@ -39,11 +42,7 @@ IMPL_KINDS = ("baseline", "expert", "llm", "candidate", "compile")
 TRUSTED_KINDS = ("baseline", "expert", "compile")
 # Implementation kinds exempt from the static checks and the Triton time share: the baseline is PyTorch by design.
 EXEMPT_KINDS = ("baseline", "compile")
-MODES = ("forward", "backward")
 DEVICES = ("cuda", "cpu")
-INPUT_KINDS = ("tensor", "shape", "float", "int")
-TENSOR_DTYPES = ("float16", "bfloat16", "float32")
-INITS = ("randn", "rand")
 
 # Prefix of the messages for failures that are not the implementation's fault: a bad request, a baseline that
 # does not run, a bug in the worker. The engine can tell them from a candidate's own errors by it.
@@ -56,49 +55,6 @@ class RequestError(Exception):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    atol: float
-    rtol: float
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    """One positional argument of the entry, from the manifest's [[inputs]]."""
-
-    name: str
-    kind: str  # tensor | shape | float | int
-    shape: tuple[str | int, ...] = ()  # tensor: dim names or numbers
-    dtype: str = ""  # tensor
-    init: str = "randn"  # tensor
-    scale: float = 1.0  # tensor
-    grad: bool = False  # tensor
-    value: Any = None  # shape (dim names or numbers), float, int
-
-
-@dataclass(frozen=True)
-class Task:
-    name: str
-    entry: str
-    baseline: str
-    modes: tuple[str, ...]
-    dims: tuple[str, ...]
-    inputs: tuple[InputSpec, ...]
-    tolerances: dict[str, Tolerance]
-    grad_output_scale: float = 1.0
-    forbidden: tuple[str, ...] = ()  # [checks].forbidden: dotted names the candidate must not use
-    triton_time_share: float = 0.8  # [checks].triton_time_share: least share of GPU time in its own kernels
-
-    @property
-    def grad_inputs(self) -> tuple[InputSpec, ...]:
-        return tuple(spec for spec in self.inputs if spec.kind == "tensor" and spec.grad)
-
-    @property
-    def output_dtype(self) -> str:
-        """The result's dtype: that of the first tensor input."""
-        return next(spec.dtype for spec in self.inputs if spec.kind == "tensor")
 
 
 @dataclass(frozen=True)
@@ -331,7 +287,7 @@ def parse_request(raw: Any) -> Request:
     version = top.get("schema_version", int)
     if version is not None and version != SCHEMA_VERSION:
         problems.append(f"schema_version: this worker reads {SCHEMA_VERSION}, got {version}")
-    task = _parse_task(_Fields(top.get("task", dict), "task", problems))
+    task = _parse_task(top.get("task", dict), problems)
     task_dir = top.get("task_dir", str)
     role = top.get("role", str)
     if role is not None and role not in ROLES:
@@ -484,110 +440,12 @@ def _parse_method(fields: _Fields) -> dict[str, Any]:
     return {key: value for key, value in method.items() if value is not None}
 
 
-def _parse_task(fields: _Fields) -> Task | None:
-    name = fields.get("name", str)
-    entry = fields.get("entry", str)
-    baseline = fields.get("baseline", str)
-    modes = fields.list_of("modes", str)
-    if modes is not None and (set(modes) - set(MODES) or "forward" not in modes):
-        fields.problem("modes", f"expected 'forward' or 'forward' and 'backward', got {list(modes)}")
-        modes = None
-    dims = fields.list_of("dims", str)
-    raw_inputs = fields.get("inputs", list)
-    inputs = None
-    if raw_inputs is not None:
-        inputs = tuple(
-            _parse_input(_Fields(item, f"task.inputs[{i}]", fields.problems), dims) for i, item in enumerate(raw_inputs)
-        )
-        if None in inputs:
-            inputs = None
-        elif not any(spec.kind == "tensor" for spec in inputs):
-            fields.problem("inputs", "at least one input must be a tensor")
-            inputs = None
-    tolerances = _parse_tolerances(_Fields(fields.get("tolerance", dict), "task.tolerance", fields.problems))
-    grad_output_scale = 1.0
-    if modes is not None and "backward" in modes:
-        backward = _Fields(fields.get("backward", dict), "task.backward", fields.problems)
-        grad_output_scale = backward.get("grad_output_scale", float)
-    checks = _Fields(fields.get("checks", dict, {}), "task.checks", fields.problems)
-    forbidden = checks.list_of("forbidden", str, (), non_empty=False)
-    share = checks.get("triton_time_share", float, 0.8)
-    if share is not None and not 0 <= share <= 1:
-        checks.problem("triton_time_share", f"must be in [0, 1], got {share}")
-        share = None
-    if None in (name, entry, baseline, modes, dims, inputs, tolerances, grad_output_scale, forbidden, share):
+def _parse_task(raw: dict | None, problems: list[str]) -> Task | None:
+    """The manifest, checked against the one schema (manifest.py); its problems are named under `task.`."""
+    if raw is None:
         return None
-    task = Task(
-        name, entry, baseline, modes, dims, inputs, tolerances, float(grad_output_scale), forbidden, float(share)
-    )
-    needed = ["y"] + ([f"grad_{spec.name}" for spec in task.grad_inputs] if "backward" in modes else [])
-    missing = [output for output in needed if output not in tolerances]
-    if missing:
-        fields.problem("tolerance", f"missing a tolerance for {', '.join(missing)}")
+    try:
+        return parse_task(raw)
+    except ManifestError as error:
+        problems.extend(f"task.{problem}" for problem in error.problems)
         return None
-    if "backward" in modes and not task.grad_inputs:
-        fields.problem("inputs", "the backward mode needs at least one tensor input with grad = true")
-        return None
-    return task
-
-
-def _parse_tolerances(fields: _Fields) -> dict[str, Tolerance] | None:
-    if not fields.valid:
-        return None
-    tolerances = {}
-    for output in fields.obj:
-        pair = _Fields(fields.obj[output], f"{fields.where}.{output}", fields.problems)
-        atol = pair.get("atol", float)
-        rtol = pair.get("rtol", float)
-        if atol is not None and rtol is not None:
-            tolerances[output] = Tolerance(float(atol), float(rtol))
-    return tolerances if len(tolerances) == len(fields.obj) else None
-
-
-def _parse_input(fields: _Fields, dims: tuple[str, ...] | None) -> InputSpec | None:
-    name = fields.get("name", str)
-    kind = fields.get("kind", str)
-    if kind is not None and kind not in INPUT_KINDS:
-        fields.problem("kind", f"expected one of {', '.join(INPUT_KINDS)}, got {kind!r}")
-        return None
-    if name is None or kind is None:
-        return None
-    if kind == "tensor":
-        return _parse_tensor_input(fields, name, dims)
-    if kind == "shape":
-        value = fields.list_of("value", (str, int), non_empty=False)
-        if value is not None and not _check_dims(fields, "value", value, dims):
-            return None
-        return InputSpec(name, kind, value=value) if value is not None else None
-    value = fields.get("value", float if kind == "float" else int)
-    return InputSpec(name, kind, value=value) if value is not None else None
-
-
-def _parse_tensor_input(fields: _Fields, name: str, dims: tuple[str, ...] | None) -> InputSpec | None:
-    shape = fields.list_of("shape", (str, int), non_empty=False)
-    dtype = fields.get("dtype", str)
-    init = fields.get("init", str)
-    scale = fields.get("scale", float, 1.0)
-    grad = fields.get("grad", bool, False)
-    ok = shape is not None and _check_dims(fields, "shape", shape, dims)
-    if dtype is not None and dtype not in TENSOR_DTYPES:
-        fields.problem("dtype", f"expected one of {', '.join(TENSOR_DTYPES)}, got {dtype!r}")
-        ok = False
-    if init is not None and init not in INITS:
-        fields.problem("init", f"expected one of {', '.join(INITS)}, got {init!r}")
-        ok = False
-    if not ok or None in (dtype, init, scale, grad):
-        return None
-    return InputSpec(name, "tensor", shape=shape, dtype=dtype, init=init, scale=float(scale), grad=grad)
-
-
-def _check_dims(fields: _Fields, key: str, entries: tuple[str | int, ...], dims: tuple[str, ...] | None) -> bool:
-    if dims is None:
-        return False
-    unknown = [entry for entry in entries if isinstance(entry, str) and entry not in dims]
-    negative = [entry for entry in entries if isinstance(entry, int) and entry < 0]
-    if unknown:
-        fields.problem(key, f"unknown dim {unknown[0]!r} (dims are {', '.join(dims)})")
-    if negative:
-        fields.problem(key, f"negative size {negative[0]}")
-    return not unknown and not negative

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from . import lane
+from .cases import Case, backward, check_cases, distribution_named, flatten, grad_outputs, output_key, split_outputs
 from .errors import JobFailure, describe, format_detail
-from .inputs import copy_args, draw_inputs, draw_tensor, parse_size
+from .inputs import copy_args, draw_inputs, parse_size
 from .load import load_entry
 from .protocol import WORKER_ERROR, Request, Result
-from .tensor_files import output_key, save_tensors
+from .tensor_files import save_tensors
 
 
 def run_reference(request: Request, result: Result) -> None:
@@ -36,37 +37,49 @@ def _compute(request: Request, baseline: Callable[..., Any], tensors: dict[str, 
     import torch
 
     task = request.task
-    for size in request.check.sizes:
-        for seed in request.check.seeds:
-            draw = draw_inputs(task, size, seed, request.device)
-            for mode in task.modes:
-                if mode == "forward":
-                    with torch.no_grad():
-                        y = _run_baseline(baseline, copy_args(draw.args, task, float64=True, grad=False))
-                    tensors[output_key(size, seed, mode, "y")] = y
+    for case in check_cases(task, request.check.sizes, request.check.seeds, request.guards.run_seed):
+        draw = draw_inputs(task, case.size, case.seed, request.device,
+                           distribution_named(task, case.distribution, request.guards.run_seed))
+        where = f"the baseline at {case.where()}"
+        for mode in task.modes:
+            if mode == "forward":
+                with torch.no_grad():
+                    y = _run_baseline(baseline, copy_args(draw.args, task, float64=True, grad=False))
+                outputs = _split(task, y, where)
+                for spec in task.outputs:
+                    tensors.update(flatten(output_key(case, mode, spec.name), spec, outputs[spec.name]))
+                continue
+            args = copy_args(draw.args, task, float64=True, grad=True)
+            outputs = _split(task, _run_baseline(baseline, args), where)
+            pairs = grad_outputs(task, outputs, draw.generator, request.device)
+            _run_baseline(lambda pairs=pairs: backward(pairs))
+            for i, spec in enumerate(task.inputs):
+                if not spec.grad:
                     continue
-                args = copy_args(draw.args, task, float64=True, grad=True)
-                y = _run_baseline(baseline, args)
-                dy = draw_tensor(y.shape, "randn", task.grad_output_scale, task.output_dtype, draw.generator, "cpu")
-                _run_baseline(lambda y=y, dy=dy: y.backward(dy.to(device=y.device, dtype=y.dtype)))
-                for i, spec in enumerate(task.inputs):
-                    if not spec.grad:
-                        continue
-                    if args[i].grad is None:
-                        raise JobFailure("runtime_error", f"{WORKER_ERROR}the baseline gives no grad_{spec.name}")
-                    tensors[output_key(size, seed, mode, f"grad_{spec.name}")] = args[i].grad
+                if args[i].grad is None:
+                    raise JobFailure("runtime_error", f"{WORKER_ERROR}the baseline gives no grad_{spec.name}")
+                tensors[output_key(case, mode, f"grad_{spec.name}")] = args[i].grad
+
+
+def _split(task, value, where: str) -> dict:
+    try:
+        return split_outputs(task, value, where)
+    except JobFailure as failure:
+        raise JobFailure("runtime_error", f"{WORKER_ERROR}{failure.message}") from failure
 
 
 def lint_reference_varies(request: Request, tensors: dict[str, Any]) -> dict:
-    """The task lint: at the largest check size, the reference differs between the first two seeds."""
+    """The task lint: at the largest check size, the reference's first output differs between the first two seeds."""
     import torch
 
     task, sizes, seeds = request.task, request.check.sizes, request.check.seeds
     if len(seeds) < 2:
         raise JobFailure("runtime_error", f"{WORKER_ERROR}task lint reference_varies: needs two seeds")
     largest = max(sizes, key=lambda s: _numel(s, task.dims))
-    a = tensors[output_key(largest, seeds[0], "forward", "y")]
-    b = tensors[output_key(largest, seeds[1], "forward", "y")]
+    first = task.outputs[0]
+    suffix = ".0" if first.kind == "tensor_list" else ""
+    a = tensors[output_key(Case(largest, seeds[0]), "forward", first.name) + suffix]
+    b = tensors[output_key(Case(largest, seeds[1]), "forward", first.name) + suffix]
     if a.shape == b.shape and torch.equal(a, b):
         raise JobFailure(
             "runtime_error",

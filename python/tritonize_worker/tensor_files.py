@@ -58,15 +58,9 @@ def load_tensors(path: str) -> dict[str, torch.Tensor]:
     return load_file(path, device="cpu")
 
 
-def output_key(size: str, seed: int, mode: str, output: str, call: str = "") -> str:
-    """The name of one output in the reference and outputs files, e.g. '37x93/0/forward/y'. `call` names a later
-    call on the same input (CALLS), whose output the compare step checks against the same reference."""
-    key = f"{size}/{seed}/{mode}/{output}"
-    return f"{key}@{call}" if call else key
-
-
 # Later calls on a check input whose outputs are checked too: the second call of the determinism guard, and the
-# late check after timing (a candidate that changes what it does once warmed up is judged on that too).
+# late check after timing (a candidate that changes what it does once warmed up is judged on that too). Their
+# outputs are saved under the case's key with "@<call>" (cases.output_key).
 CALLS = {"repeat": "repeated call", "late": "late check"}
 
 
@@ -84,15 +78,3 @@ class OutputFile:
     def save(self) -> None:
         if self.path:
             save_tensors(self.path, dict(self.tensors))
-
-
-def planned_outputs(task, sizes, seeds):
-    """(size, seed, mode, output name, dtype name) of every output a job checks, in check order."""
-    for size in sizes:
-        for seed in seeds:
-            for mode in task.modes:
-                if mode == "forward":
-                    yield size, seed, mode, "y", task.output_dtype
-                else:
-                    for spec in task.grad_inputs:
-                        yield size, seed, mode, f"grad_{spec.name}", spec.dtype

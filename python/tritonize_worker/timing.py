@@ -36,10 +36,11 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import lane
+from .cases import backward_call
 from .check import first_call_s as first_calls
 from .env import Environment
 from .errors import JobFailure, candidate_code
-from .inputs import copy_args, draw_inputs, draw_tensor
+from .inputs import copy_args, draw_inputs
 from .protocol import WORKER_ERROR, Request
 from .sampling import SamplingPlan, next_batch, rel_iqr, stop_reason
 from .tuning import tuned_configs
@@ -268,14 +269,14 @@ def _prepare_call(
     args = copy_args(draw.args, task, float64=False, grad=True)
     with candidate_code(where):
         y = entry(*args)  # the graph is built once; every timed call runs its backward
-    dy = draw_tensor(y.shape, "randn", task.grad_output_scale, task.output_dtype, draw.generator, "cuda").to(y.dtype)
+    call = backward_call(task, y, draw.generator, where)  # every output's dy (cases.py)
     leaves = [arg for spec, arg in zip(task.inputs, args, strict=True) if spec.grad]
 
     def reset() -> None:
         for leaf in leaves:
             leaf.grad = None
 
-    return (lambda: y.backward(dy, retain_graph=True)), reset
+    return call, reset
 
 
 def _first_call(call: Callable[[], Any], reset: Callable[[], None], where: str) -> float:

@@ -144,13 +144,15 @@ int RunDoctor(const CommonOptions& options, const std::string& tutorials_flag) {
                        ? tutorials / "python" / "tutorials"
                        : tutorials;
     for (const auto& task : context.suite.tasks()) {
-      if (task.expert_tutorial.empty()) continue;
-      fs::path file = dir / task.expert_tutorial;
-      if (fs::is_regular_file(file)) {
-        doctor.Ok(fmt::format("tutorial {} for {}", file.string(), task.name));
-      } else {
-        doctor.Fail(fmt::format("tutorial {} for {} not found; {}", file.string(), task.name,
-                                TutorialsHint()));
+      for (const auto& expert : task.experts) {
+        if (expert.tutorial.empty()) continue;
+        fs::path file = dir / expert.tutorial;
+        if (fs::is_regular_file(file)) {
+          doctor.Ok(fmt::format("tutorial {} for {} ({})", file.string(), task.name, expert.name));
+        } else {
+          doctor.Fail(fmt::format("tutorial {} for {} ({}) not found; {}", file.string(),
+                                  task.name, expert.name, TutorialsHint()));
+        }
       }
     }
   }

@@ -25,8 +25,11 @@ int RunExtract(const ExtractOptions& options) {
   MakeContext(options.common, &context, &errors);
   std::vector<const Task*> tasks = context.suite.Select(options.tasks, &errors);
   fs::path tutorials = FindTutorials(options.tutorials, context.root);
-  if (tutorials.empty()) errors.push_back("--tutorials: no checkout given; " + TutorialsHint());
   if (!errors.empty()) return ReportUsageErrors(errors);
+  if (tutorials.empty()) {
+    std::cerr << "tritonize: no Triton tutorials checkout: only the library experts can be written; "
+              << TutorialsHint() << "\n";
+  }
 
   ExpertSet set = ExtractExperts(context.worker, tutorials, context.tasks_dir, tasks,
                                  fs::absolute(options.out));
@@ -36,13 +39,16 @@ int RunExtract(const ExtractOptions& options) {
   }
   bool all_ok = true;
   for (const Task* task : tasks) {
-    const Implementation& impl = set.tasks[task->name];
-    if (impl.unavailable.empty()) {
-      std::cout << fmt::format("ok    {:<10} {} (entry {})\n", task->name, impl.path.string(),
-                               impl.entry);
-    } else {
-      std::cout << fmt::format("FAIL  {:<10} {}\n", task->name, impl.unavailable);
-      all_ok = false;
+    for (const Implementation& impl : set.tasks[task->name]) {
+      const std::string label =
+          fmt::format("{} ({})", task->name, impl.metadata.value("expert", impl.name));
+      if (impl.unavailable.empty()) {
+        std::cout << fmt::format("ok    {:<26} {} (entry {})\n", label, impl.path.string(),
+                                 impl.entry);
+      } else {
+        std::cout << fmt::format("FAIL  {:<26} {}\n", label, impl.unavailable);
+        all_ok = false;
+      }
     }
   }
   return all_ok ? kExitOk : kExitFailed;
@@ -55,7 +61,7 @@ std::function<int()> SetupExtract(CLI::App* app) {
   AddCommonOptions(app, &options->common);
   app->add_option("--tutorials", options->tutorials,
                   "Triton checkout (or its python/tutorials); also TRITONIZE_TUTORIALS");
-  app->add_option("--out", options->out, "Folder for <task>.py and extract.json")->required();
+  app->add_option("--out", options->out, "Folder for <task>.<expert>.py and extract.json")->required();
   app->add_option("--tasks", options->tasks, "Comma list of tasks, or all")->capture_default_str();
   return [options] { return RunExtract(*options); };
 }

@@ -25,12 +25,15 @@ int RunTasks(const CommonOptions& options, bool json) {
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  std::cout << fmt::format("{:<10}  {:<10}  {:<17}  {:<42}  {}\n", "Task", "Entry", "Modes",
-                           "Timed sizes", "Expert tutorial");
+  std::cout << fmt::format("{:<20}  {:<16}  {:<16}  {}\n", "Task", "Entry", "Modes", "Experts");
   for (const auto& task : context.suite.tasks()) {
-    std::cout << fmt::format("{:<10}  {:<10}  {:<17}  {:<42}  {}\n", task.name, task.entry,
-                             Join(task.modes, "+"), Join(task.sizes, ", "),
-                             task.expert_tutorial.empty() ? "-" : task.expert_tutorial);
+    std::vector<std::string> experts;
+    for (const auto& expert : task.experts) {
+      experts.push_back(fmt::format("{} ({})", expert.name,
+                                    expert.tutorial.empty() ? expert.module : expert.tutorial));
+    }
+    std::cout << fmt::format("{:<20}  {:<16}  {:<16}  {}\n", task.name, task.entry,
+                             Join(task.modes, "+"), experts.empty() ? "-" : Join(experts, ", "));
   }
   return kExitOk;
 }

@@ -17,32 +17,59 @@ std::string TutorialsHint() {
          "TRITONIZE_TUTORIALS";
 }
 
+std::string ExpertImplName(const Task& task, size_t index) {
+  return index == 0 ? "expert" : "expert:" + task.experts[index].name;
+}
+
+namespace {
+
+/// Every expert of the tasks, unavailable for `why` until the extractor's report says otherwise.
+void AllUnavailable(const std::vector<const Task*>& tasks, const std::string& why, ExpertSet* set) {
+  for (const Task* task : tasks) {
+    auto& list = set->tasks[task->name];
+    list.clear();
+    for (size_t i = 0; i < task->experts.size(); ++i) {
+      Implementation impl;
+      impl.kind = ImplKind::kExpert;
+      impl.name = ExpertImplName(*task, i);
+      impl.entry = task->experts[i].entry;
+      impl.unavailable = why;
+      impl.metadata = {{"expert", task->experts[i].name}};
+      list.push_back(impl);
+    }
+  }
+}
+
+}  // namespace
+
 ExpertSet ExtractExperts(const WorkerOptions& options, const fs::path& tutorials,
                          const fs::path& tasks_dir, const std::vector<const Task*>& tasks,
                          const fs::path& out_dir) {
   ExpertSet set;
-  auto unavailable = [&](const std::string& why) {
-    for (const Task* task : tasks) {
-      Implementation impl;
-      impl.kind = ImplKind::kExpert;
-      impl.name = "expert";
-      impl.entry = task->expert_entry;
-      impl.unavailable = why;
-      set.tasks[task->name] = impl;
-    }
-  };
   std::error_code ec;
   fs::remove_all(out_dir, ec);
   fs::create_directories(out_dir, ec);
 
-  SubprocessOptions sub;
-  sub.argv = {options.python, "-m", "tritonize_worker.extract", "--tutorials", tutorials.string(),
-              "--tasks-dir", tasks_dir.string(), "--out", out_dir.string()};
+  std::vector<const Task*> with_experts;
   for (const Task* task : tasks) {
-    if (!task->expert_tutorial.empty()) {
-      sub.argv.push_back("--task");
-      sub.argv.push_back(task->name);
-    }
+    if (!task->experts.empty()) with_experts.push_back(task);
+  }
+  AllUnavailable(tasks, "the task has no [[expert]] in its manifest", &set);
+  if (with_experts.empty()) {
+    set.ok = true;
+    return set;
+  }
+  SubprocessOptions sub;
+  sub.argv = {options.python, "-m",       "tritonize_worker.extract", "--tasks-dir",
+              tasks_dir.string(), "--out", out_dir.string()};
+  // Without a checkout each tutorial expert says what is missing; the library ones still run.
+  if (!tutorials.empty()) {
+    sub.argv.push_back("--tutorials");
+    sub.argv.push_back(tutorials.string());
+  }
+  for (const Task* task : with_experts) {
+    sub.argv.push_back("--task");
+    sub.argv.push_back(task->name);
   }
   sub.env["PYTHONPATH"] = options.package_dir.string();
   sub.stdout_path = out_dir / "extract.stdout.log";
@@ -57,29 +84,38 @@ ExpertSet ExtractExperts(const WorkerOptions& options, const fs::path& tutorials
   if (run.started && ReadFile(out_dir / "extract.json", &text, &err)) {
     report = nlohmann::json::parse(text, nullptr, false);
   }
-  if (!run.started || report.is_discarded() || report.is_null()) {
-    set.error = run.started ? fmt::format("the tutorial extractor failed (exit {}): {}",
+  if (!run.started || report.is_discarded() || !report.is_object()) {
+    set.error = run.started ? fmt::format("the expert extractor failed (exit {}): {}",
                                           run.exit_code, tail)
                             : run.spawn_error;
-    unavailable("expert not extracted: " + set.error);
+    AllUnavailable(with_experts, "expert not extracted: " + set.error, &set);
     return set;
   }
-  const nlohmann::json& entries = report.is_array() ? report : report.value("tasks", report);
-  unavailable("the task has no [expert] table in its manifest");
-  for (const auto& entry : entries) {
-    const std::string name = entry.value("task", "");
-    auto it = set.tasks.find(name);
+  for (const auto& entry : report.value("tasks", nlohmann::json::array())) {
+    auto it = set.tasks.find(entry.value("task", ""));
     if (it == set.tasks.end()) continue;
-    Implementation& impl = it->second;
-    if (entry.value("status", "") != "ok") {
-      impl.unavailable = fmt::format("expert extraction failed: {}", entry.value("message", "?"));
-      continue;
+    const Task* task = nullptr;
+    for (const Task* t : with_experts) {
+      if (t->name == it->first) task = t;
     }
-    impl.unavailable.clear();
-    impl.path = fs::absolute(out_dir / (name + ".py"));
-    impl.entry = entry.value("entry", impl.entry);
-    impl.metadata = entry;
-    HashImplementation(&impl);
+    if (task == nullptr) continue;
+    for (size_t i = 0; i < task->experts.size(); ++i) {
+      if (task->experts[i].name != entry.value("expert", "")) continue;
+      Implementation& impl = it->second[i];
+      impl.metadata = entry;
+      impl.metadata["expert"] = task->experts[i].name;
+      const std::string skip = task->manifest["expert"][i].value("interpret_skip", "");
+      if (entry.value("status", "") != "ok") {
+        impl.unavailable = fmt::format("expert extraction failed: {}", entry.value("message", "?"));
+      } else if (options.interpret && !skip.empty()) {
+        impl.unavailable = "not run under the Triton interpreter: " + skip;
+      } else {
+        impl.unavailable.clear();
+        impl.path = fs::absolute(entry.value("module", ""));
+        impl.entry = entry.value("entry", impl.entry);
+        HashImplementation(&impl);
+      }
+    }
   }
   set.ok = true;
   return set;

@@ -215,8 +215,13 @@ std::vector<std::string> HiddenSizesFor(const Task& task, const WorkerOptions& o
   for (size_t i = 0; i < largest.size(); ++i) {
     // An odd number in [1, largest]: odd sizes catch missing masks.
     const auto span = static_cast<uint64_t>(largest[i]);
-    const uint64_t value = (Mix(&state) % span) | 1;
-    size += (i == 0 ? "" : "x") + std::to_string(std::min<uint64_t>(value, span));
+    uint64_t value = std::min<uint64_t>((Mix(&state) % span) | 1, span);
+    // A dim the manifest constrains (multiple_of, what the experts' kernels need): its multiple.
+    if (auto it = task.multiple_of.find(task.dims[i]); it != task.multiple_of.end()) {
+      const auto multiple = static_cast<uint64_t>(it->second);
+      value = std::max<uint64_t>(multiple, value / multiple * multiple);
+    }
+    size += (i == 0 ? "" : "x") + std::to_string(value);
   }
   return {size};
 }

@@ -69,28 +69,24 @@ Implementation CompileImplementation(const Task& task) {
 
 void PlanJobs(const WorkerOptions& worker, const fs::path& tutorials, const fs::path& tasks_dir,
               const fs::path& llm_dir, BenchPlan* plan) {
-  std::map<std::string, Implementation> experts;
+  std::map<std::string, std::vector<Implementation>> experts;
   if (plan->expert) {
     if (tutorials.empty()) {
-      std::cerr << "tritonize: no Triton tutorials checkout: the expert column will be empty; "
+      std::cerr << "tritonize: no Triton tutorials checkout: the tutorial experts will be "
+                   "unavailable; "
                 << TutorialsHint() << "\n";
-      for (const Task* task : plan->tasks) {
-        Implementation impl;
-        impl.kind = ImplKind::kExpert;
-        impl.name = "expert";
-        impl.unavailable = "no Triton tutorials checkout (--tutorials DIR or TRITONIZE_TUTORIALS)";
-        experts[task->name] = impl;
-      }
-    } else {
-      fs::path out = worker.scratch_dir.parent_path() / "expert";
-      ExpertSet set = ExtractExperts(worker, tutorials, tasks_dir, plan->tasks, out);
-      if (!set.error.empty()) std::cerr << "tritonize: " << set.error << "\n";
-      experts = std::move(set.tasks);
     }
+    fs::path out = worker.scratch_dir.parent_path() / "expert";
+    ExpertSet set = ExtractExperts(worker, tutorials, tasks_dir, plan->tasks, out);
+    if (!set.error.empty()) std::cerr << "tritonize: " << set.error << "\n";
+    experts = std::move(set.tasks);
   }
   for (const Task* task : plan->tasks) {
     if (plan->baseline) plan->jobs.push_back({task, BaselineImplementation(*task), {}});
-    if (plan->expert) plan->jobs.push_back({task, experts[task->name], {}});
+    // One job per [[expert]]: "expert" (the table's column), then "expert:<name>" for the others.
+    if (plan->expert) {
+      for (auto& impl : experts[task->name]) plan->jobs.push_back({task, impl, {}});
+    }
     if (plan->llm) {
       for (const auto& model : plan->models) {
         plan->jobs.push_back({task, LlmImplementation(llm_dir, model, *task), {}});
@@ -101,6 +97,12 @@ void PlanJobs(const WorkerOptions& worker, const fs::path& tutorials, const fs::
       }
     }
     if (plan->compile) plan->jobs.push_back({task, CompileImplementation(*task), {}});
+    if (worker.interpret && !task->interpret_skip.empty()) {
+      // The manifest says why the interpreter cannot run the task: every column says so.
+      for (auto& job : plan->jobs) {
+        if (job.task == task) job.impl.unavailable = "not under the Triton interpreter: " + task->interpret_skip;
+      }
+    }
   }
   RepeatJobs(plan);
 }

@@ -64,11 +64,11 @@ TEST_F(CliTest, MalformedManifestNamesFileAndField) {
   fs::create_directories(root / "tasks" / "broken");
   fs::create_directories(root / "python" / "tritonize_worker");
   std::ofstream(root / "tasks" / "broken" / "task.toml")
-      << "schema_version = 1\nname = \"broken\"\n";
+      << "schema_version = 2\nname = \"broken\"\n";
   Output o = Tritonize({"tasks", "--root", root.string()});
   EXPECT_EQ(o.code, 2);
-  EXPECT_NE(o.err.find("broken/task.toml: field `entry`: missing"), std::string::npos) << o.err;
-  EXPECT_NE(o.err.find("field `sizes`"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("broken/task.toml: entry: missing"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find("broken/task.toml: sizes: missing"), std::string::npos) << o.err;
 }
 
 TEST_F(CliTest, EvalCorrectCandidateUnderInterpreter) {

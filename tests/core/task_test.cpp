@@ -30,7 +30,7 @@ class TaskTest : public ::testing::Test {
   }
 
   static std::string Valid() {
-    return R"toml(schema_version = 1
+    return R"toml(schema_version = 2
 name = "demo"
 entry = "demo"
 signature = "demo(x)"
@@ -73,21 +73,22 @@ TEST_F(TaskTest, LoadsAValidManifest) {
   EXPECT_EQ(task.dims, (std::vector<std::string>{"M", "N"}));
   EXPECT_EQ(task.seeds, (std::vector<int>{0, 1}));
   EXPECT_EQ(task.cost.at("forward").bytes, "8 * M * N");
-  EXPECT_TRUE(task.expert_tutorial.empty());
+  EXPECT_TRUE(task.experts.empty());
+  EXPECT_EQ(task.outputs, (std::vector<std::string>{"y"}));
   EXPECT_EQ(task.manifest["inputs"][0]["dtype"], "float32");
 }
 
 TEST_F(TaskTest, MissingFieldsAreAllReportedWithFileAndField) {
   std::string toml = Valid();
   toml.replace(toml.find("entry = \"demo\"\n"), 15, "");
-  toml.replace(toml.find("seeds = [0, 1]"), 14, "seeds = [0]");
+  toml.replace(toml.find("seeds = [0, 1]"), 14, "seeds = \"01\"");
   Task task;
   std::vector<std::string> errors;
   fs::path path = Write(toml);
   EXPECT_FALSE(LoadTask(path, &task, &errors));
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_TRUE(AnyContains(errors, path.string() + ": field `entry`: missing"));
-  EXPECT_TRUE(AnyContains(errors, "field `seeds`: must list at least two"));
+  EXPECT_TRUE(AnyContains(errors, path.string() + ": entry: missing"));
+  EXPECT_TRUE(AnyContains(errors, ": seeds: expected a list of integers, got a string"));
 }
 
 TEST_F(TaskTest, MalformedSizeNamesTheSize) {
@@ -96,7 +97,7 @@ TEST_F(TaskTest, MalformedSizeNamesTheSize) {
   Task task;
   std::vector<std::string> errors;
   EXPECT_FALSE(LoadTask(Write(toml), &task, &errors));
-  EXPECT_TRUE(AnyContains(errors, "field `sizes`: size \"4x\" is not 2 positive numbers"));
+  EXPECT_TRUE(AnyContains(errors, ": sizes: size \"4x\" is not 2 positive numbers"));
 }
 
 TEST_F(TaskTest, UnknownDimInShapeIsAnError) {
@@ -105,7 +106,7 @@ TEST_F(TaskTest, UnknownDimInShapeIsAnError) {
   Task task;
   std::vector<std::string> errors;
   EXPECT_FALSE(LoadTask(Write(toml), &task, &errors));
-  EXPECT_TRUE(AnyContains(errors, "field `inputs[0].shape`: `Q` is not one of the task's dims"));
+  EXPECT_TRUE(AnyContains(errors, "inputs[0].shape: column 1: unknown name `Q`"));
 }
 
 TEST_F(TaskTest, InvalidTomlGivesLineAndColumn) {
@@ -123,7 +124,7 @@ TEST_F(TaskTest, MissingBaselineFileIsNamed) {
   Task task;
   std::vector<std::string> errors;
   EXPECT_FALSE(LoadTask(Write(Valid()), &task, &errors));
-  EXPECT_TRUE(AnyContains(errors, "field `baseline`: file"));
+  EXPECT_TRUE(AnyContains(errors, ": baseline: file"));
 }
 
 TEST_F(TaskTest, NewerSchemaVersionIsRefused) {
@@ -132,7 +133,40 @@ TEST_F(TaskTest, NewerSchemaVersionIsRefused) {
   Task task;
   std::vector<std::string> errors;
   EXPECT_FALSE(LoadTask(Write(toml), &task, &errors));
-  EXPECT_TRUE(AnyContains(errors, "field `schema_version`: is 9"));
+  EXPECT_TRUE(AnyContains(errors, ": schema_version: is 9, but this reads version 2"));
+}
+
+TEST_F(TaskTest, ExpertsAreReadInManifestOrder) {
+  std::string toml = Valid() + R"toml(
+[[expert]]
+name = "tutorial"
+tutorial = "01-demo.py"
+entry = "demo"
+
+[[expert]]
+name = "liger"
+module = "liger_kernel.ops.demo"
+names = ["DemoFunction"]
+entry = "lambda x: DemoFunction.apply(x)"
+interpret_skip = "no interpreter"
+)toml";
+  Task task;
+  std::vector<std::string> errors;
+  ASSERT_TRUE(LoadTask(Write(toml), &task, &errors)) << (errors.empty() ? "" : errors[0]);
+  ASSERT_EQ(task.experts.size(), 2u);
+  EXPECT_EQ(task.experts[0].name, "tutorial");
+  EXPECT_EQ(task.experts[0].tutorial, "01-demo.py");
+  EXPECT_EQ(task.experts[1].module, "liger_kernel.ops.demo");
+  EXPECT_EQ(task.experts[1].names, (std::vector<std::string>{"DemoFunction"}));
+}
+
+TEST_F(TaskTest, FolderNameMustMatch) {
+  std::string toml = Valid();
+  toml.replace(toml.find("name = \"demo\""), 13, "name = \"odd\" ");
+  Task task;
+  std::vector<std::string> errors;
+  EXPECT_FALSE(LoadTask(Write(toml), &task, &errors));
+  EXPECT_TRUE(AnyContains(errors, "name: is \"odd\" but the folder is \"demo\""));
 }
 
 TEST(SizeTest, ParsesAndRejects) {
@@ -155,10 +189,14 @@ TEST(TaskSuiteTest, ShippedSuiteLoads) {
   ASSERT_NE(suite.Find("layernorm"), nullptr);
   ASSERT_NE(suite.Find("matmul"), nullptr);
   EXPECT_EQ(suite.Find("layernorm")->modes, (std::vector<std::string>{"forward", "backward"}));
-  EXPECT_EQ(suite.Find("layernorm")->expert_entry, "LayerNorm.apply");
+  ASSERT_FALSE(suite.Find("layernorm")->experts.empty());
+  EXPECT_EQ(suite.Find("layernorm")->experts[0].entry, "LayerNorm.apply");
+  EXPECT_EQ(suite.Find("layernorm")->experts[0].tutorial, "05-layer-norm.py");
   for (const auto& task : suite.tasks()) {
-    EXPECT_EQ(task.sizes.size(), 3u) << task.name;
+    EXPECT_GE(task.sizes.size(), 1u) << task.name;
     EXPECT_GE(task.seeds.size(), 2u) << task.name;
+    EXPECT_FALSE(task.experts.empty()) << task.name << " has no expert column";
+    EXPECT_NE(task.interpret_check_sizes.empty(), task.interpret_skip.empty()) << task.name;
   }
 }
 

@@ -274,6 +274,18 @@ TEST_F(WorkerTest, RunSeedAddsAHiddenSizeAndSeedThatChangeWithIt) {
   EXPECT_EQ(CheckSizesFor(task, options_).back(), HiddenSizesFor(task, options_)[0]);
 }
 
+TEST_F(WorkerTest, HiddenSizeKeepsTheManifestsMultiples) {
+  Task task = *suite_.Find("softmax");
+  task.multiple_of = {{"M", 128}};
+  for (uint64_t seed = 1; seed < 40; ++seed) {
+    options_.run_seed = seed;
+    std::vector<long long> values;
+    ASSERT_TRUE(ParseSize(HiddenSizesFor(task, options_)[0], 2, &values));
+    EXPECT_EQ(values[0] % 128, 0) << "run seed " << seed;
+    EXPECT_GE(values[0], 128);
+  }
+}
+
 // bench --repeat: a later process checks only the hidden size and seed (its reference is the
 // first process's, reused) and the compare step compares just those.
 TEST_F(WorkerTest, RepeatProcessChecksOnlyTheHiddenInputAndReusesTheReference) {
