@@ -16,6 +16,13 @@ using json = nlohmann::json;
 
 constexpr const char* kJson = "application/json";
 
+/// The task's expert columns by name, in the manifest's order.
+json ExpertNames(const Task& task) {
+  json names = json::array();
+  for (const Expert& expert : task.experts) names.push_back(expert.name);
+  return names;
+}
+
 void Reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
   res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", kJson);
@@ -243,7 +250,8 @@ void HttpApi::Routes() {
                        {"signature", task.signature},
                        {"modes", task.modes},
                        {"sizes", task.sizes},
-                       {"has_expert", !task.expert_tutorial.empty()},
+                       {"has_expert", !task.experts.empty()},
+                       {"experts", ExpertNames(task)},
                        {"manifest", task.manifest}});
     }
     Reply(res, 200, {{"tasks", tasks}});
