@@ -37,3 +37,6 @@ echo "== worker tests (pytest, TRITON_INTERPRET=1)"
 
 echo "== end to end: tritonize bench --interpret, then report, leaderboard and compare of its run"
 bash tests/e2e/interpret.sh
+
+echo "== task lint: tritonize tasks --lint --interpret (fixture tutorials)"
+build/tritonize tasks --lint --interpret --tutorials tests/fixtures/tutorials --scratch "$(mktemp -d)"

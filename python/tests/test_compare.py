@@ -7,9 +7,9 @@ import pytest
 import torch
 from conftest import CANDIDATES_DIR, make_request
 
+from tritonize_worker.cases import Case, check_cases, output_key
 from tritonize_worker.compare import run_compare
 from tritonize_worker.protocol import Result, parse_request
-from tritonize_worker.cases import Case, check_cases, output_key
 from tritonize_worker.tensor_files import save_tensors
 
 SIZES = ("37x93", "64x128")

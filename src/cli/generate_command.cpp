@@ -26,7 +26,8 @@ struct GenerateOptions {
   std::string tasks = "all";
   std::string llm_dir;
   std::string prices;
-  std::string prompt = "oneshot-v1";
+  std::string prompt = "oneshot-v2";
+  std::string gpu;  // --gpu: the GPU the prompts target
   std::string refine_prompt = "refine-v1";
   int samples = 1;
   int turns = 1;
@@ -78,6 +79,7 @@ void Configure(const GenerateOptions& o, EngineContext& context, GenerateConfig*
                                     o.model, prices_path.string()));
     }
   }
+  c->gpu = TargetGpu(o.gpu);
   if (!LoadPromptTemplate(context.root, o.prompt, &c->oneshot, &err))
     errors->push_back("--prompt: " + err);
   if (!LoadPromptTemplate(context.root, o.refine_prompt, &c->refine, &err)) {
@@ -239,6 +241,9 @@ std::function<int()> SetupGenerate(CLI::App* app) {
   app->add_option("--llm-dir", o->llm_dir, "Where candidates go (default: <root>/llm_triton)");
   app->add_option("--prices", o->prices, "Price table (default: <root>/data/prices.toml)");
   app->add_option("--prompt", o->prompt, "One-shot template under prompts/")->capture_default_str();
+  app->add_option("--gpu", o->gpu,
+                  "The GPU the prompts target, as torch names it (e.g. \"NVIDIA H200\"); default: "
+                  "$TRITONIZE_GPU, else this machine's GPU, else \"an NVIDIA GPU\"");
   app->add_option("--refine-prompt", o->refine_prompt, "Refinement template under prompts/")
       ->capture_default_str();
   app->add_option("--samples", o->samples, "Independent samples per task")

@@ -13,7 +13,8 @@ namespace {
 struct PromptOptions {
   CommonOptions common;
   std::string task;
-  std::string prompt = "oneshot-v1";
+  std::string prompt = "oneshot-v2";
+  std::string gpu;  // --gpu: the GPU the prompt targets
 };
 
 int RunPrompt(const PromptOptions& options) {
@@ -33,7 +34,12 @@ int RunPrompt(const PromptOptions& options) {
   if (!errors.empty()) return ReportUsageErrors(errors);
   PromptVars vars;
   std::string text;
-  if (!OneshotVars(*task, &vars, &err) || !RenderPrompt(tmpl.text, vars, &text, &err)) {
+  const std::string gpu = TargetGpu(options.gpu);
+  if (gpu.empty()) {
+    std::cerr << "tritonize: note: no GPU named (--gpu, TRITONIZE_GPU) or found: the prompt says \""
+              << GpuPhrase("") << "\"\n";
+  }
+  if (!OneshotVars(*task, gpu, &vars, &err) || !RenderPrompt(tmpl.text, vars, &text, &err)) {
     std::cerr << fmt::format("tritonize: error: {} with {}: {}\n", task->name, tmpl.path, err);
     return kExitFailed;
   }
@@ -49,6 +55,9 @@ std::function<int()> SetupPrompt(CLI::App* app) {
   app->add_option("--task", options->task, "Task name")->required();
   app->add_option("--prompt", options->prompt, "Template under prompts/ (without .txt)")
       ->capture_default_str();
+  app->add_option("--gpu", options->gpu,
+                  "The GPU the prompt targets, as torch names it (e.g. \"NVIDIA H200\"); default: "
+                  "$TRITONIZE_GPU, else this machine's GPU");
   return [options] { return RunPrompt(*options); };
 }
 

@@ -107,6 +107,7 @@ bool ParseJobResult(const nlohmann::json& j, JobResult* out, std::string* err) {
       r.seed = c.value("seed", 0);
       r.mode = c.value("mode", "forward");
       r.output = c.value("output", "y");
+      r.distribution = c.value("distribution", "default");
       r.ok = c.value("ok", false);
       if (!ReadNumber(c, "max_abs_err", &r.max_abs_err, err) ||
           !ReadNumber(c, "max_rel_err", &r.max_rel_err, err) ||
@@ -180,6 +181,7 @@ nlohmann::json JobResultToJson(const JobResult& result) {
                            {"numel", c.numel},
                            {"atol", JsonNumber(c.atol)},
                            {"rtol", JsonNumber(c.rtol)}});
+    if (c.distribution != "default") j["checks"].back()["distribution"] = c.distribution;
   }
   j["timings"] = nlohmann::json::array();
   for (const auto& t : result.timings) {

@@ -27,6 +27,7 @@ struct CheckRecord {
   double atol = 0;
   double rtol = 0;
   long long nonfinite = 0;  // elements NaN or infinite where the reference is finite
+  std::string distribution = "default";  // how the inputs were drawn (the manifest's [[distributions]])
 };
 
 /// Raw per-call samples for one timed size and mode, as measured by the worker.

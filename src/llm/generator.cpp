@@ -261,6 +261,7 @@ nlohmann::json Session::Meta(const Task& task, int sample, int turn, const std::
   meta["max_tokens"] = config_.params.max_tokens;
   meta["prompt_template"] = turn == 1 ? config_.oneshot.path : config_.refine.path;
   meta["prompt_template_sha256"] = turn == 1 ? config_.oneshot.sha256 : config_.refine.sha256;
+  meta["target_gpu"] = config_.gpu.empty() ? nlohmann::json(nullptr) : nlohmann::json(config_.gpu);
   meta["prompt_sha256"] = Sha256Hex(prompt);
   meta["sample"] = sample;
   meta["turn"] = turn;
@@ -316,7 +317,8 @@ void Session::WriteTurn(const Task& task, int sample, int turn, const std::strin
 void Session::RunChain(const Task& task, int sample) {
   PromptVars vars;
   std::string prompt, err;
-  if (!OneshotVars(task, &vars, &err) || !RenderPrompt(config_.oneshot.text, vars, &prompt, &err)) {
+  if (!OneshotVars(task, config_.gpu, &vars, &err) ||
+      !RenderPrompt(config_.oneshot.text, vars, &prompt, &err)) {
     Log(fmt::format("{}: cannot render the prompt: {}", task.name, err));
     TurnOutcome failed;
     failed.task = task.name;

@@ -35,6 +35,7 @@ struct GenerateConfig {
   std::filesystem::path out_dir;  // llm_triton/<model-id>
   PromptTemplate oneshot;
   PromptTemplate refine;
+  std::string gpu;  // the GPU the prompts target (OneshotVars); empty: unknown
   const PriceTable* prices = nullptr;
   const Provider* provider = nullptr;    // null for replay
   const ReplaySource* replay = nullptr;  // set for replay

@@ -4,7 +4,13 @@
 
 #include <algorithm>
 
+#include <cstdlib>
+
+#include <unistd.h>
+
+#include "core/gpu_specs.h"
 #include "core/sha256.h"
+#include "exec/subprocess.h"
 #include "stats/stats.h"
 
 namespace tritonize {
@@ -89,10 +95,90 @@ bool RenderPrompt(const std::string& text, const PromptVars& vars, std::string* 
   return true;
 }
 
-bool OneshotVars(const Task& task, PromptVars* vars, std::string* err) {
+std::string GpuPhrase(const std::string& gpu) {
+  if (gpu.empty()) return "an NVIDIA GPU";
+  const auto spec = FindGpuSpec(gpu);
+  return fmt::format("the {} GPU{}", gpu,
+                     spec && !spec->architecture.empty() ? fmt::format(" ({})", spec->architecture) : "");
+}
+
+std::string TargetGpu(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("TRITONIZE_GPU"); env != nullptr && *env != '\0') return env;
+  // The GPU of this machine, if it has one: the first nvidia-smi lists.
+  const fs::path dir = fs::temp_directory_path() / fmt::format("tritonize-gpu-{}", getpid());
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  SubprocessOptions sub;
+  sub.argv = {"nvidia-smi", "--query-gpu=name", "--format=csv,noheader"};
+  sub.stdout_path = dir / "stdout";
+  sub.stderr_path = dir / "stderr";
+  sub.timeout_s = 20;
+  const SubprocessResult run = RunSubprocess(sub);
+  std::string text, read_err;
+  std::string name;
+  if (run.started && run.exit_code == 0 && ReadFile(sub.stdout_path, &text, &read_err)) {
+    name = text.substr(0, text.find('\n'));
+    while (!name.empty() && (name.back() == '\r' || name.back() == ' ')) name.pop_back();
+  }
+  fs::remove_all(dir, ec);
+  return name;
+}
+
+namespace {
+
+/// "It must be correct for any size ..." or, with multiple_of, for any size of those multiples.
+std::string SizeRule(const Task& task) {
+  if (task.multiple_of.empty()) {
+    return "It must be correct for any size, including sizes that are not multiples of any block "
+           "size";
+  }
+  std::vector<std::string> rules;
+  for (const auto& [dim, multiple] : task.multiple_of) {
+    rules.push_back(fmt::format("{} is a multiple of {}", dim, multiple));
+  }
+  return fmt::format("Every size has {}; it must be correct for any such size", JoinAnd(rules));
+}
+
+/// How outputs are checked: against a float64 reference, or by the properties of dropout.
+std::string CheckRule(const Task& task) {
+  std::vector<std::string> by_property;
+  for (const auto& output : task.manifest.value("outputs", nlohmann::json::array())) {
+    if (output.value("check", "values") == "dropout") {
+      by_property.push_back(fmt::format(
+          "{} is checked as a dropout of {}: every element 0 or {} / (1 - {}), the share kept 1 - {} "
+          "(binomial bound), the same {} giving the same output and another {} another mask",
+          output["name"].get<std::string>(), output.value("input", ""), output.value("input", ""),
+          output.value("p", ""), output.value("p", ""), output.value("seed", ""),
+          output.value("seed", "")));
+    }
+  }
+  if (!by_property.empty()) return Join(by_property, "; ");
+  return "Results are compared with a float64 reference";
+}
+
+/// The input distributions checked besides the manifest's own draw.
+std::string InputsNote(const Task& task) {
+  std::vector<std::string> notes;
+  for (const auto& d : task.manifest.value("distributions", nlohmann::json::array())) {
+    notes.push_back(d.contains("note") ? d["note"].get<std::string>()
+                                       : d["name"].get<std::string>());
+  }
+  if (notes.empty()) return "";
+  return "\n- Every check is also made with inputs drawn otherwise: " + Join(notes, "; ") +
+         ", and a hidden variant of these.";
+}
+
+}  // namespace
+
+bool OneshotVars(const Task& task, const std::string& gpu, PromptVars* vars, std::string* err) {
   std::string baseline;
   if (!ReadFile(task.baseline, &baseline, err)) return false;
   PromptVars& v = *vars;
+  v["gpu"] = GpuPhrase(gpu);
+  v["size_rule"] = SizeRule(task);
+  v["check_rule"] = CheckRule(task);
+  v["inputs_note"] = InputsNote(task);
   v["name"] = task.name;
   v["description"] = task.description;
   v["entry"] = task.entry;

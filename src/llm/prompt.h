@@ -27,7 +27,15 @@ bool RenderPrompt(const std::string& text, const PromptVars& vars, std::string* 
                   std::string* err);
 
 /// The one-shot template's variables for a task: its manifest and baseline, never the expert.
-bool OneshotVars(const Task& task, PromptVars* vars, std::string* err);
+/// `gpu` names the GPU the run targets ("NVIDIA H200"; empty: unknown, "an NVIDIA GPU").
+bool OneshotVars(const Task& task, const std::string& gpu, PromptVars* vars, std::string* err);
+
+/// The GPU a prompt targets: `flag` (--gpu), else $TRITONIZE_GPU, else this machine's first GPU
+/// as nvidia-smi names it; empty when none.
+std::string TargetGpu(const std::string& flag);
+
+/// How the prompt names it: "the NVIDIA H200 GPU (Hopper)", or "an NVIDIA GPU" when unknown.
+std::string GpuPhrase(const std::string& gpu);
 
 /// The refinement template's variables: the worker's verdict on the previous answer.
 /// `baseline` may be null (no timing run); `code_found` false when the answer had no code.

@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "../support/run_binary.h"
@@ -69,6 +71,48 @@ TEST_F(CliTest, MalformedManifestNamesFileAndField) {
   EXPECT_EQ(o.code, 2);
   EXPECT_NE(o.err.find("broken/task.toml: entry: missing"), std::string::npos) << o.err;
   EXPECT_NE(o.err.find("broken/task.toml: sizes: missing"), std::string::npos) << o.err;
+}
+
+// The lint's worker checks tell a task that can reject a wrong implementation from one that
+// cannot: `identity`'s baseline returns its input, so a copy of the input passes it.
+TEST_F(CliTest, TaskLintFailsATaskThatACopyOfTheInputPasses) {
+  REQUIRE_PYTHON();
+  const fs::path source = fs::path(TRITONIZE_SOURCE_DIR);
+  const fs::path root = dir_ / "root";
+  fs::create_directories(root / "tasks");
+  fs::create_directory_symlink(source / "python", root / "python");
+  fs::copy(source / "tasks" / "vector_add", root / "tasks" / "vector_add");
+  std::string manifest;
+  {
+    std::ifstream in(source / "tasks" / "vector_add" / "task.toml");
+    manifest.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  manifest = manifest.substr(0, manifest.find("[[expert]]"));  // no expert: nothing to extract
+  manifest.replace(manifest.find("name = \"vector_add\""), 19, "name = \"identity\"");
+  fs::create_directories(root / "tasks" / "identity");
+  std::ofstream(root / "tasks" / "identity" / "task.toml") << manifest;
+  std::ofstream(root / "tasks" / "identity" / "baseline.py")
+      << "def add(x, y):\n    return x.clone()\n";
+
+  Output o = Tritonize({"tasks", "--lint", "--json", "--interpret", "--root", root.string(),
+                        "--tutorials", (source / "tests" / "fixtures" / "tutorials").string(),
+                        "--jobs", "2"});
+  EXPECT_EQ(o.code, 1) << o.err;
+  const nlohmann::json findings = nlohmann::json::parse(o.out);
+  std::map<std::string, std::string> result;
+  for (const auto& f : findings) {
+    result[f["task"].get<std::string>() + " " + f["check"].get<std::string>()] = f["result"];
+    if (f["task"] == "identity" && f["check"] == "copy_fails") {
+      EXPECT_NE(f["detail"].get<std::string>().find("a copy of the input got ok"), std::string::npos)
+          << f.dump();
+    }
+  }
+  EXPECT_EQ(result["identity copy_fails"], "FAIL") << o.out;
+  EXPECT_EQ(result["identity baseline"], "ok") << o.out;
+  EXPECT_EQ(result["vector_add copy_fails"], "ok") << o.out;
+  EXPECT_EQ(result["vector_add baseline"], "ok") << o.out;
+  EXPECT_EQ(result["vector_add expert tutorial"], "skipped") << o.out;
+  EXPECT_EQ(result["vector_add memory"], "ok") << o.out;
 }
 
 TEST_F(CliTest, EvalCorrectCandidateUnderInterpreter) {

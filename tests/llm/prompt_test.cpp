@@ -26,13 +26,64 @@ TEST(PromptTest, RendersTheShippedPromptsByteForByte) {
     ASSERT_NE(task, nullptr);
     PromptVars vars;
     std::string text, expected;
-    ASSERT_TRUE(OneshotVars(*task, &vars, &err)) << err;
+    ASSERT_TRUE(OneshotVars(*task, "NVIDIA H100 80GB HBM3", &vars, &err)) << err;
     ASSERT_TRUE(RenderPrompt(tmpl.text, vars, &text, &err)) << err;
     ASSERT_TRUE(ReadFile(
         kRoot / "llm_triton" / "claude-devsession-oneshot" / (std::string(name) + ".prompt.txt"),
         &expected, &err));
     EXPECT_EQ(text, AsRenderedToday(name, expected)) << name;
   }
+}
+
+// The defect it mends: every prompt said "an NVIDIA H100 GPU" whatever the run's GPU.
+TEST(PromptTest, TheCurrentTemplateNamesTheTargetGpu) {
+  TaskSuite suite;
+  std::vector<std::string> errors;
+  ASSERT_TRUE(TaskSuite::Load(kRoot / "tasks", &suite, &errors));
+  PromptTemplate tmpl;
+  std::string err, h200, unknown;
+  ASSERT_TRUE(LoadPromptTemplate(kRoot, "oneshot-v2", &tmpl, &err)) << err;
+  PromptVars vars;
+  ASSERT_TRUE(OneshotVars(*suite.Find("softmax"), "NVIDIA H200", &vars, &err)) << err;
+  ASSERT_TRUE(RenderPrompt(tmpl.text, vars, &h200, &err)) << err;
+  EXPECT_NE(h200.find("as fast as possible on the NVIDIA H200 GPU (Hopper)."), std::string::npos)
+      << h200;
+  EXPECT_EQ(h200.find("H100"), std::string::npos);
+  ASSERT_TRUE(OneshotVars(*suite.Find("softmax"), "", &vars, &err)) << err;
+  ASSERT_TRUE(RenderPrompt(tmpl.text, vars, &unknown, &err)) << err;
+  EXPECT_NE(unknown.find("as fast as possible on an NVIDIA GPU."), std::string::npos) << unknown;
+  EXPECT_EQ(TargetGpu("NVIDIA H200"), "NVIDIA H200");  // the flag wins
+}
+
+TEST(PromptTest, TheCurrentTemplateSaysTheTasksConstraintsChecksAndInputs) {
+  TaskSuite suite;
+  std::vector<std::string> errors;
+  ASSERT_TRUE(TaskSuite::Load(kRoot / "tasks", &suite, &errors));
+  PromptTemplate tmpl;
+  std::string err;
+  ASSERT_TRUE(LoadPromptTemplate(kRoot, "oneshot-v2", &tmpl, &err)) << err;
+  auto render = [&](const char* name) {
+    PromptVars vars;
+    std::string text;
+    EXPECT_TRUE(OneshotVars(*suite.Find(name), "NVIDIA H200", &vars, &err)) << err;
+    EXPECT_TRUE(RenderPrompt(tmpl.text, vars, &text, &err)) << err;
+    return text;
+  };
+  const std::string attention = render("attention");
+  EXPECT_NE(attention.find("Every size has D is a multiple of 64 and N is a multiple of 128; it "
+                           "must be correct for any such size"),
+            std::string::npos)
+      << attention;
+  const std::string dropout = render("dropout");
+  EXPECT_NE(dropout.find("y is checked as a dropout of x: every element 0 or x / (1 - p)"),
+            std::string::npos)
+      << dropout;
+  EXPECT_EQ(dropout.find("float64 reference"), std::string::npos);
+  const std::string softmax = render("softmax");
+  EXPECT_NE(softmax.find("Every check is also made with inputs drawn otherwise: logits scaled by 50"),
+            std::string::npos)
+      << softmax;
+  EXPECT_NE(softmax.find("not multiples of any block size"), std::string::npos);
 }
 
 TEST(PromptTest, NamesAPlaceholderWithNoValue) {

@@ -251,10 +251,19 @@ TEST_F(HttpApiTest, TasksAndHealth) {
   auto tasks = Get("/v1/tasks");
   ASSERT_EQ(tasks->status, 200);
   const json list = Body(tasks)["tasks"];
-  ASSERT_EQ(list.size(), 3u);
-  EXPECT_EQ(list[2]["name"], "softmax");
-  EXPECT_EQ(list[2]["entry"], "softmax");
-  EXPECT_FALSE(list[2]["sizes"].empty());
+  ASSERT_EQ(list.size(), suite_.tasks().size());
+  json softmax, rms_norm;
+  for (const json& task : list) {
+    if (task["name"] == "softmax") softmax = task;
+    if (task["name"] == "rms_norm") rms_norm = task;
+  }
+  ASSERT_TRUE(softmax.is_object()) << list.dump();
+  EXPECT_EQ(softmax["entry"], "softmax");
+  EXPECT_FALSE(softmax["sizes"].empty());
+  EXPECT_EQ(softmax["experts"], json::array({"tutorial"}));
+  EXPECT_TRUE(softmax["has_expert"]);
+  ASSERT_TRUE(rms_norm.is_object()) << list.dump();
+  EXPECT_EQ(rms_norm["experts"], json::array({"liger"}));
   auto health = Get("/v1/health");
   ASSERT_EQ(health->status, 200);
   const json h = Body(health);

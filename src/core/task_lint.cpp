@@ -1,0 +1,138 @@
+#include "core/task_lint.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/formula.h"
+
+namespace tritonize {
+namespace {
+
+using nlohmann::json;
+
+/// Bytes of one element of a dtype of the schema.
+double ItemSize(const std::string& dtype) {
+  if (dtype == "float64" || dtype == "int64") return 8;
+  if (dtype == "float32" || dtype == "int32") return 4;
+  if (dtype == "float16" || dtype == "bfloat16") return 2;
+  return 1;  // float8
+}
+
+bool Elements(const json& shape, const std::map<std::string, double>& dims, double* count,
+              std::string* err) {
+  *count = 1;
+  for (const auto& entry : shape) {
+    double value = 0;
+    if (entry.is_number()) {
+      value = entry.get<double>();
+    } else if (!EvaluateFormula(entry.get<std::string>(), dims, &value, err)) {
+      return false;
+    }
+    *count *= std::floor(value);
+  }
+  return true;
+}
+
+std::string GiB(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024 * 1024)); }
+
+}  // namespace
+
+bool InputBytes(const Task& task, const std::string& size, double bytes_per_element, double* bytes,
+                std::string* err) {
+  std::map<std::string, double> dims;
+  if (!BindDims(task.dims, size, &dims)) {
+    *err = fmt::format("size \"{}\" does not bind the dims", size);
+    return false;
+  }
+  *bytes = 0;
+  for (const auto& input : task.manifest.value("inputs", json::array())) {
+    const std::string kind = input.value("kind", "");
+    std::vector<json> shapes;
+    if (kind == "tensor") shapes.push_back(input["shape"]);
+    if (kind == "tensor_list") shapes = input["shapes"].get<std::vector<json>>();
+    for (const auto& shape : shapes) {
+      double count = 0;
+      if (!Elements(shape, dims, &count, err)) return false;
+      *bytes += count * (bytes_per_element > 0 ? bytes_per_element : ItemSize(input["dtype"]));
+    }
+  }
+  return true;
+}
+
+bool ReferenceBytes(const Task& task, const std::string& size, double* bytes, std::string* err) {
+  double inputs = 0;
+  if (!InputBytes(task, size, 8, &inputs, err)) return false;
+  *bytes = 3 * inputs;
+  const std::string peak = task.manifest.value("peak_bytes", "");
+  if (!peak.empty()) {
+    std::map<std::string, double> dims;
+    double value = 0;
+    if (!BindDims(task.dims, size, &dims) || !EvaluateFormula(peak, dims, &value, err)) return false;
+    // peak_bytes is in the task's own dtype: the float64 reference holds the same elements wider.
+    std::string dtype = "float32";
+    for (const auto& input : task.manifest.value("inputs", json::array())) {
+      if (input.contains("dtype")) {
+        dtype = input["dtype"].get<std::string>();
+        break;
+      }
+    }
+    *bytes = std::max(*bytes, value * 8 / std::max(ItemSize(dtype), 4.0));
+  }
+  return true;
+}
+
+std::vector<LintFinding> LintSizes(const Task& task, double gpu_bytes) {
+  std::vector<LintFinding> found;
+  // 1. Every check size's reference within the GPU's memory (with a fifth to spare).
+  double largest = 0;
+  std::string at;
+  std::string err;
+  bool ok = true;
+  for (const auto& size : task.check_sizes) {
+    double bytes = 0;
+    if (!ReferenceBytes(task, size, &bytes, &err)) {
+      found.push_back({task.name, "memory", "FAIL", err});
+      ok = false;
+      break;
+    }
+    if (bytes > largest) {
+      largest = bytes;
+      at = size;
+    }
+  }
+  if (ok) {
+    const bool fits = largest <= 0.8 * gpu_bytes;
+    found.push_back({task.name, "memory", fits ? "ok" : "FAIL",
+                     fmt::format("the float64 reference needs about {} at {}, {} 80% of {}",
+                                 GiB(largest), at, fits ? "within" : "beyond", GiB(gpu_bytes))});
+  }
+  // 2. The interpreter's sizes small enough for CI.
+  if (!task.interpret_skip.empty()) {
+    found.push_back({task.name, "interpreter_sizes", "skipped",
+                     "the interpreter cannot run the task: " + task.interpret_skip});
+    return found;
+  }
+  std::vector<std::string> over;
+  for (const auto& size : task.interpret_check_sizes) {
+    double bytes = 0, flops = 0;
+    std::map<std::string, double> dims;
+    const auto cost = task.cost.find("forward");
+    if (!InputBytes(task, size, 1, &bytes, &err) || !BindDims(task.dims, size, &dims) ||
+        cost == task.cost.end() || !EvaluateFormula(cost->second.flops, dims, &flops, &err)) {
+      over.push_back(fmt::format("{}: {}", size, err));
+      continue;
+    }
+    if (bytes > kInterpretMaxElements || flops > kInterpretMaxFlops) {
+      over.push_back(fmt::format("{}: {:.0f} input elements, {:.3g} flops", size, bytes, flops));
+    }
+  }
+  found.push_back({task.name, "interpreter_sizes", over.empty() ? "ok" : "FAIL",
+                   over.empty() ? fmt::format("at most {:.0f} input elements and {:.0e} flops per call",
+                                              kInterpretMaxElements, kInterpretMaxFlops)
+                                : "too large for CI under the interpreter: " + over[0]});
+  return found;
+}
+
+}  // namespace tritonize

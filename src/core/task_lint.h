@@ -1,0 +1,40 @@
+#pragma once
+
+// The task lint's checks that need no worker (tritonize tasks --lint): do the sizes fit the GPU's
+// memory, are the interpreter's sizes small enough for CI. The checks that run the worker (the
+// baseline's output varies, a copy fails, the experts pass) are in src/cli/tasks_command.cpp.
+#include <string>
+#include <vector>
+
+#include "core/task.h"
+
+namespace tritonize {
+
+/// One line of the lint's table.
+struct LintFinding {
+  std::string task;
+  std::string check;   // memory, interpreter_sizes, baseline, copy_fails, expert:<name>, ...
+  std::string result;  // ok | FAIL | skipped
+  std::string detail;
+};
+
+/// Elements the interpreter may draw per call at one of a task's interpret_check_sizes, and the
+/// arithmetic it may do (the cost formula's flops): above these, CI under the interpreter is slow.
+constexpr double kInterpretMaxElements = 1 << 20;
+constexpr double kInterpretMaxFlops = 1e9;
+
+/// Bytes of all tensor inputs at `size` at `bytes_per_element` (formulas round down); false with
+/// *err for a size or shape that does not evaluate.
+bool InputBytes(const Task& task, const std::string& size, double bytes_per_element, double* bytes,
+                std::string* err);
+
+/// What the float64 reference step needs on the GPU at `size`, roughly: its inputs, outputs and
+/// gradients in float64 (three times the inputs), or the manifest's peak_bytes scaled from the
+/// task's dtype to float64, whichever is larger.
+bool ReferenceBytes(const Task& task, const std::string& size, double* bytes, std::string* err);
+
+/// The memory check over the check sizes (`gpu_bytes`: the GPU's memory) and the interpreter
+/// check over the interpret sizes.
+std::vector<LintFinding> LintSizes(const Task& task, double gpu_bytes);
+
+}  // namespace tritonize

@@ -1,0 +1,77 @@
+#include "core/task_lint.h"
+
+#include <gtest/gtest.h>
+
+#include "core/task_suite.h"
+
+namespace tritonize {
+namespace {
+
+namespace fs = std::filesystem;
+
+TaskSuite Shipped() {
+  TaskSuite suite;
+  std::vector<std::string> errors;
+  EXPECT_TRUE(TaskSuite::Load(fs::path(TRITONIZE_SOURCE_DIR) / "tasks", &suite, &errors));
+  return suite;
+}
+
+TEST(TaskLintTest, EveryShippedTaskFitsAnH100AndCi) {
+  const TaskSuite suite = Shipped();
+  ASSERT_GE(suite.tasks().size(), 12u);
+  for (const auto& task : suite.tasks()) {
+    for (const auto& finding : LintSizes(task, 80.0 * (1LL << 30))) {
+      EXPECT_NE(finding.result, "FAIL") << task.name << " " << finding.check << ": " << finding.detail;
+    }
+  }
+}
+
+TEST(TaskLintTest, InputBytesFollowShapesListsAndFormulas) {
+  const TaskSuite suite = Shipped();
+  double bytes = 0;
+  std::string err;
+  // grouped_gemm at 1024x128x32: A_i of (1024 / 2^i) x 32, four B of 32 x 128, float16.
+  ASSERT_TRUE(InputBytes(*suite.Find("grouped_gemm"), "1024x128x32", 0, &bytes, &err)) << err;
+  EXPECT_DOUBLE_EQ(bytes, ((1024 + 512 + 256 + 128) * 32 + 4 * 32 * 128) * 2.0);
+  // matmul at 2x3x4 in float64: a is 2x4, b is 4x3.
+  ASSERT_TRUE(InputBytes(*suite.Find("matmul"), "2x3x4", 8, &bytes, &err)) << err;
+  EXPECT_DOUBLE_EQ(bytes, (8 + 12) * 8.0);
+}
+
+TEST(TaskLintTest, PeakBytesCountTheScoresOfTheAttentionBaseline) {
+  const TaskSuite suite = Shipped();
+  double bytes = 0;
+  std::string err;
+  ASSERT_TRUE(ReferenceBytes(*suite.Find("attention"), "4x32x4096x64", &bytes, &err)) << err;
+  // 4 * Z*H*N*N * 4 bytes in float16 terms, float64 being twice float32's width: 34 GiB.
+  EXPECT_NEAR(bytes / (1LL << 30), 4.0 * 4 * 32 * 4096 * 4096 * 8 / (1LL << 30), 1e-6);
+}
+
+TEST(TaskLintTest, TooLargeForTheGpuOrTheInterpreterFails) {
+  const TaskSuite suite = Shipped();
+  Task attention = *suite.Find("attention");
+  auto found = LintSizes(attention, 16.0 * (1LL << 30));
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found[0].check, "memory");
+  EXPECT_EQ(found[0].result, "FAIL") << found[0].detail;
+  EXPECT_NE(found[0].detail.find("at 4x32x4096x"), std::string::npos) << found[0].detail;
+
+  Task matmul = *suite.Find("matmul");
+  matmul.interpret_check_sizes = {"2048x2048x2048"};
+  found = LintSizes(matmul, 80.0 * (1LL << 30));
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[1].check, "interpreter_sizes");
+  EXPECT_EQ(found[1].result, "FAIL");
+  EXPECT_NE(found[1].detail.find("2048x2048x2048"), std::string::npos) << found[1].detail;
+}
+
+TEST(TaskLintTest, ATaskTheInterpreterCannotRunSaysWhy) {
+  const TaskSuite suite = Shipped();
+  const auto found = LintSizes(*suite.Find("asin"), 80.0 * (1LL << 30));
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[1].result, "skipped");
+  EXPECT_NE(found[1].detail.find("libdevice"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tritonize
