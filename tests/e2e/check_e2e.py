@@ -29,7 +29,7 @@ NOT_UNDER_INTERPRETER = "not under the Triton interpreter: "
 NOT_RUN_UNDER_INTERPRETER = "not run under the Triton interpreter: "
 jobs = report["jobs"]
 tasks = {j["task"] for j in jobs}
-suite = {p.parent.name for p in (Path(__file__).resolve().parents[1] / "tasks").glob("*/task.toml")}
+suite = {p.parent.name for p in (Path(__file__).resolve().parents[2] / "tasks").glob("*/task.toml")}
 expect(tasks == suite, f"every task of the suite ran, got {sorted(tasks)}, expected {sorted(suite)}")
 skipped = []
 for job in jobs:
