@@ -141,6 +141,8 @@ def _take_exclusive_after(spec: LaneSpec, started, log) -> None:
     held = Lane(spec)
     with held.exclusive():
         log.put(("exclusive", time.monotonic()))
+        # Held well past lane.MERGE_GAP_S: the suspended job's two shared holds must not merge into one record.
+        time.sleep(20 * lane.MERGE_GAP_S)
 
 
 def test_a_suspended_shared_hold_lets_another_job_time_and_is_taken_back(tmp_path):
