@@ -32,7 +32,7 @@ echo "== C++ tests (ctest)"
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 
 echo "== worker tests (pytest, TRITON_INTERPRET=1)"
-"$TRITONIZE_PYTHON" -m ruff check --line-length 120 python studies tests/e2e tests/report
+"$TRITONIZE_PYTHON" -m ruff check --line-length 120 python studies tests/e2e tests/report benchmarks
 (cd python && TRITON_INTERPRET=1 "$TRITONIZE_PYTHON" -m pytest -q -rs tests)
 
 echo "== end to end: tritonize bench --interpret, then report, leaderboard and compare of its run"

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from tritonize_worker.check import CheckFailure, compare, failure_report
+from tritonize_worker.check import CheckFailure, Reference, compare, failure_report
 from tritonize_worker.protocol import Tolerance
 
 TOL = Tolerance(atol=1e-3, rtol=1e-2)
@@ -148,3 +148,58 @@ def test_failure_report_gives_the_first_failure_as_message_and_lists_a_few():
     assert message == "y at size 0x4, seed 0 (forward): wrong"
     assert detail.splitlines()[:2] == [message, "  at (0, 0): got 1, expected 2"]
     assert detail.splitlines()[-1] == "... and 2 more failing checks"
+
+
+def _rule(got: torch.Tensor, ref: torch.Tensor, dtype: torch.dtype, tol: Tolerance) -> tuple[int, int, float, float]:
+    """The module docstring's rule, element by element in plain Python: (mismatches, nonfinite, max abs, max rel)."""
+    mismatches = nonfinite = 0
+    max_abs = max_rel = 0.0
+    for g, r in zip(got.double().tolist(), ref.tolist(), strict=True):
+        rounded = float(torch.tensor(r, dtype=torch.float64).to(dtype).double())
+        special = (math.isnan(r) and math.isnan(g)) or (math.isinf(rounded) and g == rounded)
+        close = special or (math.isfinite(g - r) and abs(g - r) <= tol.atol + tol.rtol * abs(r))
+        mismatches += not close
+        nonfinite += not math.isfinite(g) and not math.isnan(r) and not math.isinf(rounded)
+        err = 0.0 if special else abs(g - r)  # NaN where either is NaN, inf where one is infinite
+        rel = err / abs(r) if r != 0 and math.isfinite(r) and not special else 0.0
+        max_abs, max_rel = _nan_max(max_abs, err), _nan_max(max_rel, rel)
+    return mismatches, nonfinite, max_abs, max_rel
+
+
+def _nan_max(a: float, b: float) -> float:
+    return math.nan if math.isnan(a) or math.isnan(b) else max(a, b)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
+@pytest.mark.parametrize("seed", range(6))
+def test_the_vectorised_comparison_follows_the_rule_on_every_kind_of_element(dtype, seed):
+    """Random references and outputs sprinkled with what the fast paths must not get wrong: NaN and infinities on
+    either side, zeros of the reference, values that overflow the output's dtype, near misses at the bound."""
+    generator = torch.Generator().manual_seed(seed)
+    scale = 10.0 ** torch.randint(-3, 3, (400,), generator=generator)
+    ref = torch.randn(400, generator=generator, dtype=torch.float64) * scale
+    got = (ref * (1 + 0.02 * torch.randn(400, generator=generator, dtype=torch.float64))).to(dtype)
+    if seed % 2:  # odd seeds: a reference with special values too (the slow path)
+        ref[torch.randint(0, 400, (8,), generator=generator)] = math.nan
+        ref[torch.randint(0, 400, (4,), generator=generator)] = math.inf
+        ref[torch.randint(0, 400, (4,), generator=generator)] = 1e39 if dtype == torch.bfloat16 else 7e4
+    ref[torch.randint(0, 400, (6,), generator=generator)] = 0.0
+    got = got.clone()
+    for value in (math.nan, math.inf, -math.inf):
+        got[torch.randint(0, 400, (3,), generator=generator)] = value
+    where_nan = torch.isnan(ref)
+    got[where_nan & (torch.rand(400, generator=generator) < 0.5)] = math.nan  # some NaN agree with the reference
+    mismatches, nonfinite, max_abs, max_rel = _rule(got, ref, dtype, TOL)
+    prepared = Reference.of(ref, TOL)
+    compare(ref.to(dtype), ref, dtype, TOL, prepared)  # a reference prepared once serves every later comparison
+    for result in (compare(got, ref, dtype, TOL), compare(got, ref, dtype, TOL, prepared)):
+        assert (result.mismatches, result.nonfinite) == (mismatches, nonfinite)
+        for value, expected in ((result.max_abs_err, max_abs), (result.max_rel_err, max_rel)):
+            assert (math.isnan(value) and math.isnan(expected)) or value == pytest.approx(expected, rel=1e-12)
+        assert result.ok == (mismatches == 0)
+
+
+def test_a_reference_prepared_for_another_tolerance_is_not_used():
+    ref = reference(100.0, 100.0)
+    loose = Reference.of(ref, Tolerance(atol=10.0, rtol=0.0))
+    assert not compare(reference(105.0, 100.0), ref, torch.float64, TOL, loose).ok

@@ -93,6 +93,21 @@ def test_a_later_calls_wrong_output_is_wrong_result_naming_the_call(job):
     assert result.message.startswith("y (repeated call) at size 37x93, seed 0 (forward)")
 
 
+def test_every_call_gets_its_own_record_whether_or_not_its_values_repeat_the_first(job):
+    """A later call's output equal to the first one's is not compared again, but still gets its record; one that
+    differs in a single element is compared in full."""
+    wrong = torch.full((37, 93), 0.5)
+    differs = wrong.clone()
+    differs[3, 4] = 0.75
+    result = job({"status": "ok"}, outputs={key(): wrong, key(call="repeat"): wrong.clone(), key(call="late"): differs})
+
+    first, repeated, late = [c for c in result.checks if (c["size"], c["seed"], c["distribution"]) == (
+        "37x93", 0, "default")]
+    assert [first["output"], repeated["output"], late["output"]] == ["y", "y (repeated call)", "y (late check)"]
+    assert repeated == {**first, "output": "y (repeated call)"}
+    assert not late["ok"] and late["max_abs_err"] > first["max_abs_err"]
+
+
 def test_a_missing_output_of_a_finished_step_is_wrong_result(job):
     result = job({"status": "ok"}, drop=(key("64x128", 1),))
 

@@ -48,8 +48,36 @@ class Comparison:
     listing: str = ""  # the first mismatching elements
 
 
-def compare(out: Any, ref: torch.Tensor, dtype: torch.dtype, tolerance: Tolerance) -> Comparison:
-    """`out` (the implementation's) against `ref` (float64)."""
+@dataclass
+class Reference:
+    """What every comparison against one reference tensor needs, made once: the compare step checks the outputs of
+    several calls on the same input (tensor_files.CALLS) against it."""
+
+    values: torch.Tensor  # float64
+    tolerance: Tolerance
+    abs: torch.Tensor
+    bound: torch.Tensor  # atol + rtol * |ref|, torch.isclose's bound
+    largest: float  # max |ref|; NaN when the reference has NaN
+    _divisor: torch.Tensor | None = None
+
+    @classmethod
+    def of(cls, values: torch.Tensor, tolerance: Tolerance) -> Reference:
+        magnitude = values.abs()
+        largest = float(magnitude.max()) if values.numel() else 0.0
+        return cls(values, tolerance, magnitude, magnitude.mul(tolerance.rtol).add_(tolerance.atol), largest)
+
+    def divisor(self) -> torch.Tensor:
+        """|ref| with its zeros made infinite: a finite error over it is the relative error, 0 where ref is 0."""
+        if self._divisor is None:
+            self._divisor = self.abs.masked_fill(self.abs == 0, math.inf)
+        return self._divisor
+
+
+def compare(
+    out: Any, ref: torch.Tensor, dtype: torch.dtype, tolerance: Tolerance, prepared: Reference | None = None
+) -> Comparison:
+    """`out` (the implementation's) against `ref` (float64); `prepared`, when given, is `Reference.of(ref,
+    tolerance)`, kept for the next output compared against the same reference."""
     import torch
 
     numel = ref.numel()
@@ -57,23 +85,44 @@ def compare(out: Any, ref: torch.Tensor, dtype: torch.dtype, tolerance: Toleranc
         return Comparison(False, numel, numel, problem=f"expected a tensor, got {_type_name(out)}")
     if tuple(out.shape) != tuple(ref.shape):
         return Comparison(False, numel, numel, problem=f"shape {tuple(out.shape)}, expected {tuple(ref.shape)}")
-    got = out.detach().to(device=ref.device, dtype=torch.float64)
-    # The reference as the output's dtype can hold it: where it overflows, the infinity is the right answer.
-    rounded = ref.to(dtype).to(torch.float64) if dtype.is_floating_point else ref
-    ref_nan = torch.isnan(ref)
-    ref_inf = torch.isinf(rounded) & ~ref_nan
-    special = (ref_nan & torch.isnan(got)) | (ref_inf & (got == rounded))
-    close = special | torch.isclose(got, ref, rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=False)
-    mismatches = int((~close).sum())
-    nonfinite = int((~torch.isfinite(got) & ~ref_nan & ~ref_inf).sum())
-    max_abs_err, max_rel_err = _max_errors(got, ref, special)
+    if prepared is None or prepared.values is not ref or prepared.tolerance != tolerance:
+        prepared = Reference.of(ref, tolerance)
+    got = out.detach().to(ref.device)
+    if not got.is_floating_point():
+        got = got.to(torch.float64)
+    # The compare step does this for every output of every call at every check size, so it makes few passes over
+    # full-size tensors and indexes nothing by mask (benchmarks/compare_step.py; docs/measurement.md).
+    abs_err = torch.sub(got, ref).abs_()  # float64; NaN where either is NaN, inf where one is infinite
+    close = abs_err <= prepared.bound  # NaN is never within
+    max_abs_err = float(abs_err.max()) if numel else 0.0  # NaN propagates
+    largest = torch.finfo(dtype).max if dtype.is_floating_point else math.inf
+    if math.isfinite(max_abs_err) and prepared.largest <= largest:
+        # The usual case: the output and the reference are finite everywhere, and the reference fits the dtype.
+        nonfinite, expected_special = 0, None
+        max_rel_err = float(abs_err.div_(prepared.divisor()).max()) if numel else 0.0
+    else:
+        got = got.to(torch.float64)
+        # The reference as the output's dtype can hold it: where it overflows, the infinity is the right answer.
+        rounded = ref.to(dtype).to(torch.float64) if dtype.is_floating_point else ref
+        ref_nan = torch.isnan(ref)
+        ref_inf = torch.isinf(rounded)
+        special = (ref_nan & torch.isnan(got)) | (ref_inf & (got == rounded))
+        expected_special = ref_nan | ref_inf
+        close &= torch.isfinite(abs_err)  # an infinite reference has an infinite bound: only `special` is right there
+        close |= special
+        abs_err.masked_fill_(special, 0.0)
+        max_abs_err = float(abs_err.max()) if numel else 0.0
+        nonfinite = int(torch.count_nonzero(~torch.isfinite(got) & ~expected_special))
+        usable = (prepared.abs != 0) & torch.isfinite(prepared.abs) & ~special
+        max_rel_err = float(torch.where(usable, abs_err / prepared.abs, 0.0).max()) if numel else 0.0
+    mismatches = numel - int(torch.count_nonzero(close))
     comparison = Comparison(mismatches == 0, numel, mismatches, max_abs_err, max_rel_err, nonfinite)
     if mismatches:
         first = tuple((~close).nonzero()[0].tolist())
         comparison.first_mismatch = first
         what = f"{mismatches} of {numel} elements outside atol {tolerance.atol:g} + rtol {tolerance.rtol:g} * |ref|"
         if nonfinite:
-            what += f" ({_nonfinite_counts(got, ref_nan | ref_inf)} where the reference is finite)"
+            what += f" ({_nonfinite_counts(got, expected_special)} where the reference is finite)"
         comparison.problem = (
             f"{what}, max abs err {_number(max_abs_err)}; first at {_index(first)}:"
             f" got {_number(float(got[first]))}, expected {_number(float(ref[first]))}"
@@ -90,36 +139,12 @@ def compare(out: Any, ref: torch.Tensor, dtype: torch.dtype, tolerance: Toleranc
     return comparison
 
 
-def _max_errors(got: torch.Tensor, ref: torch.Tensor, special: torch.Tensor) -> tuple[float, float]:
-    """Largest absolute and relative errors, NaN propagating: an output NaN where the reference is not makes both
-    NaN, an infinite one makes them +inf. Elements where a non-finite output is the right answer count 0."""
-    import torch
-
-    if got.numel() == 0:
-        return 0.0, 0.0
-    abs_err = (got - ref).abs()
-    abs_err = torch.where(special, torch.zeros_like(abs_err), abs_err)
-    max_abs = _nan_max(abs_err)
-    usable = ~special & (ref != 0) & torch.isfinite(ref)
-    rel_err = abs_err[usable] / ref.abs()[usable]
-    max_rel = _nan_max(rel_err) if rel_err.numel() else 0.0
-    return max_abs, max_rel
-
-
-def _nan_max(values: torch.Tensor) -> float:
-    import torch
-
-    if bool(torch.isnan(values).any()):
-        return math.nan
-    return float(values.max())
-
-
-def _nonfinite_counts(got: torch.Tensor, expected_special: torch.Tensor) -> str:
+def _nonfinite_counts(got: torch.Tensor, expected_special: torch.Tensor | None) -> str:
     import torch
 
     parts = []
     for name, mask in (("NaN", torch.isnan(got)), ("+inf", got == math.inf), ("-inf", got == -math.inf)):
-        count = int((mask & ~expected_special).sum())
+        count = int((mask if expected_special is None else mask & ~expected_special).sum())
         if count:
             parts.append(f"{count} {name}")
     return ", ".join(parts)

@@ -12,13 +12,14 @@ scan's evidence) is kept in the detail.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
 from typing import Any
 
 from .cases import PlannedOutput, check_cases, planned_outputs
-from .check import CheckFailure, Comparison, compare, failure_report, record
+from .check import CheckFailure, Comparison, Reference, compare, failure_report, record
 from .guards import timed_triton_share
 from .inputs import torch_dtype
 from .properties import check_properties
@@ -169,6 +170,8 @@ def _compare_values(
     for key in keys:
         if key not in reference:
             raise ValueError(f"{WORKER_ERROR}the reference file has no {key}")
+        prepared = Reference.of(reference[key], tolerance)  # one reference, the output of every call
+        seen: list[tuple[Any, Comparison]] = []
         for call in ("", *CALLS):
             got_key = f"{key}@{call}" if call else key
             if got_key not in outputs and (call or not finished):
@@ -178,9 +181,31 @@ def _compare_values(
                 comparison = compare(None, reference[key], torch_dtype(planned.dtype), tolerance)
                 comparison.problem = "no output was written for it"
             else:
-                comparison = compare(outputs[got_key], reference[key], torch_dtype(planned.dtype), tolerance)
+                got = outputs[got_key]
+                comparison = _same_values_as(got, seen) or compare(
+                    got, reference[key], torch_dtype(planned.dtype), tolerance, prepared
+                )
+                seen.append((got, comparison))
             found.append((_record(planned, name, comparison, tolerance), comparison))
     return found
+
+
+def _same_values_as(got: Any, seen: list[tuple[Any, Comparison]]) -> Comparison | None:
+    """A copy of the comparison of an output already compared against the same reference whose values are the same,
+    bit for bit (a deterministic implementation's later calls): the same values get the same comparison, at the cost
+    of one pass over the output's own dtype. NaN is never equal, so an output with NaN is always compared."""
+    import torch
+
+    for earlier, comparison in seen:
+        if (
+            isinstance(got, torch.Tensor)
+            and isinstance(earlier, torch.Tensor)
+            and got.dtype == earlier.dtype
+            and got.shape == earlier.shape
+            and torch.equal(got, earlier)
+        ):
+            return dataclasses.replace(comparison)
+    return None
 
 
 def _record(planned: PlannedOutput, name: str, comparison: Comparison, tolerance) -> dict:
