@@ -202,7 +202,8 @@ TEST(ReplayTest, RegeneratesTheShippedSetByteForByte) {
   config.prices = &prices;
   config.store = store.get();
   config.out_dir = out / config.model_id;
-  GenerateSummary s = RunGeneration(config, suite.Select("softmax,layernorm,matmul", &errors), nullptr);
+  GenerateSummary s =
+      RunGeneration(config, suite.Select("softmax,layernorm,matmul", &errors), nullptr);
   EXPECT_EQ(s.requests_sent, 0);
   for (const char* task : {"softmax", "layernorm", "matmul"}) {
     for (const char* ext : {".py", ".prompt.txt", ".response.md"}) {
@@ -218,6 +219,61 @@ TEST(ReplayTest, RegeneratesTheShippedSetByteForByte) {
     EXPECT_EQ(meta["provider"], "none (no API call)");  // the recorded provenance is kept
     EXPECT_TRUE(meta.contains("replayed_by"));
   }
+  fs::remove_all(out);
+}
+
+// The suite's twelve later tasks were answered to the oneshot-v2 prompt naming the H200
+// (docs/llm-candidates.md); replaying their recorded answers writes every shipped file again, and
+// geglu's answer (no closed code block) no candidate.
+TEST(ReplayTest, RegeneratesTheNewTasksFromTheirOneshotV2Prompts) {
+  const fs::path shipped = kRoot / "llm_triton" / "claude-devsession-oneshot";
+  const fs::path out = fs::temp_directory_path() / "tritonize-replay-v2-test";
+  fs::remove_all(out);
+  TaskSuite suite;
+  std::vector<std::string> errors;
+  ASSERT_TRUE(TaskSuite::Load(kRoot / "tasks", &suite, &errors));
+  const std::vector<std::string> tasks = {
+      "vector_add", "dropout",      "attention",     "attention_noncausal",
+      "asin",       "grouped_gemm", "matmul_fp8",    "rms_norm",
+      "swiglu",     "geglu",        "cross_entropy", "rope"};
+  GenerateConfig config;
+  ReplaySource replay;
+  PriceTable prices;
+  std::string err;
+  ASSERT_TRUE(ReplaySource::Load(shipped, &replay, &err)) << err;
+  ASSERT_TRUE(LoadPromptTemplate(kRoot, "oneshot-v2", &config.oneshot, &err));
+  ASSERT_TRUE(LoadPromptTemplate(kRoot, "refine-v1", &config.refine, &err));
+  auto store = GenerationStore::Open(out / "results.db", &err);
+  config.spec = {"replay", "claude-devsession-oneshot"};
+  config.model_id = "claude-devsession-oneshot";
+  config.gpu = "NVIDIA H200";
+  config.replay = &replay;
+  config.prices = &prices;
+  config.store = store.get();
+  config.out_dir = out / config.model_id;
+  std::string selection;
+  for (const auto& task : tasks) selection += (selection.empty() ? "" : ",") + task;
+  GenerateSummary s = RunGeneration(config, suite.Select(selection, &errors), nullptr);
+  ASSERT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(s.requests_sent, 0);
+  for (const auto& task : tasks) {
+    for (const char* ext : {".py", ".prompt.txt", ".response.md"}) {
+      const fs::path want = shipped / (task + ext), got = config.out_dir / (task + ext);
+      EXPECT_EQ(fs::exists(want), fs::exists(got)) << task << ext;
+      if (!fs::exists(want)) continue;
+      std::string a, b;
+      ASSERT_TRUE(ReadFile(want, &a, &err)) << err;
+      ASSERT_TRUE(ReadFile(got, &b, &err)) << err;
+      EXPECT_EQ(a, b) << task << ext;
+    }
+    std::string meta_text;
+    ASSERT_TRUE(ReadFile(config.out_dir / (task + ".meta.json"), &meta_text, &err)) << err;
+    auto meta = nlohmann::json::parse(meta_text);
+    EXPECT_EQ(meta["target_gpu"], "NVIDIA H200") << task;
+    EXPECT_EQ(meta["prompt_template"], "prompts/oneshot-v2.txt") << task;
+    EXPECT_EQ(meta["status"], task == "geglu" ? "no_code" : "ok") << task;
+  }
+  EXPECT_FALSE(fs::exists(config.out_dir / "geglu.py"));
   fs::remove_all(out);
 }
 
