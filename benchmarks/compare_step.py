@@ -7,7 +7,8 @@ task's `check_sizes` and seeds, every distribution and the hidden case, then an 
 rounded to each output's dtype for the first call and for every later call the candidate step records
 (tensor_files.CALLS). It times the real `run_compare` on those files, REPEAT times, and prints one line per task:
 
-    task  later calls  compares  elements  reference-step s  compare-step s (min and median of REPEAT)  torch threads
+    task  later calls  compares  elements  reference-step s  compare-step wall s (min and median of REPEAT)
+    compare-step CPU s (median; all threads: less sensitive to other load than the wall time)  torch threads
 
 From the repository root, with the worker's Python:
 
@@ -92,12 +93,13 @@ def measure(task: str, repeat: int, later_calls: str) -> dict:
         request = parse_request(request_for(task, folder, "compare"))
         save_tensors(request.files.outputs, outputs_like_a_right_candidate(request, reference, later_calls))
         (folder / "candidate_result").write_text(json.dumps({"status": "ok", "guards": []}))
-        times, result = [], Result()
+        times, cpu, result = [], [], Result()
         for _ in range(repeat):
             result = Result()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             run_compare(request, result)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
         if result.status != "ok":
             raise SystemExit(f"{task}: the compare of a right candidate ended {result.status}: {result.message}")
         return {
@@ -107,6 +109,7 @@ def measure(task: str, repeat: int, later_calls: str) -> dict:
             "reference_s": reference_s,
             "compare_min_s": min(times),
             "compare_median_s": statistics.median(times),
+            "compare_cpu_s": statistics.median(cpu),
         }
 
 
@@ -121,13 +124,13 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"{'task':14} {'later calls':>11} {'compares':>8} {'elements':>12} {'reference s':>11}"
-          f" {'compare s min':>13} {'median':>7} {'threads':>7}")
+          f" {'compare s min':>13} {'median':>7} {'CPU s':>7} {'threads':>7}")
     for task in args.tasks.split(","):
         for later_calls in ("same", "differ") if args.later_calls == "both" else (args.later_calls,):
             row = measure(task, args.repeat, later_calls)
             print(f"{row['task']:14} {later_calls:>11} {row['compares']:8d} {row['elements']:12d}"
                   f" {row['reference_s']:11.2f} {row['compare_min_s']:13.2f} {row['compare_median_s']:7.2f}"
-                  f" {torch.get_num_threads():7d}", flush=True)
+                  f" {row['compare_cpu_s']:7.2f} {torch.get_num_threads():7d}", flush=True)
 
 
 if __name__ == "__main__":
