@@ -21,16 +21,19 @@ std::string ColumnModel(const std::string& name) {
   return model.find(':') == std::string::npos ? model : "";
 }
 
-bool IsColumn(const std::string& name) {
-  return name == "baseline" || name == "expert" || name == "compile" || !ColumnModel(name).empty();
+/// A stored job's implementation name that names its kind itself (baseline, expert, compile);
+/// nullopt for an LLM's ("llm:<model>...") or anything else.
+std::optional<ImplKind> FixedKind(const std::string& name) {
+  const std::optional<ImplKind> kind = ImplKindNamed(name);
+  if (kind == ImplKind::kLlm || kind == ImplKind::kCandidate) return std::nullopt;
+  return kind;
 }
 
-ImplKind KindOf(const std::string& name) {
-  if (name == "baseline") return ImplKind::kBaseline;
-  if (name == "compile") return ImplKind::kCompile;
-  if (name == "expert") return ImplKind::kExpert;
-  return ImplKind::kLlm;
+bool IsColumn(const std::string& name) {
+  return FixedKind(name).has_value() || !ColumnModel(name).empty();
 }
+
+ImplKind KindOf(const std::string& name) { return FixedKind(name).value_or(ImplKind::kLlm); }
 
 bool AllDigits(const std::string& text) {
   return !text.empty() &&
@@ -67,7 +70,8 @@ bool LoadPlan(Store* store, const TaskSuite& suite, int64_t run_id, BenchPlan* p
       plan->models.push_back(model);
     }
     plan->llm = plan->llm || !model.empty();
-    if (IsColumn(stored.implementation)) plan->processes = std::max(plan->processes, job.process + 1);
+    if (IsColumn(stored.implementation))
+      plan->processes = std::max(plan->processes, job.process + 1);
     plan->jobs.push_back(std::move(job));
   }
   return true;

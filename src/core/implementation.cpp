@@ -18,6 +18,13 @@ std::string_view ImplKindName(ImplKind kind) {
   return "unknown";
 }
 
+std::optional<ImplKind> ImplKindNamed(std::string_view name) {
+  for (ImplKind kind : kAllImplKinds) {
+    if (ImplKindName(kind) == name) return kind;
+  }
+  return std::nullopt;
+}
+
 bool IsTrustedKind(ImplKind kind) {
   return kind == ImplKind::kBaseline || kind == ImplKind::kExpert || kind == ImplKind::kCompile;
 }

@@ -1,15 +1,17 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 namespace tritonize {
 
 /// Which column of the table an implementation fills.
-/// The one list of kinds; python/tritonize_worker/protocol.py IMPL_KINDS is the same list (tested from
-/// both sides: tests/core/kinds_test.cpp).
+/// The one list of kinds; python/tritonize_worker/protocol.py IMPL_KINDS is the same list (tested
+/// from both sides: tests/core/kinds_test.cpp).
 enum class ImplKind {
   kBaseline,   // the task's plain PyTorch baseline
   kExpert,     // an expert's Triton (a tutorial's, extracted at run time)
@@ -21,18 +23,21 @@ inline constexpr ImplKind kAllImplKinds[] = {ImplKind::kBaseline, ImplKind::kExp
                                              ImplKind::kCandidate, ImplKind::kCompile};
 
 std::string_view ImplKindName(ImplKind kind);
-/// Trusted code (the baseline, the tutorials' experts, Inductor's output): not scanned, caches shared.
+/// The kind ImplKindName gives `name`; nullopt when it names none.
+std::optional<ImplKind> ImplKindNamed(std::string_view name);
+/// Trusted code (the baseline, the tutorials' experts, Inductor's output): not scanned, caches
+/// shared.
 bool IsTrustedKind(ImplKind kind);
 
 /// One implementation of one task: a Python module and the expression that is its entry.
 struct Implementation {
   ImplKind kind = ImplKind::kBaseline;
-  std::string name;             // baseline | expert | llm:<model-id> | candidate | compile
-  std::string model_id;         // for kLlm
-  std::filesystem::path path;   // the module file; empty when unavailable
-  std::string entry;            // evaluated in the module's namespace
-  std::string content_hash;     // sha256 of the file's bytes
-  std::string unavailable;      // why it cannot run (no checkout, no file), empty if it can
+  std::string name;            // baseline | expert | llm:<model-id> | candidate | compile
+  std::string model_id;        // for kLlm
+  std::filesystem::path path;  // the module file; empty when unavailable
+  std::string entry;           // evaluated in the module's namespace
+  std::string content_hash;    // sha256 of the file's bytes
+  std::string unavailable;     // why it cannot run (no checkout, no file), empty if it can
   nlohmann::json metadata = nlohmann::json::object();  // how it was produced (LLM candidates)
 };
 

@@ -1,11 +1,12 @@
 #include "run/plan.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <iostream>
 #include <map>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "core/candidates.h"
 #include "exec/extractor.h"
@@ -14,24 +15,33 @@ namespace tritonize {
 
 namespace fs = std::filesystem;
 
-
 bool ParseImpls(const std::string& impls, BenchPlan* plan, std::vector<std::string>* errors) {
   std::stringstream stream(impls);
   std::string name;
   while (std::getline(stream, name, ',')) {
-    if (name == "baseline") {
-      plan->baseline = true;
-    } else if (name == "expert") {
-      plan->expert = true;
-    } else if (name == "llm") {
-      plan->llm = true;
-    } else if (name == "compile") {
-      plan->compile = true;
-    } else if (!name.empty()) {
-      errors->push_back(
-          fmt::format("--impls: unknown implementation \"{}\" (known: baseline, "
-                      "expert, llm, compile)",
-                      name));
+    if (name.empty()) continue;
+    switch (ImplKindNamed(name).value_or(ImplKind::kCandidate)) {
+      case ImplKind::kBaseline:
+        plan->baseline = true;
+        break;
+      case ImplKind::kExpert:
+        plan->expert = true;
+        break;
+      case ImplKind::kLlm:
+        plan->llm = true;
+        break;
+      case ImplKind::kCompile:
+        plan->compile = true;
+        break;
+      case ImplKind::kCandidate: {  // eval's file: not a column of a run
+        std::vector<std::string_view> known;
+        for (ImplKind kind : kAllImplKinds) {
+          if (kind != ImplKind::kCandidate) known.push_back(ImplKindName(kind));
+        }
+        errors->push_back(fmt::format("--impls: unknown implementation \"{}\" (known: {})", name,
+                                      fmt::join(known, ", ")));
+        break;
+      }
     }
   }
   return errors->empty();
@@ -100,7 +110,8 @@ void PlanJobs(const WorkerOptions& worker, const fs::path& tutorials, const fs::
     if (worker.interpret && !task->interpret_skip.empty()) {
       // The manifest says why the interpreter cannot run the task: every column says so.
       for (auto& job : plan->jobs) {
-        if (job.task == task) job.impl.unavailable = "not under the Triton interpreter: " + task->interpret_skip;
+        if (job.task == task)
+          job.impl.unavailable = "not under the Triton interpreter: " + task->interpret_skip;
       }
     }
   }

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-
 #include <nlohmann/json.hpp>
 
 #include "../support/test_dir.h"
@@ -33,6 +32,13 @@ nlohmann::json DescribeWorker(const fs::path& dir) {
   std::string text, err;
   ReadFile(o.stdout_path, &text, &err);
   return nlohmann::json::parse(text, nullptr, false);
+}
+
+TEST(KindsTest, EveryKindIsFoundByItsNameAndNothingElseIs) {
+  for (ImplKind kind : kAllImplKinds) EXPECT_EQ(ImplKindNamed(ImplKindName(kind)), kind);
+  for (const char* other : {"", "Compile", "llm:m", "torch.compile", "unknown"}) {
+    EXPECT_FALSE(ImplKindNamed(other).has_value()) << other;
+  }
 }
 
 TEST(KindsTest, EngineAndWorkerShareTheirLists) {
