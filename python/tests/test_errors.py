@@ -3,17 +3,21 @@
 import ast
 
 import pytest
+import torch
 from triton.compiler.errors import CompilationError, CompileTimeAssertionFailure
 from triton.runtime.errors import InterpreterError
 
 from tritonize_worker.errors import (
+    INTERPRETER_NO_CUDA_NOTE,
     MAX_DETAIL_CHARS,
     MAX_MESSAGE_CHARS,
     CandidateError,
+    asks_for_cuda,
     candidate_code,
     classify,
     describe,
     format_detail,
+    with_no_cuda_note,
 )
 
 KERNEL_SOURCE = "def kernel(x_ptr, n):\n    offs = tl.arange(0, n)\n"
@@ -92,3 +96,38 @@ def test_worker_frames_can_be_left_out_of_the_detail():
     trimmed = format_detail(caught.value.original, drop_worker_frames=True)
     assert "tritonize_worker/errors.py" in full
     assert "tritonize_worker/" not in trimmed and trimmed.endswith("ValueError: in the candidate")
+
+
+def _raised(function) -> BaseException:
+    try:
+        function()
+    except Exception as exc:  # noqa: BLE001 - the test wants whatever it raised
+        return exc
+    raise AssertionError("it raised nothing")
+
+
+def _asserts_cuda():
+    x = torch.zeros(1)
+    assert x.is_cuda
+
+
+def _asserts_shape():
+    x = torch.zeros(1)
+    assert x.shape[0] == 2
+
+
+def test_failures_that_only_say_there_is_no_cuda_are_told_apart():
+    assert asks_for_cuda(RuntimeError("0 active drivers ([]). There should only be one."))
+    assert asks_for_cuda(AssertionError("Torch not compiled with CUDA enabled"))
+    chained = ValueError("the grid")
+    chained.__cause__ = RuntimeError("Found no NVIDIA driver on your system.")
+    assert asks_for_cuda(chained)
+    assert asks_for_cuda(_raised(_asserts_cuda))
+    assert not asks_for_cuda(_raised(_asserts_shape))
+    assert not asks_for_cuda(ValueError("cannot handle a tensor of shape (37, 93)"))
+
+
+def test_the_no_cuda_note_keeps_the_message_bounded():
+    assert with_no_cuda_note("RuntimeError: x") == "RuntimeError: x" + INTERPRETER_NO_CUDA_NOTE
+    long = with_no_cuda_note("E" * MAX_MESSAGE_CHARS)
+    assert len(long) == MAX_MESSAGE_CHARS and long.endswith("..." + INTERPRETER_NO_CUDA_NOTE)

@@ -7,6 +7,8 @@ import sys
 import pytest
 from conftest import CANDIDATES_DIR, PYTHON_DIR, TASKS_DIR
 
+from tritonize_worker.errors import INTERPRETER_NO_CUDA_NOTE, MAX_MESSAGE_CHARS
+
 RESULT_KEYS = {
     "schema_version",
     "status",
@@ -130,6 +132,23 @@ def test_exception_in_the_call_is_runtime_error(run_worker, request_for):
     assert (result["status"], result["phase"]) == ("runtime_error", "check")
     assert result["message"] == "ValueError: cannot handle a tensor of shape (37, 93)"
     assert not result["message"].startswith("worker error")
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "phase"),
+    [
+        ("softmax_asks_the_driver", "runtime_error", "check"),
+        ("softmax_asserts_cuda", "runtime_error", "check"),
+        ("softmax_cuda_at_import", "import_error", "load"),
+    ],
+)
+def test_a_candidate_that_needs_cuda_says_so_under_the_interpreter(run_worker, request_for, name, status, phase):
+    """On the CPU such a failure is the run's lack of CUDA, not a verdict on the kernel: the message says so."""
+    result, _ = run_worker(request_for("softmax", candidate(name)))
+
+    assert (result["status"], result["phase"]) == (status, phase)
+    assert result["message"].endswith(INTERPRETER_NO_CUDA_NOTE)
+    assert len(result["message"]) <= MAX_MESSAGE_CHARS
 
 
 def test_wrong_output_dtype_is_wrong_result(run_worker, request_for):

@@ -99,6 +99,44 @@ def _compile_error_types() -> tuple[type, ...]:
     return (CompilationError, PTXASError)
 
 
+# What a candidate gets on the CPU when it asks for the CUDA driver or a CUDA device (torch.cuda queries, Triton's
+# driver, device properties): under the interpreter such an error says nothing about the candidate's GPU verdict.
+_NO_CUDA = (
+    "active drivers ([])",
+    "found no nvidia driver",
+    "torch not compiled with cuda enabled",
+    "no cuda gpus are available",
+    "cuda driver initialization failed",
+)
+INTERPRETER_NO_CUDA_NOTE = (
+    " [under the Triton interpreter, on the CPU: the candidate asked for CUDA, which this run has not; its verdict"
+    " on a GPU is not known from this run]"
+)
+
+
+def asks_for_cuda(exc: BaseException) -> bool:
+    """The candidate failed because there is no CUDA here: one of the errors above anywhere in the cause chain, or an
+    assertion whose failing line tests for CUDA (`assert x.is_cuda`)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        text = str(exc).lower()
+        if any(marker in text for marker in _NO_CUDA):
+            return True
+        if isinstance(exc, AssertionError) and exc.__traceback__ is not None:
+            line = traceback.extract_tb(exc.__traceback__)[-1].line or ""
+            if "cuda" in line.lower():
+                return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def with_no_cuda_note(message: str) -> str:
+    """`message` and the note that the interpreter's run cannot judge this failure, within MAX_MESSAGE_CHARS."""
+    room = MAX_MESSAGE_CHARS - len(INTERPRETER_NO_CUDA_NOTE)
+    return (message if len(message) <= room else message[: room - 3] + "...") + INTERPRETER_NO_CUDA_NOTE
+
+
 def describe(exc: BaseException) -> str:
     """One line, 'ExcType: text', at most MAX_MESSAGE_CHARS characters."""
     name = type(exc).__name__

@@ -9,7 +9,7 @@ import time
 
 from . import lane
 from .env import Environment, interpret_from_environment
-from .errors import CandidateError, JobFailure, classify, describe, format_detail
+from .errors import CandidateError, JobFailure, asks_for_cuda, classify, describe, format_detail, with_no_cuda_note
 from .guards import Rejection
 from .protocol import WORKER_ERROR, Request, Result
 from .watchdog import Watchdog
@@ -54,14 +54,20 @@ def run_job(request: Request, on_timeout=None) -> Result:
 
             run_candidate(request, result, Watchdog(timed_out), environment)
     except JobFailure as failure:
-        result.fail(failure.status, failure.message, failure.detail)
+        message = failure.message
+        if request.interpret and failure.status == "import_error" and _asks_for_cuda(failure.__cause__):
+            message = with_no_cuda_note(message)
+        result.fail(failure.status, message, failure.detail)
     except Rejection as rejection:
         result.fail("rejected", str(rejection))
         result.rejected_by = rejection.check
     except CandidateError as error:
         context = f"In {error.context}:\n" if error.context else ""
         detail = context + format_detail(error.original, drop_worker_frames=True)
-        result.fail(classify(error.original), describe(error.original), detail)
+        message = describe(error.original)
+        if request.interpret and _asks_for_cuda(error.original):
+            message = with_no_cuda_note(message)
+        result.fail(classify(error.original), message, detail)
     except Exception as exc:  # noqa: BLE001 - a bug of the worker still gives a result
         result.fail("runtime_error", WORKER_ERROR + describe(exc), format_detail(exc))
     if environment is not None:
@@ -70,6 +76,11 @@ def run_job(request: Request, on_timeout=None) -> Result:
         result.environment["lane"] = gpu.record()
     result.wall_s = time.perf_counter() - started
     return result
+
+
+def _asks_for_cuda(exc: BaseException | None) -> bool:
+    """Under the interpreter: the candidate's failure is that the CPU has no CUDA (errors.asks_for_cuda)."""
+    return exc is not None and asks_for_cuda(exc)
 
 
 def _check_device(request: Request) -> None:
