@@ -170,7 +170,9 @@ def _nan_max(a: float, b: float) -> float:
     return math.nan if math.isnan(a) or math.isnan(b) else max(a, b)
 
 
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32])
+@pytest.mark.parametrize(
+    "dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float8_e4m3fn, torch.float8_e5m2]
+)
 @pytest.mark.parametrize("seed", range(6))
 def test_the_vectorised_comparison_follows_the_rule_on_every_kind_of_element(dtype, seed):
     """Random references and outputs sprinkled with what the fast paths must not get wrong: NaN and infinities on
@@ -178,17 +180,17 @@ def test_the_vectorised_comparison_follows_the_rule_on_every_kind_of_element(dty
     generator = torch.Generator().manual_seed(seed)
     scale = 10.0 ** torch.randint(-3, 3, (400,), generator=generator)
     ref = torch.randn(400, generator=generator, dtype=torch.float64) * scale
-    got = (ref * (1 + 0.02 * torch.randn(400, generator=generator, dtype=torch.float64))).to(dtype)
+    got = ref * (1 + 0.02 * torch.randn(400, generator=generator, dtype=torch.float64))  # made as `dtype` below
     if seed % 2:  # odd seeds: a reference with special values too (the slow path)
         ref[torch.randint(0, 400, (8,), generator=generator)] = math.nan
         ref[torch.randint(0, 400, (4,), generator=generator)] = math.inf
         ref[torch.randint(0, 400, (4,), generator=generator)] = 1e39 if dtype == torch.bfloat16 else 7e4
     ref[torch.randint(0, 400, (6,), generator=generator)] = 0.0
-    got = got.clone()
     for value in (math.nan, math.inf, -math.inf):
         got[torch.randint(0, 400, (3,), generator=generator)] = value
     where_nan = torch.isnan(ref)
     got[where_nan & (torch.rand(400, generator=generator) < 0.5)] = math.nan  # some NaN agree with the reference
+    got = got.to(dtype)  # float8 tensors take no index_put on the CPU; float8_e4m3fn turns infinities into NaN
     mismatches, nonfinite, max_abs, max_rel = _rule(got, ref, dtype, TOL)
     prepared = Reference.of(ref, TOL)
     compare(ref.to(dtype), ref, dtype, TOL, prepared)  # a reference prepared once serves every later comparison
@@ -203,3 +205,12 @@ def test_a_reference_prepared_for_another_tolerance_is_not_used():
     ref = reference(100.0, 100.0)
     loose = Reference.of(ref, Tolerance(atol=10.0, rtol=0.0))
     assert not compare(reference(105.0, 100.0), ref, torch.float64, TOL, loose).ok
+
+
+@pytest.mark.parametrize("dtype", [torch.float8_e4m3fn, torch.float8_e5m2])
+def test_a_float8_output_is_compared_though_torch_cannot_promote_it_to_float64(dtype):
+    """matmul_fp8's copy of the input is a float8 tensor of the right shape: a wrong result, not a crash."""
+    ref = torch.linspace(-4, 4, 64, dtype=torch.float64).reshape(8, 8)
+    assert compare(ref.to(dtype), ref, dtype, Tolerance(atol=0.25, rtol=0.125)).ok
+    wrong = compare((ref + 2).to(dtype), ref, dtype, Tolerance(atol=0.25, rtol=0.125))
+    assert not wrong.ok and wrong.mismatches > 0 and "outside atol" in wrong.problem

@@ -88,7 +88,9 @@ def compare(
     if prepared is None or prepared.values is not ref or prepared.tolerance != tolerance:
         prepared = Reference.of(ref, tolerance)
     got = out.detach().to(ref.device)
-    if not got.is_floating_point():
+    if got.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        # Integers, bools and the float8 types (torch has no promotion from float8 to float64) are compared exactly
+        # as float64; each of them converts to it without rounding.
         got = got.to(torch.float64)
     # The compare step does this for every output of every call at every check size, so it makes few passes over
     # full-size tensors and indexes nothing by mask (benchmarks/compare_step.py; docs/measurement.md).
