@@ -73,3 +73,35 @@ def test_tensor_files_round_trip_without_pickle(tmp_path):
     assert all(torch.equal(loaded[k], tensors[k]) for k in tensors)
     with open(path, "rb") as file:
         assert file.read(2) != b"PK"  # safetensors, not a zip of pickles
+
+
+def _module_from(path, name):
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_an_experts_kernels_include_those_of_the_library_it_imports_and_a_candidates_do_not(tmp_path, monkeypatch):
+    """A library expert's module is one import line: its kernels are defined in the library's file (Liger's)."""
+    library = tmp_path / "fake_library_ops.py"
+    library.write_text(
+        "import torch\nfrom triton.runtime.jit import JITFunction\n\n"
+        "def _library_kernel(x_ptr):\n    pass\n\n"
+        "_library_kernel = JITFunction(_library_kernel)  # @triton.jit on a GPU\n\n"
+        "class LibraryFunction(torch.autograd.Function):\n    pass\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(__import__("sys").modules, "fake_library_ops", raising=False)
+    expert = tmp_path / "expert_module.py"
+    expert.write_text("from fake_library_ops import LibraryFunction\n")
+    module = _module_from(expert, "expert_module")
+    assert guards.candidate_kernel_names(module, str(expert)) == set()
+    assert guards.candidate_kernel_names(module, str(expert), with_imported=True) == {"_library_kernel"}
+    with pytest.raises(guards.Rejection, match="defines no Triton kernel of its own"):
+        guards.check_triton_share([("_library_kernel", 5.0)], set(), 0.8, "here")
+    assert guards.check_triton_share([("_library_kernel", 5.0)], {"_library_kernel"}, 0.8, "here") == 1.0

@@ -135,7 +135,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     if request.device == "cuda" and impl.kind not in EXEMPT_KINDS:
         result.phase = "guards"
         with gpu.shared("profiling the Triton share"):
-            result.guards.append(triton_share(runner, module, impl.path))
+            result.guards.append(triton_share(runner, module, impl.path, impl.kind))
         _verify(patched, "the profiled calls")
         result.phase = "time" if request.timing.enabled else "check"
         clock.lap("triton_share")
@@ -193,12 +193,12 @@ def _verify(patched: Callable[[], list[str]], when: str) -> None:
         )
 
 
-def triton_share(runner: GuardedRunner, module: ModuleType, path: str) -> dict:
+def triton_share(runner: GuardedRunner, module: ModuleType, path: str, kind: str) -> dict:
     """Profiles a few calls at the largest timed (or check) size, per mode; all streams are in the profile."""
     request = runner.request
     timed = request.timing.sizes if request.timing.enabled else ()
     size = timed[-1] if timed else runner.largest_size()
-    own = guards.candidate_kernel_names(module, path)
+    own = guards.candidate_kernel_names(module, path, with_imported=kind == "expert")
     shares = {}
     for mode in runner.task.modes:
         where = f"the {mode} mode at size {size}"

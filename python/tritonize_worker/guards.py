@@ -20,6 +20,7 @@ write, and the comparison (NaN where the reference is finite fails) catches it.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -159,8 +160,24 @@ def poison_allocator(byte_sizes: Iterable[int]) -> None:
     del blocks  # back to the allocator's cache, poisoned
 
 
-def candidate_kernel_names(module: Any, path: str) -> set[str]:
-    """Names of the Triton kernels defined in the candidate's own file (through autotune/heuristics wrappers)."""
+def candidate_kernel_names(module: Any, path: str, with_imported: bool = False) -> set[str]:
+    """Names of the Triton kernels defined in the candidate's own file (through autotune/heuristics wrappers).
+
+    `with_imported` (experts only, never an LLM's candidate): also those defined in the modules its classes and
+    functions come from. A library expert's module is one import line (experts.library_expert), so its kernels are
+    the library's: Liger's LayerNorm launches the kernels of liger_kernel/ops/layer_norm.py."""
+    names = _kernels_defined_in(module, path)
+    if with_imported:
+        sources = {getattr(value, "__module__", None) for value in vars(module).values() if callable(value)}
+        for name in sorted(n for n in sources if isinstance(n, str) and n != module.__name__):
+            source = sys.modules.get(name)
+            source_path = getattr(source, "__file__", None)
+            if source is not None and isinstance(source_path, str):
+                names |= _kernels_defined_in(source, source_path)
+    return names
+
+
+def _kernels_defined_in(module: Any, path: str) -> set[str]:
     names = set()
     for value in vars(module).values():
         for _ in range(8):  # Autotuner -> Heuristics -> JITFunction: each wraps the next in `.fn`
