@@ -19,8 +19,9 @@ SIZES = ("37x93", "64x128")
 def job(tmp_path):
     """Writes the reference, the outputs (right unless told) and the candidate step's result; runs the compare."""
 
-    def run(candidate: dict, outputs: dict | None = None, drop: tuple = ()) -> Result:
+    def run(candidate: dict, outputs: dict | None = None, drop: tuple = (), kind: str = "candidate") -> Result:
         raw = make_request("softmax", CANDIDATES_DIR / "softmax_triton.py")
+        raw["implementation"]["kind"] = kind
         raw["role"] = "compare"
         raw["files"] = {name: str(tmp_path / name) for name in ("reference", "outputs", "candidate_result")}
         request = parse_request(raw)
@@ -128,3 +129,13 @@ def test_timed_calls_that_run_other_kernels_are_rejected(job):
     timing["kernel_median_us"] = {"softmax_kernel_0d1": 9.0, "memset": 1.0}
     result = job({"status": "ok", "guards": [share], "timings": [timing]})
     assert result.status == "ok" and result.timings == [timing]
+
+
+def test_an_experts_timed_share_is_recorded_not_judged(job):
+    """An expert is trusted: Liger's LayerNorm backward does about half of its GPU time in PyTorch's reductions."""
+    share = {"check": "triton_time_share", "ok": True, "judged": False, "kernels": ["_layer_norm_backward_kernel"]}
+    timing = {"size": "1024x1024", "mode": "backward", "kernel_us": [19.3],
+              "kernel_median_us": {"_layer_norm_backward_kernel": 9.3, "reduce_kernel": 10.0}}
+    result = job({"status": "ok", "guards": [share], "timings": [timing]}, kind="expert")
+    assert result.status == "ok" and result.timings == [timing]
+    assert job({"status": "ok", "guards": [share], "timings": [timing]}).rejected_by == "triton_time_share"

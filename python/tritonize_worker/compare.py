@@ -23,7 +23,7 @@ from .check import CheckFailure, Comparison, Reference, compare, failure_report,
 from .guards import timed_triton_share
 from .inputs import torch_dtype
 from .properties import check_properties
-from .protocol import EXEMPT_KINDS, STATUSES, WORKER_ERROR, Request, Result
+from .protocol import STATUSES, TRUSTED_KINDS, WORKER_ERROR, Request, Result
 from .tensor_files import CALLS, load_tensors
 
 _PASSED_KEYS = ("status", "message", "detail", "phase", "rejected_by")
@@ -54,7 +54,8 @@ def run_compare(request: Request, result: Result) -> None:
         raise ValueError(f"{WORKER_ERROR}the candidate step ended ok but wrote no outputs file")
     timings = candidate.get("timings", [])
     timings = [t for t in timings if isinstance(t, dict)] if isinstance(timings, list) else []
-    if request.implementation is None or request.implementation.kind not in EXEMPT_KINDS:
+    # Judged for candidates only: an expert is trusted, its share is recorded (candidate.triton_share).
+    if request.implementation is None or request.implementation.kind not in TRUSTED_KINDS:
         rejection = _timed_share_rejection(request, result.guards, timings)
         if rejection:
             result.fail("rejected", f"triton_time_share: {rejection}", _with_evidence("", evidence))
