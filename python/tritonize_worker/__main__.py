@@ -148,10 +148,19 @@ def serve(requests, replies) -> int:
                 answer = "done"
             except OSError as exc:
                 answer = f"cannot write {result_path}: {describe(exc)}"
+        _release_gpu_cache()
         replies.write(answer + "\n")
         replies.flush()
         sys.stderr.flush()
     return 0
+
+
+def _release_gpu_cache() -> None:
+    """Gives the GPU memory the step kept cached back to the device: a reference step holds float64 tensors of the
+    largest size (several GiB for some tasks), and the jobs running beside this server need that memory."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
 
 
 def _run(request_path: str, result_path: str, roles: tuple[str, ...] | None = None) -> Result:
