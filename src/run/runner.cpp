@@ -100,6 +100,17 @@ std::vector<std::string> SplitList(const std::string& text) {
   return out;
 }
 
+/// A job that failed because the GPU had no memory left: torch's OutOfMemoryError, or the CUDA
+/// runtime's or driver's out-of-memory error, in its message.
+bool OutOfGpuMemory(const JobResult& result) {
+  if (result.status != Status::kRuntimeError && result.status != Status::kCrashed) return false;
+  for (const char* marker : {"CUDA out of memory", "OutOfMemoryError", "CUDA error: out of memory",
+                             "CUDA_ERROR_OUT_OF_MEMORY"}) {
+    if (result.message.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
 bool TouchFile(const fs::path& path) {
   const int fd = open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return false;
@@ -211,6 +222,8 @@ Runner::Runner(const WorkerOptions& options, RunnerOptions runner_options)
     warm_ = std::make_unique<WarmPool>(options, std::clamp(per_lane / 2, 1, 4));
   }
   lane_jobs_.assign(options_.lanes.size(), 0);
+  lane_closers_.assign(options_.lanes.size(), 0);
+  lane_alone_.assign(options_.lanes.size(), false);
   holds_.resize(options_.lanes.size());
   use_.resize(options_.lanes.size());
   for (size_t i = 0; i < options_.lanes.size(); ++i) use_[i].label = options_.lanes[i].label;
@@ -262,9 +275,12 @@ void Runner::Drain() {
 }
 
 int Runner::PickLane() {
-  int best = 0;
-  for (size_t i = 1; i < lane_jobs_.size(); ++i) {
-    if (lane_jobs_[i] < lane_jobs_[static_cast<size_t>(best)]) best = static_cast<int>(i);
+  int best = -1;
+  for (size_t i = 0; i < lane_jobs_.size(); ++i) {
+    if (lane_closers_[i] > 0) continue;
+    if (best < 0 || lane_jobs_[i] < lane_jobs_[static_cast<size_t>(best)]) {
+      best = static_cast<int>(i);
+    }
   }
   return best;
 }
@@ -285,6 +301,7 @@ void Runner::Work() {
     int lane = 0;
     if (start) {
       lock.lock();
+      lane_open_.wait(lock, [&] { return PickLane() >= 0; });
       lane = PickLane();
       ++lane_jobs_[static_cast<size_t>(lane)];
       running_[id] = {queued.job.label, lane, std::chrono::steady_clock::now(), {}};
@@ -306,6 +323,9 @@ void Runner::Work() {
       };
       outcome.result = RunJob(*queued.job.task, queued.job.impl, context, queued.job.process);
       outcome.ran = true;
+      if (options_.jobs > 1 && OutOfGpuMemory(outcome.result) && !Interrupted()) {
+        outcome.result = RunAlone(queued.job, context, lane, std::move(outcome.result));
+      }
     } else {
       outcome.result.status = Status::kUnavailable;
       outcome.result.message = Interrupted() ? "not run: the run was interrupted"
@@ -317,12 +337,41 @@ void Runner::Work() {
       running_.erase(id);
       --lane_jobs_[static_cast<size_t>(lane)];
       Account(lane, outcome.result);
+      lane_open_.notify_all();
     }
     lock.unlock();
     queued.done(queued.job, std::move(outcome));
     lock.lock();
     if (--active_ == 0) idle_.notify_all();
   }
+}
+
+JobResult Runner::RunAlone(const RunnerJob& job, const JobContext& context, int lane,
+                           JobResult first) {
+  const auto index = static_cast<size_t>(lane);
+  const auto asked = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mutex_);
+  --lane_jobs_[index];  // not on the GPU while it waits
+  ++lane_closers_[index];
+  lane_open_.notify_all();
+  // One closer at a time runs, once every other job of the lane has ended.
+  lane_open_.wait(lock, [&] { return lane_jobs_[index] == 0 && !lane_alone_[index]; });
+  lane_alone_[index] = true;
+  ++lane_jobs_[index];
+  lock.unlock();
+  const double waited_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  JobResult result = RunJob(*job.task, job.impl, context, job.process);
+  if (!result.environment.is_object()) result.environment = nlohmann::json::object();
+  result.environment["rerun_alone"] = {
+      {"why", "out of GPU memory while other jobs shared the GPU"},
+      {"first_status", std::string(StatusName(first.status))},
+      {"first_message", first.message.substr(0, 500)},
+      {"waited_s", waited_s}};
+  lock.lock();
+  lane_alone_[index] = false;
+  --lane_closers_[index];
+  lane_open_.notify_all();
+  return result;
 }
 
 void Runner::Account(int lane, const JobResult& result) {

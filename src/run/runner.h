@@ -112,8 +112,12 @@ class Runner {
     Done done;
   };
   void Work();
-  int PickLane();  // under mutex_
+  int PickLane();  // under mutex_: the open lane with the fewest jobs, -1 when none is open
   void Account(int lane, const JobResult& result);  // under mutex_
+  /// A job that ran out of GPU memory while others shared its GPU runs again with its lane to
+  /// itself: no new job starts there until the others end and it has run (its verdict is then its
+  /// own, not the crowd's). `first` is the crowded run's result.
+  JobResult RunAlone(const RunnerJob& job, const JobContext& context, int lane, JobResult first);
 
   const WorkerOptions& worker_;
   RunnerOptions options_;
@@ -129,6 +133,9 @@ class Runner {
   std::deque<Pending> queue_;
   std::map<int, RunningJob> running_;  // by a job number
   std::vector<int> lane_jobs_;         // running jobs per lane
+  std::vector<int> lane_closers_;      // per lane: jobs waiting to run alone, or running alone
+  std::vector<bool> lane_alone_;       // per lane: a closer is running alone on it
+  std::condition_variable lane_open_;  // a lane's jobs or closers went down
   int next_id_ = 0;
   int active_ = 0;  // queued or running: Drain waits for 0
   bool stopping_ = false;

@@ -191,6 +191,40 @@ TEST_F(RunnerTest, AJobThatDiesHoldingTheLaneDoesNotStallIt) {
   EXPECT_EQ(outcomes[2].result.status, Status::kOk) << outcomes[2].result.message;
 }
 
+TEST_F(RunnerTest, AJobOutOfGpuMemoryAmongOthersRunsAgainWithItsLaneToItself) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 3;
+  runner_options.lanes = Lanes(1);
+  Runner runner(options_, runner_options);
+  const auto outcomes = RunAll(runner, {Candidate("oom", "check 0.2\noom\n"),
+                                        Candidate("a", "check 0.6\ntime 0.2\n"),
+                                        Candidate("b", "check 0.6\ntime 0.2\n"),
+                                        Candidate("c", "check 0.3\n")});
+  // Out of memory alone too: that verdict is its own.
+  ASSERT_EQ(outcomes[0].result.status, Status::kRuntimeError);
+  const auto& rerun = outcomes[0].result.environment["rerun_alone"];
+  ASSERT_TRUE(rerun.is_object()) << outcomes[0].result.environment.dump();
+  EXPECT_EQ(rerun["first_status"], "runtime_error");
+  EXPECT_NE(rerun["first_message"].get<std::string>().find("CUDA out of memory"), std::string::npos);
+  for (size_t i = 1; i < outcomes.size(); ++i) {
+    EXPECT_EQ(outcomes[i].result.status, Status::kOk) << outcomes[i].result.message;
+    EXPECT_FALSE(outcomes[i].result.environment.contains("rerun_alone"));
+  }
+  // The rerun's holds (its environment is the rerun's) overlap no other job's.
+  const auto holds = Holds(outcomes);
+  int rerun_holds = 0;
+  for (const auto& mine : holds) {
+    if (mine.job != 0) continue;
+    ++rerun_holds;
+    for (const auto& other : holds) {
+      if (other.job != 0) {
+        EXPECT_FALSE(Overlap(mine, other)) << "job " << other.job;
+      }
+    }
+  }
+  EXPECT_GT(rerun_holds, 0);
+}
+
 TEST_F(RunnerTest, AHungJobTimesOutWhileTheOthersFinish) {
   options_.timeout_s = 3;
   RunnerOptions runner_options;
