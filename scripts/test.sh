@@ -16,8 +16,9 @@ echo "== build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRITONIZE_WERROR=ON >/dev/null
 cmake --build build -j"$(nproc)"
 
-# A one-node Slurm cluster on loopback for the `--launcher slurm` tests (tests/serve/slurm_test.cpp);
-# they are skipped, visibly, where it cannot start (not root).
+# A one-node Slurm cluster on loopback for the `--launcher slurm` tests (tests/run/launcher_slurm_test.cpp,
+# tests/cli/bench_slurm_test.cpp, tests/serve/serve_slurm_test.cpp); they are skipped, visibly, where it
+# cannot start (not root, or its ports SLURM_PORT_BASE, default 16817-16818, taken).
 slurm_dir=$(mktemp -d)
 trap 'bash scripts/slurm-loopback.sh stop "$slurm_dir" >/dev/null 2>&1 || true; rm -rf "$slurm_dir"' EXIT
 if [[ $(id -u) -eq 0 ]] && slurm_env=$(bash scripts/slurm-loopback.sh start "$slurm_dir"); then
@@ -25,7 +26,7 @@ if [[ $(id -u) -eq 0 ]] && slurm_env=$(bash scripts/slurm-loopback.sh start "$sl
   export SLURM_CONF
   echo "== slurm: loopback cluster up ($SLURM_CONF)"
 else
-  echo "== slurm: no loopback cluster (needs root): the Slurm tests will be skipped"
+  echo "== slurm: no loopback cluster (needs root and free ports, SLURM_PORT_BASE): the Slurm tests will be skipped"
 fi
 
 echo "== C++ tests (ctest)"

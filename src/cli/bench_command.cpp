@@ -44,6 +44,7 @@ struct BenchOptions {
   int warmup_calls = 10;
   GuardOptions guards;
   RunFlags run;
+  LauncherFlags launch;
   bool resume = false;
   int repeat = 2;  // fresh processes per implementation
   std::string compile_mode = "deterministic";  // Inductor's mode for the compile column
@@ -88,7 +89,10 @@ int RunBench(BenchOptions& options) {
   context.worker.compile_mode = options.compile_mode;
   context.worker.autotune_timer = options.autotune_timer;
   ApplyGuardOptions(options.guards, &context.worker, &errors);
-  const RunnerOptions runner_options = MakeRunnerOptions(options.run, &context, &errors);
+  const std::unique_ptr<SlurmStepLauncher> slurm =
+      MakeSlurmLauncher(options.launch, context.worker, &errors);
+  const RunnerOptions runner_options =
+      MakeRunnerOptions(options.run, &context, &errors, slurm.get());
   if (!errors.empty()) return ReportUsageErrors(errors);
 
   // Pass 2: plan: resolve implementations (extract the expert column).
@@ -134,6 +138,7 @@ int RunBench(BenchOptions& options) {
     const RunnerStats stats = runner.Stats();
     progress.Finish(stats);
     run_env["runner"] = RunnerStatsToJson(stats, runner.jobs());
+    run_env["runner"]["launcher"] = options.launch.launcher;
   }
 
   // Pass 4: report.
@@ -208,7 +213,11 @@ std::function<int()> SetupBench(CLI::App* app) {
   AddGuardOptions(app, &options->guards);
   AddRunFlags(app, &options->run,
               "Jobs in progress at once, over all GPUs: their CPU-side work overlaps, their "
-              "timing does not (default: from the cores and memory)");
+              "timing does not (default: from the cores and memory; with --launcher slurm, "
+              "Slurm job steps at once, default 1)");
+  AddLauncherFlags(app, &options->launch,
+                   "Where each job's steps run: local (this machine's GPUs) or slurm (srun job "
+                   "steps on the cluster's nodes; docs/runner.md)");
   app->add_flag("--resume", options->resume,
                 "Finish the newest unfinished run in --db: stored jobs are kept, not rerun");
   return [options] { return RunBench(*options); };

@@ -28,6 +28,9 @@ const std::vector<Command>& Commands() {
       {"serve",
        "Serve evaluations over HTTP: a durable queue, GPU lanes, the verdict eval prints",
        SetupServe},
+      {"sandbox-run",
+       "Run a command in the candidate sandbox (a cluster job step's, on its node)",
+       SetupSandboxRun},
   };
   return kCommands;
 }

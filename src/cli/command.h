@@ -36,5 +36,6 @@ std::function<int()> SetupGenerate(CLI::App* app);
 std::function<int()> SetupPrompt(CLI::App* app);
 std::function<int()> SetupCalibrate(CLI::App* app);
 std::function<int()> SetupServe(CLI::App* app);
+std::function<int()> SetupSandboxRun(CLI::App* app);
 
 }  // namespace tritonize

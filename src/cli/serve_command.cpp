@@ -14,12 +14,12 @@
 #include "cli/command.h"
 #include "cli/context.h"
 #include "cli/guard_options.h"
+#include "cli/run_options.h"
 #include "exec/subprocess.h"
 #include "serve/bearer_token.h"
 #include "serve/evaluation_service.h"
 #include "serve/gpu_status.h"
 #include "serve/http_api.h"
-#include "serve/slurm_launcher.h"
 #include "serve/worker_evaluator.h"
 #include "store/evaluation_queue.h"
 
@@ -51,10 +51,7 @@ struct ServeOptions {
   int max_attempts = 3;
   bool keep_files = false;
   bool log_requests = false;
-  std::string launcher = "local";
-  SlurmOptions slurm;
-  std::string evaluate;  // a Slurm job step: run this one request here and exit
-  std::string result;
+  LauncherFlags launch;  // --launcher local|slurm and the Slurm options, as bench's
 };
 
 /// The token's value leaves the process's environment, and is blanked where /proc/<pid>/environ
@@ -110,12 +107,15 @@ int RunServe(ServeOptions& options) {
         "--host {}: serving beyond this machine needs a token (--token-file or {})",
         options.host, kTokenVariable));
   }
-  if (options.launcher != "local" && options.launcher != "slurm") {
-    errors.push_back(fmt::format("--launcher: expected local or slurm, got \"{}\"", options.launcher));
-  }
+  const std::unique_ptr<SlurmStepLauncher> slurm =
+      MakeSlurmLauncher(options.launch, context.worker, &errors);
   const std::vector<std::string> gpus = SplitList(options.gpus);
   if (!gpus.empty() && options.common.interpret) {
     errors.push_back("--gpus: --interpret runs on the CPU; give --lanes instead");
+  }
+  if (!gpus.empty() && options.launch.launcher == "slurm") {
+    errors.push_back("--gpus: with --launcher slurm the cluster gives each step its GPU "
+                     "(--slurm-gres gpu:1); give --lanes instead");
   }
   if (!errors.empty()) return ReportUsageErrors(errors);
 
@@ -127,25 +127,15 @@ int RunServe(ServeOptions& options) {
   if (gpus.empty() && !options.common.interpret && !context.worker.cuda_visible_devices.empty()) {
     worker_options.gpus = {context.worker.cuda_visible_devices};
   }
-  worker_options.cpu_lanes = options.common.interpret ? options.lanes : 1;
+  worker_options.cpu_lanes = options.common.interpret || slurm ? options.lanes : 1;
+  if (slurm) worker_options.slurm = slurm->slurm().options();
   worker_options.run_seed = context.worker.run_seed;
   worker_options.keep_files = options.keep_files;
-
-  // A Slurm job step: one evaluation, here, its verdict to the result file.
-  if (!options.evaluate.empty()) {
-    return RunEvaluationStep(options.evaluate, options.result, context.suite, worker_options);
-  }
 
   std::string err;
   auto queue = EvaluationQueue::Open(options.common.db, &err);
   if (!queue) return ReportUsageErrors({err});
-  std::unique_ptr<Evaluator> evaluator;
-  if (options.launcher == "slurm") {
-    options.slurm.lanes = std::max(options.slurm.lanes, options.lanes);
-    evaluator = std::make_unique<SlurmEvaluator>(options.slurm, worker_options);
-  } else {
-    evaluator = std::make_unique<WorkerEvaluator>(worker_options);
-  }
+  auto evaluator = std::make_unique<WorkerEvaluator>(worker_options);
 
   ServiceOptions service_options;
   service_options.max_queued = options.max_queue;
@@ -163,7 +153,7 @@ int RunServe(ServeOptions& options) {
   api_options.limits.max_code_bytes = options.max_code;
   api_options.threads = options.http_threads;
   api_options.log_requests = options.log_requests;
-  GpuStatus gpu_status(serve_dir, !options.common.interpret && options.launcher == "local");
+  GpuStatus gpu_status(serve_dir, !options.common.interpret && options.launch.launcher == "local");
   HttpApi api(&service, api_options, [&gpu_status] { return gpu_status.Read(); });
   if (!api.Bind(options.host, options.port, &err)) return ReportUsageErrors({err});
 
@@ -242,13 +232,9 @@ std::function<int()> SetupServe(CLI::App* app) {
       ->check(CLI::Range(1, 100));
   app->add_flag("--keep-files", options->keep_files, "Keep each evaluation's job folder");
   app->add_flag("--log-requests", options->log_requests, "Log every request, not only changes");
-  app->add_option("--launcher", options->launcher, "Where evaluations run: local or slurm")
-      ->capture_default_str();
-  AddSlurmOptions(app, &options->slurm);
-  app->add_option("--evaluate", options->evaluate,
-                  "Run one evaluation request file here and exit (a Slurm job step)")
-      ->group("");
-  app->add_option("--result", options->result, "Where --evaluate writes its result")->group("");
+  AddLauncherFlags(app, &options->launch,
+                   "Where evaluations run: local (this machine's GPUs) or slurm (every step a "
+                   "Slurm job step; --lanes of them at once)");
   return [options] { return RunServe(*options); };
 }
 

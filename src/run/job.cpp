@@ -146,7 +146,9 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   policy.writable.clear();
   if (!cache.empty()) policy.writable.push_back(cache);
   policy.hidden = {reference.parent_path()};
-  if (!options.interpret && policy.mode != SandboxMode::kOff && ProbeSandbox().filesystem &&
+  // (A cluster's node applies the sandbox itself: tritonize sandbox-run, run/launcher_slurm.h.)
+  if (!options.interpret && policy.mode != SandboxMode::kOff && context.candidate->local() &&
+      ProbeSandbox().filesystem &&
       !CudaWorksInSandbox(options, policy, options.scratch_dir, candidate.cuda_visible_devices)) {
     const std::string why = "CUDA does not initialise inside the mount namespace on this machine";
     if (policy.mode == SandboxMode::kOn) {

@@ -39,6 +39,9 @@ class Launcher {
   /// A process for `step` (its dir, timeout, sandbox, caches, GPU). Never null.
   virtual std::unique_ptr<StepSlot> Claim(const Step& step) = 0;
   virtual std::string_view name() const = 0;
+  /// Whether its steps run on this machine (a cluster's run on a node, where this one cannot
+  /// probe how the sandbox and CUDA get along).
+  virtual bool local() const { return true; }
 };
 
 /// A fresh `python -m tritonize_worker --request R --result S` per step, in step.dir.

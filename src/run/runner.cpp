@@ -191,6 +191,14 @@ std::vector<GpuLane> MakeLanes(const std::string& gpus, bool interpret, const fs
   return lanes;
 }
 
+std::vector<GpuLane> ClusterLanes(int count) {
+  std::vector<GpuLane> lanes;
+  for (int i = 0; i < std::max(1, count); ++i) {
+    lanes.push_back({i, "", fmt::format("slurm {}", i), {}, {}});
+  }
+  return lanes;
+}
+
 int DefaultJobs(int lanes) {
   const long cores = sysconf(_SC_NPROCESSORS_ONLN);
   const long pages = sysconf(_SC_PHYS_PAGES);
@@ -213,10 +221,12 @@ Runner::Runner(const WorkerOptions& options, RunnerOptions runner_options)
   // jobs): one per two jobs a lane.
   const int per_gpu = std::max(options_.servers_per_gpu,
                                options_.jobs / (2 * static_cast<int>(options_.lanes.size())));
-  trusted_ = std::make_unique<ServerLauncher>(options, options.scratch_dir.parent_path() / "servers",
-                                              per_gpu);
-  fresh_ = std::make_unique<ProcessLauncher>(options);
-  if (options_.warm) {
+  if (options_.steps == nullptr) {
+    trusted_ = std::make_unique<ServerLauncher>(
+        options, options.scratch_dir.parent_path() / "servers", per_gpu);
+    fresh_ = std::make_unique<ProcessLauncher>(options);
+  }
+  if (options_.warm && options_.steps == nullptr) {
     const int per_lane = (options_.jobs + static_cast<int>(options_.lanes.size()) - 1) /
                          static_cast<int>(options_.lanes.size());
     warm_ = std::make_unique<WarmPool>(options, std::clamp(per_lane / 2, 1, 4));
@@ -312,8 +322,12 @@ void Runner::Work() {
     if (start) {
       JobContext context;
       context.options = queued.job.options != nullptr ? queued.job.options : &worker_;
-      context.candidate = warm_ ? static_cast<Launcher*>(warm_.get()) : fresh_.get();
-      context.trusted = trusted_.get();
+      if (options_.steps != nullptr) {
+        context.candidate = context.trusted = options_.steps;
+      } else {
+        context.candidate = warm_ ? static_cast<Launcher*>(warm_.get()) : fresh_.get();
+        context.trusted = trusted_.get();
+      }
       context.references = &references_;
       context.lane = &options_.lanes[static_cast<size_t>(lane)];
       context.on_candidate_dir = [this, id](const fs::path& dir) {
@@ -378,7 +392,8 @@ void Runner::Account(int lane, const JobResult& result) {
   auto& holds = holds_[static_cast<size_t>(lane)];
   LaneUse& use = use_[static_cast<size_t>(lane)];
   ++use.jobs;
-  if (!result.environment.is_object()) return;
+  // A cluster's node holds no lane of this machine, and its clock is not this one's.
+  if (options_.steps != nullptr || !result.environment.is_object()) return;
   for (const char* key : {"lane", "reference_lane"}) {
     const auto found = result.environment.find(key);
     if (found != result.environment.end()) AddHolds(*found, &holds, &use);

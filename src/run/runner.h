@@ -34,6 +34,9 @@ struct RunnerOptions {
   std::vector<GpuLane> lanes;   // one per GPU; empty: one lane without a lock
   bool warm = false;            // pre-started candidate processes (run/warm_pool.h)
   int servers_per_gpu = 2;      // long-lived trusted workers for reference and compare steps
+  // Set: every step of every job runs through it (a cluster's job steps: run/launcher_slurm.h),
+  // with no warm pool and no local step server. Must outlive the runner.
+  Launcher* steps = nullptr;
 };
 
 /// One job for the runner.
@@ -156,6 +159,10 @@ int DefaultJobs(int lanes);
 std::vector<GpuLane> MakeLanes(const std::string& gpus, bool interpret,
                                const std::filesystem::path& lanes_dir,
                                std::vector<std::string>* errors);
+
+/// `count` lanes for steps that a cluster places (--launcher slurm): no lock file and no device
+/// of this machine's; the cluster's allocation gives each step its GPU.
+std::vector<GpuLane> ClusterLanes(int count);
 
 /// The machine-wide folder of lane lock files: $TRITONIZE_LANES, else <tmp>/tritonize-lanes-<uid>.
 std::filesystem::path DefaultLanesDir();

@@ -30,6 +30,10 @@ bool OutputsWritten(const fs::path& jobs) {
 }  // namespace
 
 WorkerEvaluator::WorkerEvaluator(WorkerEvaluatorOptions options) : options_(std::move(options)) {
+  if (options_.slurm) {
+    options_.gpus.clear();
+    options_.worker.cuda_visible_devices.clear();  // a node's own, set by Slurm
+  }
   const size_t lanes = options_.gpus.empty() ? static_cast<size_t>(std::max(1, options_.cpu_lanes))
                                              : options_.gpus.size();
   lane_options_.reserve(lanes);
@@ -39,7 +43,16 @@ WorkerEvaluator::WorkerEvaluator(WorkerEvaluatorOptions options) : options_(std:
     if (!options_.gpus.empty()) worker.cuda_visible_devices = options_.gpus[lane];
     lane_options_.push_back(std::move(worker));
   }
-  for (size_t lane = 0; lane < lanes; ++lane) {
+  for (size_t lane = 0; lane < lanes && options_.slurm; ++lane) {
+    // Every step a Slurm job step; the lane is a folder on the shared scratch and a step at once.
+    slurm_.push_back(std::make_unique<SlurmStepLauncher>(lane_options_[lane], *options_.slurm));
+    RunnerOptions runner;
+    runner.lanes = ClusterLanes(1);
+    runner.lanes[0].label = fmt::format("slurm {}", lane);
+    runner.steps = slurm_.back().get();
+    runners_.push_back(std::make_unique<Runner>(lane_options_[lane], runner));
+  }
+  for (size_t lane = 0; lane < lanes && !options_.slurm; ++lane) {
     // Each lane's trusted steps go to step servers of its own, on the lane's GPU, whose lane
     // lock it takes (so that a `bench` on the same GPU never times beside it).
     RunnerOptions runner;
@@ -122,7 +135,10 @@ EvaluationOutcome WorkerEvaluator::Evaluate(int lane, const Evaluation& evaluati
   std::thread watcher([&] {
     bool timing = false;
     while (!job_done.load()) {
-      if (cancel.cancelled()) KillProcessesIn(jobs);
+      if (cancel.cancelled()) {
+        if (!slurm_.empty()) slurm_[static_cast<size_t>(lane)]->CancelStepsIn(jobs);
+        KillProcessesIn(jobs);
+      }
       if (worker.timing && !timing && OutputsWritten(jobs)) {
         timing = true;
         if (timing_started) timing_started();
@@ -159,9 +175,22 @@ nlohmann::json WorkerEvaluator::Describe() const {
                      {"device", options_.worker.interpret ? "cpu" : "cuda"},
                      {"cuda_visible_devices", lane_options_[lane].cuda_visible_devices}});
   }
-  return {{"launcher", "local"}, {"lanes", lanes}};
+  if (!options_.slurm) return {{"launcher", "local"}, {"lanes", lanes}};
+  return {{"launcher", "slurm"},
+          {"lanes", lanes},
+          {"partition", options_.slurm->partition},
+          {"gres", options_.slurm->gres},
+          {"binary", slurm_.front()->slurm().options().binary}};
 }
 
-int WorkerEvaluator::ReapOrphans() { return KillProcessesIn(options_.scratch / "lanes"); }
+int WorkerEvaluator::ReapOrphans() {
+  int reaped = 0;
+  if (!slurm_.empty()) {
+    // A dead server's steps run on in the cluster: found by the job name prefix of this scratch.
+    const SlurmLauncher& slurm = slurm_.front()->slurm();
+    reaped += slurm.CancelJobsNamed(slurm.options().job_prefix, options_.scratch / "slurm");
+  }
+  return reaped + KillProcessesIn(options_.scratch / "lanes");
+}
 
 }  // namespace tritonize

@@ -3,11 +3,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "exec/worker.h"
+#include "run/launcher_slurm.h"
 #include "run/runner.h"
 #include "serve/evaluator.h"
 
@@ -20,13 +21,17 @@ struct WorkerEvaluatorOptions {
   int cpu_lanes = 1;                // lanes when `gpus` is empty (--interpret)
   uint64_t run_seed = 1;            // the hidden checks' seed of evaluations that name none
   bool keep_files = false;          // keep each evaluation's job folder (for debugging)
+  // Set (--launcher slurm): every step runs as a Slurm job step, `cpu_lanes` evaluations at once
+  // on the cluster, its GPUs Slurm's to give (`gpus` unused).
+  std::optional<SlurmOptions> slurm;
 };
 
 /// Runs each evaluation as `eval` does, through the run library (run/runner.h): the reference
 /// and compare steps in the lane's step servers, the candidate step in a fresh process on this
 /// machine, its timing in the GPU's lane (shared with any `bench` on the machine). A lane is a
 /// folder, a GPU and a runner of its own, so a cancel can find the lane's worker processes by
-/// their working directory and stop them.
+/// their working directory and stop them. With `slurm`, a lane's runner sends every step to the
+/// cluster (run/launcher_slurm.h) and a cancel is a scancel of the lane's steps.
 class WorkerEvaluator : public Evaluator {
  public:
   explicit WorkerEvaluator(WorkerEvaluatorOptions options);
@@ -44,6 +49,7 @@ class WorkerEvaluator : public Evaluator {
 
   WorkerEvaluatorOptions options_;
   std::vector<WorkerOptions> lane_options_;
+  std::vector<std::unique_ptr<SlurmStepLauncher>> slurm_;  // with --launcher slurm, one a lane
   std::vector<std::unique_ptr<Runner>> runners_;  // one a lane, over lane_options_
 };
 
