@@ -337,7 +337,10 @@ void Runner::Work() {
       };
       outcome.result = RunJob(*queued.job.task, queued.job.impl, context, queued.job.process);
       outcome.ran = true;
-      if (options_.jobs > 1 && OutOfGpuMemory(outcome.result) && !Interrupted()) {
+      // Not for a cluster's steps: their lanes are no GPUs of this machine (Slurm places each
+      // step, with --slurm-gres on a GPU of its own), so emptying a lane frees no GPU memory.
+      if (options_.jobs > 1 && options_.steps == nullptr && OutOfGpuMemory(outcome.result) &&
+          !Interrupted()) {
         outcome.result = RunAlone(queued.job, context, lane, std::move(outcome.result));
       }
     } else {

@@ -119,7 +119,8 @@ class Runner {
   void Account(int lane, const JobResult& result);  // under mutex_
   /// A job that ran out of GPU memory while others shared its GPU runs again with its lane to
   /// itself: no new job starts there until the others end and it has run (its verdict is then its
-  /// own, not the crowd's). `first` is the crowded run's result.
+  /// own, not the crowd's). `first` is the crowded run's result. Not with RunnerOptions::steps: a
+  /// cluster's lanes are no GPUs of this machine.
   JobResult RunAlone(const RunnerJob& job, const JobContext& context, int lane, JobResult first);
 
   const WorkerOptions& worker_;

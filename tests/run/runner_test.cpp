@@ -225,6 +225,29 @@ TEST_F(RunnerTest, AJobOutOfGpuMemoryAmongOthersRunsAgainWithItsLaneToItself) {
   EXPECT_GT(rerun_holds, 0);
 }
 
+// Through one launcher for every step (--launcher slurm's seam; a local one stands in for the
+// cluster's here) the lanes are no GPUs of this machine: out of memory is the verdict, not rerun.
+TEST_F(RunnerTest, AJobOutOfGpuMemoryOnClusterLanesIsNotRunAgain) {
+  ProcessLauncher steps(options_);
+  RunnerOptions runner_options;
+  runner_options.jobs = 3;
+  runner_options.lanes = ClusterLanes(3);
+  runner_options.steps = &steps;
+  Runner runner(options_, runner_options);
+  const auto outcomes =
+      RunAll(runner, {Candidate("oom", "check 0.2\noom\n"), Candidate("a", "check 0.6\n"),
+                      Candidate("b", "check 0.6\n")});
+  ASSERT_EQ(outcomes[0].result.status, Status::kRuntimeError) << outcomes[0].result.message;
+  EXPECT_NE(outcomes[0].result.message.find("CUDA out of memory"), std::string::npos);
+  for (const auto& outcome : outcomes) {
+    EXPECT_FALSE(outcome.result.environment.contains("rerun_alone"))
+        << outcome.result.environment.dump();
+  }
+  for (size_t i = 1; i < outcomes.size(); ++i) {
+    EXPECT_EQ(outcomes[i].result.status, Status::kOk) << outcomes[i].result.message;
+  }
+}
+
 TEST_F(RunnerTest, AHungJobTimesOutWhileTheOthersFinish) {
   options_.timeout_s = 3;
   RunnerOptions runner_options;
