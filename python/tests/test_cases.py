@@ -15,6 +15,7 @@ from tritonize_worker.cases import (
     output_key,
     planned_outputs,
     split_outputs,
+    tolerance_for,
 )
 from tritonize_worker.check import record
 from tritonize_worker.errors import JobFailure
@@ -49,6 +50,21 @@ def test_the_hidden_distribution_follows_the_run_seed_within_the_declared_magnit
     scale, shift = hidden.draws["x"]["scale"], hidden.draws["x"]["shift"]
     assert 0.5 * 50 <= scale <= 50 and 0.5 * 1000 <= shift <= 1000
     assert scale / 50 == pytest.approx(shift / 1000)
+
+
+def test_a_distribution_with_a_tolerance_of_its_own_is_checked_by_it_and_so_is_its_hidden_variant():
+    # matmul's `large` operands multiply every product by 16, and fp16's reduction errors with it.
+    task = task_of("matmul")
+    default, large, offset = (Tolerance(0.5, 1e-2), Tolerance(8.0, 1e-2), Tolerance(0.5, 1e-2))
+    assert tolerance_for(task, Case("64x64x64", 0), "y", 0) == default
+    assert tolerance_for(task, Case("64x64x64", 0, "large"), "y", 0) == large
+    assert tolerance_for(task, Case("64x64x64", 0, "offset"), "y", 0) == offset
+    bases = {}
+    for run_seed in range(1, 40):
+        bases.setdefault(distributions(task, run_seed)[-1].note.split(",")[0], run_seed)
+    assert set(bases) == {"large", "offset"}
+    assert tolerance_for(task, Case("64x64x64", 0, "hidden"), "y", bases["large"]) == large
+    assert tolerance_for(task, Case("64x64x64", 0, "hidden"), "y", bases["offset"]) == offset
 
 
 def test_a_distribution_changes_only_what_it_names():

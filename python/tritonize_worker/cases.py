@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import JobFailure
-from .manifest import DEFAULT_DISTRIBUTION, Distribution, OutputSpec, Task
+from .manifest import DEFAULT_DISTRIBUTION, Distribution, OutputSpec, Task, Tolerance
 
 if TYPE_CHECKING:
     import torch
@@ -50,11 +50,21 @@ def distributions(task: Task, run_seed: int) -> tuple[Distribution, ...]:
             if key in moved:
                 moved[key] = float(moved[key]) * factor
         draws[name] = moved
-    return (*found, Distribution(HIDDEN_DISTRIBUTION, draws, f"{base.name}, scale and shift x{factor:.3g}"))
+    # Its magnitudes are at most the base's, so the base's tolerances hold for it.
+    note = f"{base.name}, scale and shift x{factor:.3g}"
+    return (*found, Distribution(HIDDEN_DISTRIBUTION, draws, note, base.tolerances))
 
 
 def distribution_named(task: Task, name: str, run_seed: int) -> Distribution:
     return next(d for d in distributions(task, run_seed) if d.name == name)
+
+
+def tolerance_for(task: Task, case: Case, output: str, run_seed: int) -> Tolerance:
+    """The tolerance of `output` on the case's inputs: its distribution's own where it sets one, else the task's."""
+    if case.distribution == DEFAULT_DISTRIBUTION:
+        return task.tolerances[output]
+    own = distribution_named(task, case.distribution, run_seed).tolerances
+    return own.get(output, task.tolerances[output])
 
 
 def check_cases(task: Task, sizes: Sequence[str], seeds: Sequence[int], run_seed: int = 0) -> list[Case]:

@@ -73,6 +73,9 @@ class Distribution:
     name: str
     draws: dict[str, dict[str, Any]] = field(default_factory=dict)  # input name -> init/scale/shift/low/high/value
     note: str = ""
+    # Output name -> its tolerance on these inputs, where the manifest's does not hold (an error that grows with the
+    # inputs' magnitude); the others keep the manifest's [tolerance].
+    tolerances: dict[str, Tolerance] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,9 @@ class _Rules:
                 formula.validate(raw["peak_bytes"], self.dims)
             except formula.FormulaError as error:
                 self.fail("peak_bytes", str(error))
-        distributions = tuple(self.distribution(i, item, inputs) for i, item in enumerate(raw.get("distributions", [])))
+        distributions = tuple(
+            self.distribution(i, item, inputs, tolerances) for i, item in enumerate(raw.get("distributions", []))
+        )
         self.unique("distributions", [d.name for d in distributions])
         self.experts()
         checks = raw.get("checks", {})
@@ -313,7 +318,9 @@ class _Rules:
                 except formula.FormulaError as error:
                     self.fail(f"cost.{mode}.{key}", str(error))
 
-    def distribution(self, i: int, raw: dict[str, Any], inputs: tuple[InputSpec, ...]) -> Distribution:
+    def distribution(
+        self, i: int, raw: dict[str, Any], inputs: tuple[InputSpec, ...], tolerances: dict[str, Tolerance]
+    ) -> Distribution:
         where = f"distributions[{i}]"
         by_name = {spec.name: spec for spec in inputs}
         for name, draw in raw["inputs"].items():
@@ -336,7 +343,16 @@ class _Rules:
                     self.draw(path, spec.kind, spec.dtype, merged)
         if raw["name"] == DEFAULT_DISTRIBUTION:
             self.fail(f"{where}.name", f'"{DEFAULT_DISTRIBUTION}" names the inputs as the manifest draws them')
-        return Distribution(raw["name"], {k: dict(v) for k, v in raw["inputs"].items()}, raw.get("note", ""))
+        own: dict[str, Tolerance] = {}
+        for name, pair in raw.get("tolerance", {}).items():
+            path = f"{where}.tolerance.{name}"
+            if name not in tolerances:
+                self.fail(path, f"not an output with a tolerance (they are: {', '.join(sorted(tolerances))})")
+            for key in ("atol", "rtol"):
+                if pair[key] < 0:
+                    self.fail(f"{path}.{key}", "must be >= 0")
+            own[name] = Tolerance(float(pair["atol"]), float(pair["rtol"]))
+        return Distribution(raw["name"], {k: dict(v) for k, v in raw["inputs"].items()}, raw.get("note", ""), own)
 
     def experts(self) -> None:
         for i, raw in enumerate(self.raw.get("expert", [])):

@@ -322,12 +322,29 @@ class ManifestRules {
         for (const auto& [key, value] : draw.items()) keep[key] = value;
         Draw(path, kind, merged.value("dtype", ""), keep);
       }
+      DistributionTolerances(where, list[i].value("tolerance", json::object()));
       names.push_back(list[i]["name"].get<std::string>());
       if (names.back() == "default") {
         Fail(where + ".name", "\"default\" names the inputs as the manifest draws them");
       }
     }
     Unique("distributions", names);
+  }
+
+  /// A distribution's own tolerances: of outputs that have one in [tolerance], never negative.
+  void DistributionTolerances(const std::string& where, const json& own) {
+    const json& tolerance = raw_["tolerance"];
+    std::vector<std::string> known;
+    for (const auto& [name, pair] : tolerance.items()) known.push_back(name);
+    for (const auto& [name, pair] : own.items()) {
+      const std::string path = where + ".tolerance." + name;
+      if (!tolerance.contains(name)) {
+        Fail(path, fmt::format("not an output with a tolerance (they are: {})", Join(known)));
+      }
+      for (const char* key : {"atol", "rtol"}) {
+        if (pair[key].get<double>() < 0) Fail(fmt::format("{}.{}", path, key), "must be >= 0");
+      }
+    }
   }
 
   const json& InputOf(const std::string& name) const {
