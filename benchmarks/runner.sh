@@ -14,7 +14,8 @@
 # Each runs once per entry of JOBS_LIST (default "default 1": --jobs at its default, then 1),
 # in a fresh scratch folder, so that Triton's and Inductor's caches start empty. It prints one line
 # per run: wall time, jobs at once, each lane's busy and timing (exclusive) share of the wall time,
-# and jobs (candidates) per GPU-minute; OUT (default .tritonize/bench-runner) keeps each run's
+# jobs (candidates) per GPU-minute and the machine's CPU busy share (/proc/stat), then the mean wall
+# and CPU seconds of each phase of a job and of its steps; OUT (default .tritonize/bench-runner) keeps each run's
 # tables, log, JSON and store. BIN (default build/tritonize) and TUTORIALS (default .tutorials)
 # can be set; so can any TRITONIZE_* variable.
 set -uo pipefail
@@ -40,10 +41,16 @@ candidates_dir() {
   echo "$dir"
 }
 
-summary() {  # name jobs wall_s db
+cpu_ticks() {  # busy and total ticks of every core since boot (/proc/stat)
+  awk '/^cpu / {busy = $2 + $3 + $4 + $7 + $8 + $9; total = busy + $5 + $6; print busy, total}' /proc/stat
+}
+
+summary() {  # name jobs wall_s db cpu_before cpu_after
   "$python" - "$@" <<'PY'
-import json, sqlite3, sys
+import json, sqlite3, statistics, sys
 name, jobs, wall, db = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+(busy0, total0), (busy1, total1) = (map(int, sys.argv[i].split()) for i in (5, 6))
+cpu_busy = (busy1 - busy0) / max(1, total1 - total0)
 env = json.loads(sqlite3.connect(db).execute("SELECT environment FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0])
 runner = env.get("runner", {})
 count = sqlite3.connect(db).execute("SELECT COUNT(*) FROM jobs").fetchone()[0]
@@ -53,7 +60,27 @@ shares = ", ".join(
 )
 per_gpu_minute = count / (wall / 60) / max(1, len(lanes))
 print(f"{name:<11} --jobs {jobs:<8} wall {wall:7.1f} s  at once {runner.get('jobs_at_once', '?'):>2}  {count:>3} jobs"
-      f"  {per_gpu_minute:5.1f} jobs/GPU-minute  {shares}")
+      f"  {per_gpu_minute:5.1f} jobs/GPU-minute  {shares}  CPU busy {100 * cpu_busy:.0f}%")
+# Where a job's time goes: the mean over jobs of each phase's wall and CPU seconds, and of the compare step's.
+phases, cpu, steps = {}, {}, {}
+for (text,) in sqlite3.connect(db).execute("SELECT environment FROM jobs"):
+    env = json.loads(text)
+    for key, into in (("phase_s", phases), ("phase_cpu_s", cpu), ("step_s", steps)):
+        for phase, seconds in (env.get(key) or {}).items():
+            into.setdefault(phase, []).append(seconds)
+    for field in ("wall_s", "cpu_s"):
+        if isinstance(env.get("compare"), dict) and field in env["compare"]:
+            steps.setdefault(f"compare values {field[:-2]}", []).append(env["compare"][field])
+    lane = env.get("lane") or {}
+    for field in ("exclusive_s", "shared_s", "wait_s"):
+        if field in lane:
+            steps.setdefault(f"lane {field[:-2]}", []).append(lane[field])
+mean = lambda values: statistics.fmean(values) if values else float("nan")
+if phases:
+    print("            phases, mean s (wall/CPU): " + ", ".join(
+        f"{phase} {mean(values):.1f}/{mean(cpu.get(phase, [])):.1f}" for phase, values in phases.items()))
+if steps:
+    print("            steps, mean s: " + ", ".join(f"{step} {mean(values):.1f}" for step, values in steps.items()))
 PY
 }
 
@@ -65,17 +92,19 @@ run() {  # name jobs args...
   local tag=$name-jobs-$jobs
   local extra=()
   [ "$jobs" != default ] && extra=(--jobs "$jobs")
-  local started ended rc
+  local started ended rc cpu_before cpu_after
+  cpu_before=$(cpu_ticks)
   started=$(date +%s.%N)
   TRITONIZE_SCRATCH=$scratch/jobs TRITONIZE_DB=$scratch/store.db TRITONIZE_TUTORIALS=$tutorials \
     TRITONIZE_JOBS=${extra[1]:-0} "$bin" "$@" >"$out/$tag.txt" 2>"$out/$tag.log"
   rc=$?
   ended=$(date +%s.%N)
+  cpu_after=$(cpu_ticks)
   cp "$scratch/store.db" "$out/$tag.db" 2>/dev/null
   local wall
   wall=$("$python" -c "print($ended - $started)")
   [ $rc -ne 0 ] && echo "$tag: exit code $rc (see $out/$tag.log)"
-  summary "$name" "$jobs" "$wall" "$out/$tag.db"
+  summary "$name" "$jobs" "$wall" "$out/$tag.db" "$cpu_before" "$cpu_after"
   rm -rf "$scratch"
 }
 

@@ -19,12 +19,17 @@ SIZES = ("37x93", "64x128")
 def job(tmp_path):
     """Writes the reference, the outputs (right unless told) and the candidate step's result; runs the compare."""
 
-    def run(candidate: dict, outputs: dict | None = None, drop: tuple = (), kind: str = "candidate") -> Result:
+    def run(
+        candidate: dict, outputs: dict | None = None, drop: tuple = (), kind: str = "candidate", device: str = "cpu"
+    ) -> Result:
         raw = make_request("softmax", CANDIDATES_DIR / "softmax_triton.py")
         raw["implementation"]["kind"] = kind
+        if device == "cuda":
+            raw.update(device="cuda", interpret=False)
         raw["role"] = "compare"
         raw["files"] = {name: str(tmp_path / name) for name in ("reference", "outputs", "candidate_result")}
         request = parse_request(raw)
+        torch.manual_seed(0)  # the same reference every call, whichever device compares
         reference, right = {}, {}
         for case in check_cases(request.task, SIZES, request.check.seeds):
             rows, cols = map(int, case.size.split("x"))
@@ -54,6 +59,28 @@ def every_key(size):
 def test_right_values_and_a_finished_step_are_ok(job):
     result = job({"status": "ok"})
     assert result.status == "ok" and all(check["ok"] for check in result.checks)
+
+
+def test_the_values_are_compared_on_the_cpu_without_a_gpu_and_the_step_says_where(job):
+    result = job({"status": "ok"})
+    assert result.environment["compare"]["device"] == "cpu"
+    assert set(result.environment["compare"]) == {"device", "wall_s", "cpu_s"}
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_comparison_on_the_gpu_is_the_one_on_the_cpu(job):
+    # Wrong values of every kind (off by a little, NaN, infinities, a wrong later call): the same records and the
+    # same message, whichever device compared them.
+    bad = torch.softmax(torch.randn(37, 93, dtype=torch.float64), -1).float()
+    bad[0, 0], bad[1, 1], bad[2, 2], bad[3, 3] = float("nan"), float("inf"), float("-inf"), bad[3, 3] * 1.01
+    outputs = {key(): bad, key(seed=1, call="repeat"): bad.clone(), key("64x128", 1): torch.zeros(64, 128)}
+    on_cpu = job({"status": "ok"}, outputs)
+    on_gpu = job({"status": "ok"}, outputs, device="cuda")
+    assert on_gpu.environment["compare"]["device"] == "cuda"
+    assert (on_gpu.status, on_gpu.message, on_gpu.detail) == (on_cpu.status, on_cpu.message, on_cpu.detail)
+    assert on_gpu.checks == on_cpu.checks
+    assert on_cpu.status == "wrong_result"
 
 
 def test_a_wrong_value_comes_before_the_steps_own_failure_and_its_rejections(job):
@@ -139,3 +166,22 @@ def test_an_experts_timed_share_is_recorded_not_judged(job):
     result = job({"status": "ok", "guards": [share], "timings": [timing]}, kind="expert")
     assert result.status == "ok" and result.timings == [timing]
     assert job({"status": "ok", "guards": [share], "timings": [timing]}).rejected_by == "triton_time_share"
+
+
+@pytest.mark.parametrize("fmt", ["safetensors", "torch"])
+def test_a_tensor_file_gives_every_tensor_as_the_whole_file_does(tmp_path, fmt, monkeypatch):
+    from tritonize_worker import tensor_files
+    from tritonize_worker.tensor_files import TensorFile, load_tensors
+
+    if fmt == "torch":  # the fallback format: what a machine without safetensors writes
+        monkeypatch.setattr(tensor_files, "_has_safetensors", lambda: False)
+    path = str(tmp_path / "t")
+    written = {"a/0/default/forward/y": torch.randn(3, 4, dtype=torch.float64), "b.len": torch.tensor(2)}
+    save_tensors(path, written)
+    lazy = TensorFile(path)
+    assert sorted(lazy) == sorted(written) and len(lazy) == 2
+    assert "b.len" in lazy and "missing" not in lazy and lazy.get("missing") is None
+    for key, tensor in load_tensors(path).items():
+        assert torch.equal(lazy[key], tensor) and torch.equal(lazy[key], written[key])
+    with pytest.raises(KeyError):
+        lazy["missing"]

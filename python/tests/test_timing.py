@@ -12,6 +12,7 @@ from tritonize_worker.timing import (
     device_activities,
     launches_per_call,
     median_us_by_kernel,
+    profile_activities,
     split_at_flushes,
 )
 
@@ -132,6 +133,42 @@ def test_device_activities_read_the_profilers_events():
     assert [p.launches["aten::mm"] for p in profiles] == [1, 1, 1]
     assert all(p.kernel_us > 0 for p in profiles)
     assert device_activities(prof.events(), DeviceType.CUDA) == []
+
+
+@pytest.mark.filterwarnings("ignore:Warning. Profiler clears events")
+def test_profile_activities_from_the_raw_results_are_torchs_event_list():
+    # The timed batches read the profiler's raw results (no FunctionEvent per event); the same events, names and
+    # times as torch's own list, here with the CPU events standing in for the device's.
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+
+    x = torch.randn(64, 64)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(5):
+            torch.mm(x, x).softmax(-1)
+
+    raw = profile_activities(prof, DeviceType.CPU)
+    assert len(raw) >= 10
+    assert raw == device_activities(prof.events(), DeviceType.CPU)
+    assert profile_activities(prof, DeviceType.CUDA) == []
+
+
+def test_profile_activities_fall_back_to_the_event_list_without_raw_results():
+    from torch.autograd import DeviceType
+
+    class Event:
+        name, device_type, is_user_annotation = "k", DeviceType.CUDA, False
+
+        class time_range:
+            start, end = 1.0, 3.5
+
+    class Session:
+        profiler = None
+
+        def events(self):
+            return [Event()]
+
+    assert profile_activities(Session(), DeviceType.CUDA) == [DeviceActivity("k", 1.0, 3.5)]
 
 
 def test_l2_flush_kernel_in_write_mode_writes_the_whole_buffer():

@@ -152,16 +152,22 @@ def _raise_first(runner: GuardedRunner) -> None:
 
 
 class _PhaseClock:
-    """Wall seconds of each phase of the step, into the environment's `phase_s` (where a job's time goes)."""
+    """Wall seconds of each phase of the step, into the environment's `phase_s` (where a job's time goes), and the
+    process's CPU seconds in it, every thread's, into `phase_cpu_s`: a phase whose CPU time is far below its wall
+    time waited (for the lane, the GPU, or a core that other jobs' processes held)."""
 
     def __init__(self, environment):
-        self.phases = environment.fields.setdefault("phase_s", {}) if environment is not None else {}
+        fields = environment.fields if environment is not None else {}
+        self.phases = fields.setdefault("phase_s", {})
+        self.cpu = fields.setdefault("phase_cpu_s", {})
         self.last = time.perf_counter()
+        self.last_cpu = time.process_time()
 
     def lap(self, phase: str) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         self.phases[phase] = round(now - self.last, 3)
-        self.last = now
+        self.cpu[phase] = round(cpu - self.last_cpu, 3)
+        self.last, self.last_cpu = now, cpu
 
 
 def _time(entry, request: Request, result: Result, watchdog: Watchdog, environment, patched, flush) -> None:
@@ -229,6 +235,8 @@ def _profile(runner: GuardedRunner, size: str, mode: str, where: str) -> list[tu
     from torch.autograd import DeviceType
     from torch.profiler import ProfilerActivity, profile
 
+    from .timing import profile_activities
+
     task = runner.task
     draw = draw_inputs(task, size, runner.request.check.seeds[0], runner.device)
     args = copy_args(draw.args, task, float64=False, grad=mode == "backward")
@@ -252,9 +260,7 @@ def _profile(runner: GuardedRunner, size: str, mode: str, where: str) -> list[tu
             runner._call(size, mode, where, fn)
         torch.cuda.synchronize()
     return [
-        (event.name, event.time_range.end - event.time_range.start)
-        for event in prof.events()
-        if event.device_type == DeviceType.CUDA
-        and not event.is_user_annotation
-        and event.name not in SYNC_ACTIVITIES
+        (activity.name, activity.end_us - activity.start_us)
+        for activity in profile_activities(prof, DeviceType.CUDA)
+        if activity.name not in SYNC_ACTIVITIES
     ]

@@ -72,8 +72,9 @@ def run_job(request: Request, on_timeout=None) -> Result:
         result.fail("runtime_error", WORKER_ERROR + describe(exc), format_detail(exc))
     if environment is not None:
         result.environment = environment.fields
-    if request.lane is not None and request.role != "compare":
-        result.environment["lane"] = gpu.record()
+    if request.lane is not None:
+        # The compare step's environment is the candidate step's (compare.py): its own holds go beside.
+        result.environment["compare_lane" if request.role == "compare" else "lane"] = gpu.record()
     result.wall_s = time.perf_counter() - started
     return result
 

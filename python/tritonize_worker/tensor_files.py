@@ -9,6 +9,7 @@ is the fallback (torch's restricted unpickler: tensors and plain containers only
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -56,6 +57,44 @@ def load_tensors(path: str) -> dict[str, torch.Tensor]:
     from safetensors.torch import load_file
 
     return load_file(path, device="cpu")
+
+
+class TensorFile(Mapping):
+    """The tensors of a file written by `save_tensors`, each read from the file when it is first asked for: a task's
+    float64 reference holds every output of every check case (gigabytes for an attention task), and a compare step
+    needs one at a time. A torch.save file (the fallback format) is read whole."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._whole: dict[str, torch.Tensor] | None = None
+        self._file = None
+        with open(path, "rb") as file:
+            head = file.read(8)
+        if head[:2] == b"PK":
+            self._whole = load_tensors(path)
+            self._keys = list(self._whole)
+        else:
+            from safetensors import safe_open
+
+            self._file = safe_open(path, framework="pt", device="cpu")
+            self._keys = list(self._file.keys())
+        self._key_set = set(self._keys)
+
+    def __getitem__(self, key: str) -> torch.Tensor:
+        if key not in self._key_set:
+            raise KeyError(key)
+        if self._whole is not None:
+            return self._whole[key]
+        return self._file.get_tensor(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._key_set
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 # Later calls on a check input whose outputs are checked too: the second call of the determinism guard, and the

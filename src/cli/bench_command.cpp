@@ -135,6 +135,7 @@ int RunBench(BenchOptions& options) {
     run.stop_after_s = options.stop_after_s;
     run.progress = &progress;
     all_ok = RunPlan(&plan, runner, run, &stopped);
+    if (!stopped && !Interrupted()) runner.RemoveReferences();
     const RunnerStats stats = runner.Stats();
     progress.Finish(stats);
     run_env["runner"] = RunnerStatsToJson(stats, runner.jobs());

@@ -67,6 +67,7 @@ int RunEval(const EvalOptions& options) {
   Implementation impl = CandidateImplementation(options.file, *task);
   Runner runner(context.worker, runner_options);
   JobResult result = runner.Run({task, impl, 0, "candidate", 0}).result;
+  runner.RemoveReferences();
 
   std::string err;
   if (auto store = Store::Open(options.common.db, &err)) {

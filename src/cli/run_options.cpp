@@ -41,6 +41,7 @@ RunnerOptions MakeRunnerOptions(const RunFlags& flags, EngineContext* context,
   const int lanes = std::max(1, static_cast<int>(options.lanes.size()));
   options.jobs = flags.jobs > 0 ? flags.jobs : DefaultJobs(lanes);
   options.warm = !flags.no_warm;
+  context->worker.cpu_threads = CpuThreadsPerJob(options.jobs);
   // Commands that run a worker outside the runner (calibrate) use the first lane's GPU.
   if (!options.lanes.empty()) context->worker.cuda_visible_devices = options.lanes[0].devices;
   return options;

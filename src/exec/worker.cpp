@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -65,8 +66,22 @@ bool WriteStepRequest(const Step& step, const nlohmann::json& request, JobResult
   return true;
 }
 
+const std::vector<std::string>& CpuThreadVariables() {
+  static const std::vector<std::string> names = {"OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                                 "OPENBLAS_NUM_THREADS",
+                                                 "TORCHINDUCTOR_COMPILE_THREADS"};
+  return names;
+}
+
 SubprocessOptions StepProcessOptions(const Step& step, const WorkerOptions& options) {
   SubprocessOptions sub;
+  if (options.cpu_threads > 0) {
+    // Many workers at once, each with a thread per core, would spin on each other's cores; a
+    // variable the user set is theirs.
+    for (const auto& name : CpuThreadVariables()) {
+      if (std::getenv(name.c_str()) == nullptr) sub.env[name] = std::to_string(options.cpu_threads);
+    }
+  }
   sub.env["PYTHONPATH"] = options.package_dir.string();
   sub.env["PYTHONUNBUFFERED"] = "1";
   sub.env["PYTHONDONTWRITEBYTECODE"] = "1";

@@ -40,7 +40,14 @@ struct WorkerOptions {
   double call_timeout_s = 60;     // every later call
   SandboxPolicy sandbox;          // the candidate step's sandbox; writable/hidden set per job
   std::string cuda_visible_devices;  // --gpu: the engine's GPUs (CUDA_VISIBLE_DEVICES); empty: inherited
+  // Threads each worker process may use for CPU work (torch's and OpenMP's intra-op threads,
+  // Inductor's compile workers); 0: the libraries' defaults (every core). Set by the runner when
+  // many jobs run at once (CpuThreadsPerJob), unless the engine's environment names them.
+  int cpu_threads = 0;
 };
+
+/// The variables that carry WorkerOptions::cpu_threads into a worker process.
+const std::vector<std::string>& CpuThreadVariables();
 
 /// The hidden check size and seed of a run (none when run_seed is 0): drawn from the run seed
 /// and the task's name, within the task's own check sizes, so no candidate can know them.

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 
 #include <fmt/format.h>
 
@@ -40,6 +42,11 @@ std::string Devices(const JobContext& context) {
   return context.lane != nullptr ? context.lane->devices : std::string();
 }
 
+/// Where every reference file of a run is made: hidden from candidate steps.
+fs::path ReferenceDir(const WorkerOptions& options) {
+  return options.scratch_dir.parent_path() / "references";
+}
+
 /// The reference outputs for this task, sizes and seeds: made once, then reused (within a run the
 /// hidden size and seed are the same for every job of a task). *made_lane gets the lane holds of
 /// the step when this call made it.
@@ -52,7 +59,7 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
   request["role"] = "reference";
   request["timing"] = {{"enabled", false}};
   const std::string key = Sha256Hex(request.dump()).substr(0, 16);
-  const fs::path dir = options.scratch_dir.parent_path() / "references";
+  const fs::path dir = ReferenceDir(options);
   *path = dir / fmt::format("{}-{}.safetensors", SafeName(task_name), key);
 
   ReferenceCache::Entry& entry = context.references->Find(key);
@@ -89,7 +96,12 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
       result["environment"].is_object() && result["environment"].contains("lane")) {
     *made_lane = result["environment"]["lane"];
   }
-  if (!ok) entry.failure = *failure;
+  if (ok) {
+    entry.path = *path;
+    entry.step_dir = step_dir;
+  } else {
+    entry.failure = *failure;
+  }
   return ok;
 }
 
@@ -109,6 +121,18 @@ ReferenceCache::Entry& ReferenceCache::Find(const std::string& key) {
   return *entry;
 }
 
+void ReferenceCache::RemoveMade() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [key, entry] : entries_) {
+    std::lock_guard<std::mutex> held(entry->mutex);
+    std::error_code ec;
+    if (!entry->path.empty()) fs::remove(entry->path, ec);
+    if (!entry->step_dir.empty()) fs::remove_all(entry->step_dir, ec);
+    entry->path.clear();
+    entry->step_dir.clear();
+  }
+}
+
 fs::path NewJobDir(const WorkerOptions& options, const std::string& label) {
   static std::atomic<int> counter{0};
   fs::path dir =
@@ -124,18 +148,27 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   if (!impl.unavailable.empty()) {
     return StepFailure(Status::kUnavailable, "spawn", impl.unavailable, "");
   }
+  const auto started = std::chrono::steady_clock::now();
   const WorkerOptions& options = *context.options;
   const nlohmann::json request = BuildRequest(task, impl, options);
   JobResult failure;
 
-  // 1. The reference, from a process that never sees the implementation.
+  // 1. The reference, from a process that never sees the implementation, made while the
+  // candidate step runs: only the compare step reads it (on the H200 the first job of a task
+  // waited 13 s for it). A reference that cannot be made is the job's verdict, as before.
   fs::path reference;
   nlohmann::json reference_lane;
-  if (!EnsureReference(request, context, task.name, &reference, &failure, &reference_lane)) {
-    return failure;
-  }
-  const double reference_wall_s = failure.wall_s;  // 0 when the reference was reused
-  failure.wall_s = 0;
+  JobResult reference_failure;
+  // The folder exists before any candidate process starts, so that its sandbox hides it (a
+  // folder that does not exist yet cannot be hidden, and the reference is written while the
+  // candidate runs).
+  std::error_code made_dir;
+  fs::create_directories(ReferenceDir(options), made_dir);
+  // Declared after what it writes: an early return waits for it (a std::async future does).
+  std::future<bool> reference_made = std::async(std::launch::async, [&] {
+    return EnsureReference(request, context, task.name, &reference, &reference_failure,
+                           &reference_lane);
+  });
 
   // 2. The candidate, alone in its sandbox: it writes only to its folder and cannot read the
   // reference files.
@@ -145,7 +178,7 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   SandboxPolicy& policy = *candidate.sandbox;
   policy.writable.clear();
   if (!cache.empty()) policy.writable.push_back(cache);
-  policy.hidden = {reference.parent_path()};
+  policy.hidden = {ReferenceDir(options)};
   // (A cluster's node applies the sandbox itself: tritonize sandbox-run, run/launcher_slurm.h.)
   if (!options.interpret && policy.mode != SandboxMode::kOff && context.candidate->local() &&
       ProbeSandbox().filesystem &&
@@ -167,18 +200,20 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   if (!cache.empty()) candidate_request["cache_dir"] = cache.string();
   AddLane(context, dir, &candidate_request);
   nlohmann::json candidate_result;
-  if (!slot->Run(candidate_request, &candidate_result, &failure)) {
-    failure.environment["sandbox"] = slot->sandbox();
+  const bool candidate_ran = slot->Run(candidate_request, &candidate_result, &failure);
+  const std::string sandbox = slot->sandbox();
+  slot.reset();
+  if (!reference_made.get()) return reference_failure;
+  const double reference_wall_s = reference_failure.wall_s;  // 0 when the reference was reused
+  if (!candidate_ran) {
+    failure.environment["sandbox"] = sandbox;
     return failure;
   }
   const double candidate_wall_s = failure.wall_s;
-  const std::string sandbox = slot->sandbox();
-  slot.reset();
 
   // 3. The verdict, from the files, in a process that never imports candidate code.
   nlohmann::json compare_request = candidate_request;
-  compare_request["role"] = "compare";
-  compare_request.erase("lane");
+  compare_request["role"] = "compare";  // keeps the lane: it compares on the job's GPU
   compare_request.erase("cache_dir");
   compare_request["files"] = {{"reference", reference.string()},
                               {"outputs", outputs.string()},
@@ -202,7 +237,8 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   result.environment["step_s"] = {{"reference", reference_wall_s},
                                   {"candidate", candidate_wall_s},
                                   {"compare", failure.wall_s}};
-  result.wall_s = reference_wall_s + candidate_wall_s + failure.wall_s;
+  // The job's own wall time: its reference and candidate steps overlap.
+  result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.process = process;
   std::string roofline_note;
   CheckRoofline(task, &result, &roofline_note);

@@ -39,12 +39,16 @@ class ReferenceCache {
   struct Entry {
     std::mutex mutex;
     bool made = false;
-    std::filesystem::path path;
+    std::filesystem::path path;      // set when this cache made the file
+    std::filesystem::path step_dir;  // the reference step's folder, when this cache made it
     JobResult failure;     // when it could not be made
     nlohmann::json lane;   // the lane holds of the step that made it
   };
   /// The entry for `key`, created empty the first time.
   Entry& Find(const std::string& key);
+  /// Removes the reference files this cache made, and their steps' folders (a whole suite's
+  /// float64 references came to 37 GB on the H200); those an earlier run made stay.
+  void RemoveMade();
 
  private:
   std::mutex mutex_;

@@ -212,6 +212,12 @@ int DefaultJobs(int lanes) {
   return static_cast<int>(std::max(1L, jobs));
 }
 
+int CpuThreadsPerJob(int jobs) {
+  if (jobs <= 1) return 0;
+  const long cores = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+  return static_cast<int>(std::max(1L, cores / jobs));
+}
+
 Runner::Runner(const WorkerOptions& options, RunnerOptions runner_options)
     : worker_(options), options_(std::move(runner_options)) {
   if (options_.lanes.empty()) options_.lanes.push_back({0, "", "GPU", {}, {}});
@@ -397,7 +403,7 @@ void Runner::Account(int lane, const JobResult& result) {
   ++use.jobs;
   // A cluster's node holds no lane of this machine, and its clock is not this one's.
   if (options_.steps != nullptr || !result.environment.is_object()) return;
-  for (const char* key : {"lane", "reference_lane"}) {
+  for (const char* key : {"lane", "reference_lane", "compare_lane"}) {
     const auto found = result.environment.find(key);
     if (found != result.environment.end()) AddHolds(*found, &holds, &use);
   }

@@ -100,6 +100,9 @@ class Runner {
   /// Waits until no job is queued or running.
   void Drain();
   void SetAdmit(Admit admit);
+  /// Once no job will run again: removes the reference files the runner's jobs made (a run that
+  /// stopped early keeps them for --resume).
+  void RemoveReferences() { references_.RemoveMade(); }
 
   /// The jobs in progress and the number queued, for the live view.
   std::vector<RunningJob> Running() const;
@@ -152,6 +155,10 @@ class Runner {
 /// The default --jobs: jobs in progress at once from the machine's cores and memory (each job's
 /// worker takes a core while it compiles and about 3 GiB with torch and CUDA), at most 12 a lane.
 int DefaultJobs(int lanes);
+
+/// WorkerOptions::cpu_threads for `jobs` worker processes at once on this machine: its cores
+/// shared among them (at least 1); 0 (the libraries' defaults) for one job at a time.
+int CpuThreadsPerJob(int jobs);
 
 /// One lane per GPU of `gpus` (a comma list of CUDA_VISIBLE_DEVICES entries; empty: every GPU
 /// the engine sees, else one lane with the devices inherited); one unlocked CPU lane when

@@ -176,6 +176,14 @@ TEST_F(CliTest, BenchStoresEveryJobAndKeepsGoingPastFailures) {
   EXPECT_EQ(sqlite3_column_int(stmt, 0), 3);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
+  // A finished run removes the reference outputs it made (a suite's come to tens of GB).
+  int references = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ / "references", ec)) {
+    references += entry.path().extension() == ".safetensors";
+  }
+  EXPECT_EQ(references, 0);
+  EXPECT_TRUE(fs::is_directory(dir_ / "references"));  // made: the reference was there to remove
 }
 
 TEST_F(CliTest, NoTutorialsMeansTheExpertColumnSaysSo) {
