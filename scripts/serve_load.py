@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "python"))
 
-from tritonize_client import Client  # noqa: E402 - after the path it is found on
+from tritonize_client import Client
 
 
 class Server:
@@ -54,7 +54,10 @@ class Server:
         port_file.unlink(missing_ok=True)
         env = {**os.environ, "TRITONIZE_TOKEN": self.token, "TRITONIZE_ROOT": str(ROOT)}
         log = open(self.folder / "serve.log", "ab")  # noqa: SIM115 - the server's, for its life
-        lanes = ["--gpus", self.gpus] if self.gpus else ["--interpret", "--lanes", str(self.lanes)]
+        if self.gpus:  # the server's default lanes per GPU unless --lanes names them
+            lanes = ["--gpus", self.gpus] + (["--lanes", str(self.lanes)] if self.lanes else [])
+        else:
+            lanes = ["--interpret", "--lanes", str(self.lanes or 2)]
         self.process = subprocess.Popen(
             [str(self.binary), "serve", *lanes, "--rate", "0", "--port", str(port), "--port-file", str(port_file),
              "--db", str(self.folder / "results.db"), "--scratch", str(self.folder / "jobs"), "--run-seed", "42"],
@@ -124,9 +127,10 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--distinct", type=int, help="distinct candidates among the submissions (default: all);"
                         " equal ones must all get one evaluation")
-    parser.add_argument("--lanes", type=int, default=2)
+    parser.add_argument("--lanes", type=int, help="evaluations at once (default: 2 under the interpreter, else the"
+                        " server's default per GPU)")
     parser.add_argument("--no-kill", action="store_true", help="no kill -9 in the middle")
-    parser.add_argument("--gpus", help="serve on these GPUs (one lane each) instead of --interpret")
+    parser.add_argument("--gpus", help="serve on these GPUs instead of --interpret")
     parser.add_argument("--task", default="softmax")
     parser.add_argument("--candidate", type=Path, help="the candidate file each submission varies (default: trivial)")
     parser.add_argument("--compare-eval", action="store_true", help="check a verdict against `tritonize eval --json`")

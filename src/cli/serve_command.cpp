@@ -40,7 +40,7 @@ struct ServeOptions {
   std::string port_file;
   std::string token_file;
   std::string gpus;
-  int lanes = 1;
+  int lanes = 0;  // 0: 1 under --interpret and Slurm, else bench's default --jobs per GPU
   int64_t max_queue = 10000;
   size_t max_body = 16u << 20;
   size_t max_batch = 256;
@@ -127,7 +127,14 @@ int RunServe(ServeOptions& options) {
   if (gpus.empty() && !options.common.interpret && !context.worker.cuda_visible_devices.empty()) {
     worker_options.gpus = {context.worker.cuda_visible_devices};
   }
-  worker_options.cpu_lanes = options.common.interpret || slurm ? options.lanes : 1;
+  const int lanes = std::max(0, options.lanes);
+  worker_options.cpu_lanes = options.common.interpret || slurm ? std::max(1, lanes) : 1;
+  if (!options.common.interpret && !slurm) {
+    // Evaluations at once on each GPU: their CPU-side work overlaps, their timing takes turns.
+    const int gpu_count = std::max(1, static_cast<int>(worker_options.gpus.size()));
+    worker_options.lanes_per_gpu =
+        lanes > 0 ? lanes : std::max(1, DefaultJobs(gpu_count) / gpu_count);
+  }
   if (slurm) worker_options.slurm = slurm->slurm().options();
   worker_options.run_seed = context.worker.run_seed;
   worker_options.keep_files = options.keep_files;
@@ -203,10 +210,10 @@ std::function<int()> SetupServe(CLI::App* app) {
   app->add_option("--port-file", options->port_file, "Write the port listened on to this file");
   app->add_option("--token-file", options->token_file,
                   "File holding the bearer token clients must send (else TRITONIZE_TOKEN)");
-  app->add_option("--gpus", options->gpus, "GPUs to run on, one lane each (e.g. 0,1,2,3)");
+  app->add_option("--gpus", options->gpus, "GPUs to run on (e.g. 0,1,2,3), --lanes on each");
   app->add_option("--lanes", options->lanes,
-                  "Evaluations at once under --interpret (CPU lanes), or Slurm lanes")
-      ->capture_default_str()
+                  "Evaluations at once: on each GPU (default: bench's default --jobs per GPU), "
+                  "under --interpret (CPU lanes, default 1), or Slurm lanes (default 1)")
       ->check(CLI::Range(1, 256));
   app->add_option("--max-queue", options->max_queue, "Queued evaluations beyond which 503")
       ->capture_default_str()

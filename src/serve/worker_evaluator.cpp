@@ -34,13 +34,18 @@ WorkerEvaluator::WorkerEvaluator(WorkerEvaluatorOptions options) : options_(std:
     options_.gpus.clear();
     options_.worker.cuda_visible_devices.clear();  // a node's own, set by Slurm
   }
+  // GPU lanes go round the GPUs (lane k on GPU k mod the count), so that the first lanes of a
+  // server spread over its GPUs; lanes on one GPU share its lane lock (run/runner.h): what one
+  // times, no other's GPU work overlaps.
+  const size_t per_gpu = static_cast<size_t>(std::max(1, options_.lanes_per_gpu));
   const size_t lanes = options_.gpus.empty() ? static_cast<size_t>(std::max(1, options_.cpu_lanes))
-                                             : options_.gpus.size();
+                                             : options_.gpus.size() * per_gpu;
   lane_options_.reserve(lanes);
   for (size_t lane = 0; lane < lanes; ++lane) {
     WorkerOptions worker = options_.worker;
     worker.scratch_dir = LaneDir(static_cast<int>(lane)) / "jobs";
-    if (!options_.gpus.empty()) worker.cuda_visible_devices = options_.gpus[lane];
+    if (!options_.gpus.empty()) worker.cuda_visible_devices = GpuOf(lane);
+    if (!options_.slurm) worker.cpu_threads = CpuThreadsPerJob(static_cast<int>(lanes));
     lane_options_.push_back(std::move(worker));
   }
   for (size_t lane = 0; lane < lanes && options_.slurm; ++lane) {
@@ -57,8 +62,9 @@ WorkerEvaluator::WorkerEvaluator(WorkerEvaluatorOptions options) : options_(std:
     // lock it takes (so that a `bench` on the same GPU never times beside it).
     RunnerOptions runner;
     runner.jobs = 1;
+    if (per_gpu > 1) runner.servers_per_gpu = 1;  // one evaluation at a time: one compare at a time
     std::vector<std::string> errors;
-    const std::string gpu = options_.gpus.empty() ? std::string() : options_.gpus[lane];
+    const std::string gpu = options_.gpus.empty() ? std::string() : GpuOf(lane);
     runner.lanes = MakeLanes(gpu, options_.worker.interpret, DefaultLanesDir(), &errors);
     if (!errors.empty() || runner.lanes.size() != 1) {
       // No lock files: the lane runs without one (as the interpreter's does), and says so.
@@ -67,6 +73,10 @@ WorkerEvaluator::WorkerEvaluator(WorkerEvaluatorOptions options) : options_(std:
     runner.lanes[0].devices = gpu;
     runners_.push_back(std::make_unique<Runner>(lane_options_[lane], runner));
   }
+}
+
+std::string WorkerEvaluator::GpuOf(size_t lane) const {
+  return options_.gpus.empty() ? std::string() : options_.gpus[lane % options_.gpus.size()];
 }
 
 fs::path WorkerEvaluator::LaneDir(int lane) const {
@@ -173,7 +183,8 @@ nlohmann::json WorkerEvaluator::Describe() const {
   for (size_t lane = 0; lane < lane_options_.size(); ++lane) {
     lanes.push_back({{"lane", lane},
                      {"device", options_.worker.interpret ? "cpu" : "cuda"},
-                     {"cuda_visible_devices", lane_options_[lane].cuda_visible_devices}});
+                     {"cuda_visible_devices", lane_options_[lane].cuda_visible_devices},
+                     {"cpu_threads", lane_options_[lane].cpu_threads}});
   }
   if (!options_.slurm) return {{"launcher", "local"}, {"lanes", lanes}};
   return {{"launcher", "slurm"},

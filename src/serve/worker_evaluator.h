@@ -17,7 +17,8 @@ namespace tritonize {
 struct WorkerEvaluatorOptions {
   WorkerOptions worker;             // python, package dir, timeouts, sandbox, interpret
   std::filesystem::path scratch;    // lanes/<k>/ below it: each lane's jobs and references
-  std::vector<std::string> gpus;    // one lane per entry, its CUDA_VISIBLE_DEVICES
+  std::vector<std::string> gpus;    // `lanes_per_gpu` lanes per entry, its CUDA_VISIBLE_DEVICES
+  int lanes_per_gpu = 1;            // evaluations at once on each GPU (they share its GPU lane)
   int cpu_lanes = 1;                // lanes when `gpus` is empty (--interpret)
   uint64_t run_seed = 1;            // the hidden checks' seed of evaluations that name none
   bool keep_files = false;          // keep each evaluation's job folder (for debugging)
@@ -44,6 +45,7 @@ class WorkerEvaluator : public Evaluator {
 
  private:
   std::filesystem::path LaneDir(int lane) const;
+  std::string GpuOf(size_t lane) const;  // the CUDA_VISIBLE_DEVICES of a lane; empty: none
   JobResult RunRepeats(int lane, const Task& task, const Implementation& impl,
                        const WorkerOptions& worker, int repeat);
 

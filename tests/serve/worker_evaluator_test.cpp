@@ -1,0 +1,48 @@
+// The service's lanes: how they are laid over the GPUs. No worker runs here (the step servers
+// start on a lane's first evaluation).
+#include "serve/worker_evaluator.h"
+
+#include <gtest/gtest.h>
+
+#include "../support/test_dir.h"
+#include "run/runner.h"
+
+namespace tritonize {
+namespace {
+
+TEST(WorkerEvaluatorTest, LanesGoRoundTheGpusAndShareTheMachinesCores) {
+  WorkerEvaluatorOptions options;
+  options.scratch = FreshTestDir("worker-evaluator");
+  options.gpus = {"0", "1"};
+  options.lanes_per_gpu = 3;
+  WorkerEvaluator evaluator(options);
+
+  ASSERT_EQ(evaluator.lanes(), 6);
+  const nlohmann::json described = evaluator.Describe();
+  std::vector<std::string> devices;
+  for (const auto& lane : described["lanes"]) {
+    devices.push_back(lane["cuda_visible_devices"].get<std::string>());
+    EXPECT_EQ(lane["cpu_threads"].get<int>(), CpuThreadsPerJob(6));
+  }
+  EXPECT_EQ(devices, (std::vector<std::string>{"0", "1", "0", "1", "0", "1"}));
+}
+
+TEST(WorkerEvaluatorTest, OneLaneAGpuLeavesTheThreadsToTheLibraries) {
+  WorkerEvaluatorOptions options;
+  options.scratch = FreshTestDir("worker-evaluator-one");
+  options.gpus = {"0"};
+  WorkerEvaluator evaluator(options);
+
+  ASSERT_EQ(evaluator.lanes(), 1);
+  EXPECT_EQ(evaluator.Describe()["lanes"][0]["cpu_threads"].get<int>(), 0);
+}
+
+TEST(CpuThreadsPerJobTest, TheCoresAreSharedAmongTheJobsAtOnce) {
+  EXPECT_EQ(CpuThreadsPerJob(1), 0);
+  EXPECT_EQ(CpuThreadsPerJob(0), 0);
+  EXPECT_GE(CpuThreadsPerJob(2), 1);
+  EXPECT_EQ(CpuThreadsPerJob(100000), 1);
+}
+
+}  // namespace
+}  // namespace tritonize
