@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <chrono>
 #include <future>
 
@@ -220,7 +221,15 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
                               {"candidate_result", (dir / "candidate-result.json").string()}};
   nlohmann::json final_result;
   Step compare{"compare", dir, "", options.timeout_s, std::nullopt, {}, Devices(context)};
-  if (!context.trusted->Claim(compare)->Run(compare_request, &final_result, &failure)) {
+  const bool compared = context.trusted->Claim(compare)->Run(compare_request, &final_result, &failure);
+  // The outputs of every check case, once judged: gigabytes for an attention job, which a suite's
+  // jobs would otherwise leave behind by the dozen (TRITONIZE_KEEP_OUTPUTS=1 keeps them).
+  const char* keep = std::getenv("TRITONIZE_KEEP_OUTPUTS");
+  if (keep == nullptr || std::string(keep) != "1") {
+    std::error_code ec;
+    fs::remove(outputs, ec);
+  }
+  if (!compared) {
     failure.status = Status::kRuntimeError;
     failure.message = "worker error: " + failure.message;
     return failure;

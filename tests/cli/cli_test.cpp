@@ -183,6 +183,13 @@ TEST_F(CliTest, BenchStoresEveryJobAndKeepsGoingPastFailures) {
     references += entry.path().extension() == ".safetensors";
   }
   EXPECT_EQ(references, 0);
+  // Nor does any job keep its outputs once they are judged.
+  int outputs = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ / "jobs", ec)) {
+    outputs += entry.path().filename() == "outputs.safetensors";
+  }
+  EXPECT_EQ(outputs, 0);
+  EXPECT_TRUE(fs::is_directory(dir_ / "jobs"));
   EXPECT_TRUE(fs::is_directory(dir_ / "references"));  // made: the reference was there to remove
 }
 
