@@ -1,5 +1,5 @@
 // `tritonize serve`: an evaluation service over HTTP (docs/serve.md): a durable queue in the
-// store, one lane per GPU (or CPU lanes under --interpret), the verdict `eval --json` prints.
+// store, --lanes lanes on each GPU (or CPU lanes under --interpret), the verdict `eval --json` prints.
 #include <signal.h>
 #include <string.h>
 
