@@ -63,7 +63,7 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
   const fs::path dir = ReferenceDir(options);
   *path = dir / fmt::format("{}-{}.safetensors", SafeName(task_name), key);
 
-  ReferenceCache::Entry& entry = context.references->Find(key);
+  ReferenceCache::Entry& entry = context.references->Find(key, task_name);
   std::lock_guard<std::mutex> lock(entry.mutex);  // one job makes it; the others wait here
   if (entry.made) {
     *failure = entry.failure;
@@ -115,16 +115,21 @@ nlohmann::json GpuLane::ToRequest(const fs::path& status_file) const {
           {"status_file", status_file.string()}};
 }
 
-ReferenceCache::Entry& ReferenceCache::Find(const std::string& key) {
+ReferenceCache::Entry& ReferenceCache::Find(const std::string& key, const std::string& task) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& entry = entries_[key];
-  if (!entry) entry = std::make_unique<Entry>();
+  if (!entry) {
+    entry = std::make_unique<Entry>();
+    entry->task = task;
+  }
   return *entry;
 }
 
-void ReferenceCache::RemoveMade() {
+void ReferenceCache::RemoveMade(const std::string& task) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [key, entry] : entries_) {
+    // Another task's entry is not waited for (its step may be making it now).
+    if (!task.empty() && entry->task != task) continue;
     std::lock_guard<std::mutex> held(entry->mutex);
     std::error_code ec;
     if (!entry->path.empty()) fs::remove(entry->path, ec);

@@ -39,16 +39,18 @@ class ReferenceCache {
   struct Entry {
     std::mutex mutex;
     bool made = false;
+    std::string task;                // whose reference it is (set when the entry is made)
     std::filesystem::path path;      // set when this cache made the file
     std::filesystem::path step_dir;  // the reference step's folder, when this cache made it
     JobResult failure;     // when it could not be made
     nlohmann::json lane;   // the lane holds of the step that made it
   };
-  /// The entry for `key`, created empty the first time.
-  Entry& Find(const std::string& key);
-  /// Removes the reference files this cache made, and their steps' folders (a whole suite's
-  /// float64 references came to 37 GB on the H200); those an earlier run made stay.
-  void RemoveMade();
+  /// The entry for `key` (a reference of `task`), created empty the first time.
+  Entry& Find(const std::string& key, const std::string& task);
+  /// Removes the reference files this cache made for `task` (every task's when empty), and their
+  /// steps' folders: a whole suite's float64 references came to 37 GB on the H200. Those an
+  /// earlier run made stay.
+  void RemoveMade(const std::string& task = "");
 
  private:
   std::mutex mutex_;

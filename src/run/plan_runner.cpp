@@ -2,7 +2,9 @@
 
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -134,6 +136,7 @@ class PlanRun {
 
   void Submit(size_t i) {
     const PlannedJob& job = plan_.jobs[i];
+    ++open_by_task_[job.task->name];
     RunnerJob task_job{job.task, job.impl, job.process, Label(job), static_cast<int64_t>(i)};
     runner_.Submit(std::move(task_job), [this, i](const RunnerJob&, RunnerOutcome outcome) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -156,6 +159,7 @@ class PlanRun {
 
   void Ended(size_t i, RunnerOutcome outcome) {
     PlannedJob& job = plan_.jobs[i];
+    TaskJobEnded(job.task->name, outcome.ran && !Interrupted());
     if (!outcome.ran || Interrupted()) {
       // Not started, or cut short: storing it would make --resume keep a "crashed" job.
       if (outcome.ran) {
@@ -238,8 +242,18 @@ class PlanRun {
     }
   }
 
+  /// A task's reference files go once its last job has ended, every one of them having run: the
+  /// whole suite's would not fit the H200 machine's disk at once. A task with a job not run (an
+  /// interrupt, --stop-after) keeps them for --resume.
+  void TaskJobEnded(const std::string& task, bool ran) {
+    if (!ran) unran_tasks_.insert(task);
+    if (--open_by_task_[task] == 0 && !unran_tasks_.count(task)) runner_.RemoveReferences(task);
+  }
+
   BenchPlan& plan_;
   Runner& runner_;
+  std::map<std::string, int> open_by_task_;  // submitted jobs not ended, per task
+  std::set<std::string> unran_tasks_;        // tasks with a job that did not run
   const PlanRunOptions& options_;
   std::mutex mutex_;
   std::vector<bool> done_;

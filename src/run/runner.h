@@ -100,9 +100,9 @@ class Runner {
   /// Waits until no job is queued or running.
   void Drain();
   void SetAdmit(Admit admit);
-  /// Once no job will run again: removes the reference files the runner's jobs made (a run that
-  /// stopped early keeps them for --resume).
-  void RemoveReferences() { references_.RemoveMade(); }
+  /// Once no job of `task` (of any task, when empty) will run again: removes the reference files
+  /// the runner's jobs made for it (a run that stopped early keeps them for --resume).
+  void RemoveReferences(const std::string& task = "") { references_.RemoveMade(task); }
 
   /// The jobs in progress and the number queued, for the live view.
   std::vector<RunningJob> Running() const;

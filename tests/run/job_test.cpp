@@ -360,5 +360,35 @@ echo '{"schema_version": 2, "status": "ok"}' > "$result")");
   EXPECT_EQ(r.environment.value("sandbox", ""), "environment, network, filesystem, pid, privileges");
 }
 
+TEST(ReferenceCacheTest, RemovesTheFilesItMadeForATaskAndLeavesTheOthers) {
+  const fs::path dir = FreshTestDir("reference-cache");
+  ReferenceCache cache;
+  auto make = [&](const std::string& key, const std::string& task) {
+    ReferenceCache::Entry& entry = cache.Find(key, task);
+    entry.made = true;
+    entry.path = dir / (key + ".safetensors");
+    entry.step_dir = dir / key;
+    fs::create_directories(entry.step_dir);
+    std::ofstream(entry.path) << "reference";
+  };
+  make("a1", "attention");
+  make("s1", "softmax");
+  ReferenceCache::Entry& earlier = cache.Find("s2", "softmax");  // an earlier run's file: not ours
+  earlier.made = true;
+  std::ofstream(dir / "s2.safetensors") << "reference";
+
+  cache.RemoveMade("attention");
+  EXPECT_FALSE(fs::exists(dir / "a1.safetensors"));
+  EXPECT_FALSE(fs::exists(dir / "a1"));
+  EXPECT_TRUE(fs::exists(dir / "s1.safetensors"));
+
+  cache.RemoveMade();
+  EXPECT_FALSE(fs::exists(dir / "s1.safetensors"));
+  EXPECT_FALSE(fs::exists(dir / "s1"));
+  EXPECT_TRUE(fs::exists(dir / "s2.safetensors"));
+  EXPECT_EQ(cache.Find("a1", "attention").task, "attention");  // the entry stays: made, not again
+  EXPECT_TRUE(cache.Find("a1", "attention").made);
+}
+
 }  // namespace
 }  // namespace tritonize
