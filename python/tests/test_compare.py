@@ -64,7 +64,29 @@ def test_right_values_and_a_finished_step_are_ok(job):
 def test_the_values_are_compared_on_the_cpu_without_a_gpu_and_the_step_says_where(job):
     result = job({"status": "ok"})
     assert result.environment["compare"]["device"] == "cpu"
-    assert set(result.environment["compare"]) == {"device", "wall_s", "cpu_s"}
+    assert set(result.environment["compare"]) == {"device", "cpu_fallbacks", "wall_s", "cpu_s"}
+
+
+def test_an_output_that_does_not_fit_in_gpu_memory_is_compared_on_the_cpu(job, monkeypatch):
+    # Other jobs share the GPU's memory: the compare step must not fail for want of it.
+    from tritonize_worker import compare as compare_module
+
+    real = compare_module._compare_values
+
+    def short_of_memory(planned, reference, outputs, tolerance, finished=True, device="cpu"):
+        if device == "cuda":
+            raise torch.OutOfMemoryError("CUDA out of memory (a test)")
+        return real(planned, reference, outputs, tolerance, finished, device)
+
+    monkeypatch.setattr(compare_module, "compare_device", lambda request: "cuda")
+    monkeypatch.setattr(compare_module, "_compare_values", short_of_memory)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
+    wrong = job({"status": "ok"}, {key(): torch.zeros(37, 93)})
+    assert wrong.status == "wrong_result" and "37x93, seed 0" in wrong.message
+    right = job({"status": "ok"})
+    assert right.status == "ok"
+    assert right.environment["compare"]["device"] == "cuda"
+    assert right.environment["compare"]["cpu_fallbacks"] == len(right.checks) > 0  # one output a check here
 
 
 @pytest.mark.gpu

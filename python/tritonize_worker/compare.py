@@ -77,8 +77,11 @@ def _compare_outputs(request: Request, result: Result, finished: bool) -> list[C
     outputs = TensorFile(request.files.outputs)
     task = request.task
     failures = []
+    import torch
+
     device = compare_device(request)
     gpu = lane.current()
+    on_cpu = 0  # outputs compared on the CPU for want of GPU memory
     cases = check_cases(task, request.check.sizes, request.check.seeds, request.guards.run_seed)
     for planned in planned_outputs(task, cases):
         tolerance = tolerance_for(task, planned.case, planned.name, request.guards.run_seed)
@@ -88,9 +91,15 @@ def _compare_outputs(request: Request, result: Result, finished: bool) -> list[C
                 continue  # never reached
             records = check_properties(request, planned, outputs, tolerance)
         elif device == "cuda":
-            # GPU work: it shares the job's lane (lane.py), one output and its later calls' at a time.
-            with gpu.shared(f"compare {planned.case.size}"):
-                records = _compare_values(planned, reference, outputs, tolerance, finished, device)
+            # GPU work: it shares the job's lane (lane.py), one output and its later calls' at a time. Other jobs
+            # share the GPU's memory: an output that does not fit now is compared on the CPU, not failed.
+            try:
+                with gpu.shared(f"compare {planned.case.size}"):
+                    records = _compare_values(planned, reference, outputs, tolerance, finished, device)
+            except torch.OutOfMemoryError:
+                torch.cuda.empty_cache()
+                on_cpu += 1
+                records = _compare_values(planned, reference, outputs, tolerance, finished)
         else:
             records = _compare_values(planned, reference, outputs, tolerance, finished)
         for record_, comparison in records:
@@ -102,6 +111,7 @@ def _compare_outputs(request: Request, result: Result, finished: bool) -> list[C
     # Where the step's time goes: loading the tensor files and comparing every value (wall and CPU seconds).
     result.environment["compare"] = {
         "device": device,
+        "cpu_fallbacks": on_cpu,
         "wall_s": round(time.perf_counter() - started, 3),
         "cpu_s": round(time.process_time() - started_cpu, 3),
     }
