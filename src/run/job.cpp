@@ -61,7 +61,10 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
   request["timing"] = {{"enabled", false}};
   const std::string key = Sha256Hex(request.dump()).substr(0, 16);
   const fs::path dir = ReferenceDir(options);
-  *path = dir / fmt::format("{}-{}.safetensors", SafeName(task_name), key);
+  // The engine's own file (its pid in the name): two engines on one root with the same run seed
+  // would otherwise share one, and the first to finish would remove it under the other.
+  const std::string name = fmt::format("{}-{}-{}", SafeName(task_name), key, getpid());
+  *path = dir / (name + ".safetensors");
 
   ReferenceCache::Entry& entry = context.references->Find(key, task_name);
   std::lock_guard<std::mutex> lock(entry.mutex);  // one job makes it; the others wait here
@@ -71,8 +74,8 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
   }
   entry.made = true;
   std::error_code ec;
-  if (fs::is_regular_file(*path, ec)) return true;  // made by an earlier engine run
-  const fs::path step_dir = dir / fmt::format("{}-{}", SafeName(task_name), key);
+  if (fs::is_regular_file(*path, ec)) return true;  // an earlier engine of this pid: the same
+  const fs::path step_dir = dir / name;
   fs::create_directories(step_dir / "triton-cache", ec);
   request["files"] = {{"reference", path->string()}};
   AddLane(context, step_dir, &request);
