@@ -38,8 +38,10 @@ WorkerEvaluator::WorkerEvaluator(WorkerEvaluatorOptions options) : options_(std:
   // server spread over its GPUs; lanes on one GPU share its lane lock (run/runner.h): what one
   // times, no other's GPU work overlaps.
   const size_t per_gpu = static_cast<size_t>(std::max(1, options_.lanes_per_gpu));
-  const size_t lanes = options_.gpus.empty() ? static_cast<size_t>(std::max(1, options_.cpu_lanes))
-                                             : options_.gpus.size() * per_gpu;
+  // Without named GPUs: the inherited ones, as one GPU (`lanes_per_gpu` lanes), or CPU lanes.
+  const size_t lanes = options_.gpus.empty()
+                           ? std::max(static_cast<size_t>(std::max(1, options_.cpu_lanes)), per_gpu)
+                           : options_.gpus.size() * per_gpu;
   lane_options_.reserve(lanes);
   for (size_t lane = 0; lane < lanes; ++lane) {
     WorkerOptions worker = options_.worker;

@@ -37,6 +37,18 @@ TEST(WorkerEvaluatorTest, OneLaneAGpuLeavesTheThreadsToTheLibraries) {
   EXPECT_EQ(evaluator.Describe()["lanes"][0]["cpu_threads"].get<int>(), 0);
 }
 
+TEST(WorkerEvaluatorTest, WithoutNamedGpusTheInheritedOnesGetTheirLanesToo) {
+  WorkerEvaluatorOptions options;
+  options.scratch = FreshTestDir("worker-evaluator-inherited");
+  options.lanes_per_gpu = 4;  // serve --lanes 4 on a machine whose GPU comes from the environment
+  WorkerEvaluator evaluator(options);
+
+  ASSERT_EQ(evaluator.lanes(), 4);
+  for (const auto& lane : evaluator.Describe()["lanes"]) {
+    EXPECT_EQ(lane["cuda_visible_devices"].get<std::string>(), "");
+  }
+}
+
 TEST(CpuThreadsPerJobTest, TheCoresAreSharedAmongTheJobsAtOnce) {
   EXPECT_EQ(CpuThreadsPerJob(1), 0);
   EXPECT_EQ(CpuThreadsPerJob(0), 0);
