@@ -81,6 +81,18 @@ if phases:
         f"{phase} {mean(values):.1f}/{mean(cpu.get(phase, [])):.1f}" for phase, values in phases.items()))
 if steps:
     print("            steps, mean s: " + ", ".join(f"{step} {mean(values):.1f}" for step, values in steps.items()))
+# The critical path: the longest jobs, each with its steps, its lane wait and its exclusive holds (an autotuner
+# benchmarks a tuning key's configurations in one).
+longest = sqlite3.connect(db).execute(
+    "SELECT j.task, i.kind, i.name, j.wall_s, j.environment FROM jobs j JOIN implementations i"
+    " ON i.id = j.implementation_id ORDER BY j.wall_s DESC LIMIT 3").fetchall()
+for task, kind, impl, job_wall, text in longest:
+    env = json.loads(text)
+    lane = env.get("lane") or {}
+    holds = sum(1 for hold in lane.get("holds", []) if hold[0] == "exclusive")
+    step_s = ", ".join(f"{step} {seconds:.1f}" for step, seconds in (env.get("step_s") or {}).items())
+    print(f"            longest: {task} {kind}:{impl} {job_wall or 0:.1f} s ({step_s}; lane wait {lane.get('wait_s', 0):.1f} s,"
+          f" {holds} exclusive holds, autotune batches {env.get('autotune_batches', '-')})")
 PY
 }
 

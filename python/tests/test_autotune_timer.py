@@ -181,3 +181,158 @@ def test_the_lead_doubles_when_the_host_fell_behind_and_halves_when_it_was_ample
         timer._batch(lambda: None, cuda)
     assert (timer.lead, timer.dropped) == (LEAD_FLUSHES, 2)  # never below the first lead
     assert timer.max_lead == 4 * LEAD_FLUSHES
+
+
+# --- one exclusive hold per tuning key (batch_by_key) -------------------------------------------------------------
+
+
+@pytest.fixture
+def batched(installed):
+    """batch_by_key() installed over a fresh record and a lane without lock files (holds recorded, not locked)."""
+    from tritonize_worker import autotune_timer, lane
+
+    autotune_timer.batching = autotune_timer.Batching()
+    gpu = lane.configure(None)
+    installed(None)  # an author's own benchmark in the lane (lane_held), as in a job with timing
+    undo = autotune_timer.batch_by_key()
+    yield gpu
+    undo()
+    lane.configure(None)
+
+
+class HoldNotingTimer(FakeTimer):
+    """A FakeTimer that notes which hold of the lane each benchmark ran in."""
+
+    def __init__(self, *times_ms: float):
+        super().__init__(*times_ms)
+        self.held = []
+
+    def __call__(self, kernel_call, quantiles=None):
+        from tritonize_worker import lane
+
+        self.held.append(lane.current()._held)
+        return super().__call__(kernel_call, quantiles)
+
+
+def counting(config: triton.Config, calls: list, fail: bool = False) -> triton.Config:
+    """`config` with a pre-hook that notes each call by BLOCK (and fails as a configuration too large would)."""
+
+    def hook(_nargs):
+        calls.append(config.kwargs["BLOCK"])
+        if fail:
+            from triton.runtime.errors import OutOfResources
+
+            raise OutOfResources(1 << 20, 1 << 16, "shared memory")
+
+    return triton.Config(config.kwargs, num_warps=config.num_warps, pre_hook=hook)
+
+
+def exclusive_holds(gpu) -> int:
+    from tritonize_worker.lane import EXCLUSIVE
+
+    return sum(1 for kind, _, _ in gpu.holds if kind == EXCLUSIVE)
+
+
+def test_a_keys_configurations_are_compiled_first_then_benchmarked_in_one_exclusive_hold(batched):
+    from tritonize_worker import autotune_timer
+    from tritonize_worker.lane import EXCLUSIVE
+
+    calls = []
+    own = HoldNotingTimer(2.0, 1.0)
+    configs = [counting(SMALL, calls), counting(LARGE, calls)]
+
+    @triton.autotune(configs=configs, key=["n"], do_bench=own)
+    @triton.jit
+    def double(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+        offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        tl.store(y_ptr + offsets, tl.load(x_ptr + offsets, mask=offsets < n) * 2, mask=offsets < n)
+
+    y = launch(double)
+
+    # Each configuration once to compile, once in its benchmark, then the pick's launch.
+    assert calls == [16, 32, 16, 32, 32]
+    assert own.held == [EXCLUSIVE, EXCLUSIVE]
+    assert exclusive_holds(batched) == 1
+    assert double.best_config.kwargs == {"BLOCK": 32}
+    assert torch.equal(y, torch.arange(40, dtype=torch.float32) * 2)
+    assert autotune_timer.batching.record() == {"keys": 1, "configurations": 2, "failed": 0}
+
+    launch(double)  # the same key: tuned already, no hold of its own
+    assert exclusive_holds(batched) == 1
+    own.times_ms = [1.0, 2.0]
+    launch(double, n=100)  # a new key: one more hold
+    assert exclusive_holds(batched) == 2
+    assert autotune_timer.batching.keys == 2
+
+
+def test_without_batching_each_configuration_takes_its_own_hold(installed):
+    from tritonize_worker import lane
+
+    gpu = lane.configure(None)
+    installed(None)
+    own = HoldNotingTimer(2.0, 1.0)
+    launch(make_kernel(do_bench=own))
+
+    assert exclusive_holds(gpu) == 2
+
+
+def test_a_configuration_that_does_not_compile_is_left_out_of_the_hold(batched):
+    from tritonize_worker import autotune_timer
+
+    calls = []
+    own = HoldNotingTimer(1.0)
+    configs = [counting(SMALL, calls, fail=True), counting(LARGE, calls)]
+
+    @triton.autotune(configs=configs, key=["n"], do_bench=own)
+    @triton.jit
+    def double(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+        offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        tl.store(y_ptr + offsets, tl.load(x_ptr + offsets, mask=offsets < n) * 2, mask=offsets < n)
+
+    y = launch(double)
+
+    assert calls == [16, 32, 32, 32]  # the failing one tried once, outside the hold
+    assert own.times_ms == [] and len(own.held) == 1
+    assert double.best_config.kwargs == {"BLOCK": 32}
+    assert "prune_configs" not in double.__dict__
+    assert torch.equal(y, torch.arange(40, dtype=torch.float32) * 2)
+    assert autotune_timer.batching.record() == {"keys": 1, "configurations": 1, "failed": 1}
+
+
+def test_a_key_computed_unlike_triton_turns_batching_off_and_the_pick_still_stands(batched, monkeypatch):
+    from tritonize_worker import autotune_timer
+
+    monkeypatch.setattr(autotune_timer, "tuning_key", lambda *_: ("not", "triton's"))
+    own = HoldNotingTimer(2.0, 1.0)
+    kernel = make_kernel(do_bench=own)
+
+    y = launch(kernel)
+
+    assert kernel.best_config is LARGE
+    assert torch.equal(y, torch.arange(40, dtype=torch.float32) * 2)
+    assert "differs from Triton's" in autotune_timer.batching.off
+    own.times_ms = [2.0, 1.0]
+    launch(kernel, n=100)  # no longer batched: a hold per configuration
+    assert exclusive_holds(batched) == 1 + 2
+
+
+def test_the_tuning_key_is_the_one_triton_caches_under(batched):
+    from tritonize_worker.autotune_timer import tuning_key
+
+    kernel = make_kernel(do_bench=FakeTimer(1.0, 2.0))
+    x = torch.arange(40, dtype=torch.float32)
+    y = torch.empty_like(x)
+    kernel[lambda meta: (triton.cdiv(40, meta["BLOCK"]),)](x, y, 40)
+
+    assert list(kernel.cache) == [tuning_key(kernel, (x, y, 40), {})]
+
+
+def test_batch_by_key_undo_restores_the_autotuners_run():
+    from tritonize_worker.autotune_timer import batch_by_key
+
+    original = Autotuner.__dict__["run"]
+    undo = batch_by_key()
+    assert Autotuner.__dict__["run"] is not original
+    undo()
+
+    assert Autotuner.__dict__["run"] is original

@@ -99,6 +99,10 @@ def test_an_autotuned_kernels_chosen_configuration_is_recorded(run_worker, autot
     log = result["environment"]["autotune_log"]
     assert {entry["kernel"] for entry in log} == {"_matmul_kernel"}
     assert all(len(entry["us"]) == 11 and entry["picked"] in entry["us"] for entry in log)
+    # Each tuned key's 11 configurations compiled first, then benchmarked in one exclusive hold of the lane.
+    batches = result["environment"]["autotune_batches"]
+    assert batches["keys"] == len(log) and "off" not in batches
+    assert batches["configurations"] + batches["failed"] == 11 * len(log)
     if autotune_timer == "job":
         # Its 11 configurations were timed by the job's autotune timer, at every shape it was tuned for, each
         # with the SM clock read as its timing started.

@@ -14,6 +14,12 @@ that did not bring its own benchmark (`do_bench=` in `@triton.autotune`, kept as
 launch from Python. Events, not the profiler: the worker takes its host-side figures before CUPTI first starts in
 the process (timing.py). The configurations, the key and the pruning stay the author's; only the yardstick of the
 pick is the job's.
+
+Either way the configurations of one tuning key are benchmarked in one exclusive hold of the lane, not one hold
+each (`batch_by_key`): each is first compiled and run once in a shared hold, then all are benchmarked
+back to back. A hold is only taken once every shared holder (other jobs' checks) has finished its call, which cost
+the matmul expert on the H200 84 s of waiting for about 100 holds (docs/runner.md); the benchmark itself is the
+same, configuration by configuration, in the author's order.
 """
 
 from __future__ import annotations
@@ -133,14 +139,37 @@ def lane_held(bench: Callable[..., Any]) -> Callable[..., Any]:
         import torch
 
         gpu = lane.current()
-        with gpu.shared("compiling an autotuner's configuration"):
-            kernel_call()
-            if torch.cuda.is_available():  # the interpreter runs on the CPU
-                torch.cuda.synchronize()
+        if not batching.holding:  # in a key's hold, every configuration has been compiled before it
+            with gpu.shared("compiling an autotuner's configuration"):
+                kernel_call()
+                if torch.cuda.is_available():  # the interpreter runs on the CPU
+                    torch.cuda.synchronize()
         with gpu.exclusive("autotuning"):
             return bench(kernel_call, *args, **kwargs)
 
     return held
+
+
+class Batching:
+    """What `batch_by_key` did: keys benchmarked in one exclusive hold each (`environment.autotune_batches`)."""
+
+    def __init__(self) -> None:
+        self.keys = 0  # tuning keys benchmarked in one hold
+        self.configurations = 0  # configurations compiled before their key's hold
+        self.failed = 0  # configurations that did not compile (left out of the hold)
+        self.off = ""  # why batching stopped in this process, if it did
+        self.precompiling = False  # the first pass: the autotuner's benchmark compiles and runs once
+        self.holding = False  # the second pass: in the key's exclusive hold
+
+    def record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"keys": self.keys, "configurations": self.configurations, "failed": self.failed}
+        if self.off:
+            record["off"] = self.off
+        return record
+
+
+# The process's batching record: one job per process.
+batching = Batching()
 
 
 def install(timer: Callable[..., Any] | None) -> Callable[[], None]:
@@ -155,6 +184,8 @@ def install(timer: Callable[..., Any] | None) -> Callable[[], None]:
     original = Autotuner.__dict__["do_bench"]
 
     def do_bench(self: Any) -> Callable[..., Any]:
+        if batching.precompiling:
+            return _compile_once
         own = getattr(self, "_do_bench", None)
         if own is not None:
             return lane_held(own)
@@ -171,3 +202,94 @@ def install(timer: Callable[..., Any] | None) -> Callable[[], None]:
         Autotuner.do_bench = original
 
     return uninstall
+
+
+def batch_by_key() -> Callable[[], None]:
+    """Wraps Autotuner.run so that each tuning key's configurations are benchmarked in one exclusive hold
+    (`_batched_run`); returns the function that undoes it. For the checks, which make the first call at every
+    size and so every tuning: the wrapper (the key computed at every launch) must be gone before timing, whose
+    host-side figures it would be in. A tuning after it takes a hold per configuration. A no-op without Triton."""
+    try:
+        from triton.runtime.autotuner import Autotuner
+    except ImportError:
+        return lambda: None
+    original_run = Autotuner.__dict__["run"]
+
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return _batched_run(original_run, self, args, kwargs)
+
+    Autotuner.run = run
+
+    def uninstall() -> None:
+        Autotuner.run = original_run
+
+    return uninstall
+
+
+def _compile_once(kernel_call: Callable[[], Any], *_: Any, **__: Any) -> list[float]:
+    """The first pass's benchmark: the configuration compiled (the shared hold given up meanwhile, lane.py) and run
+    once, as every benchmark's first call does; its figure is not used."""
+    import torch
+
+    with lane.current().shared("compiling an autotuner's configuration"):
+        kernel_call()
+        if torch.cuda.is_available():  # the interpreter runs on the CPU
+            torch.cuda.synchronize()
+    return [0.0, 0.0, 0.0]
+
+
+def tuning_key(autotuner: Any, args: tuple, kwargs: dict) -> tuple | None:
+    """The key Autotuner.run caches its pick under (triton 3.x: the `key` arguments' values, then every tensor
+    argument's dtype); None where this autotuner does not benchmark (one configuration, results cached on disk)."""
+    if len(autotuner.configs) <= 1 or getattr(autotuner, "cache_results", False):
+        return None
+    named = {**dict(zip(autotuner.arg_names, args, strict=False)), **kwargs}
+    named = {name: value for name, value in named.items() if name in autotuner.arg_names}
+    key = [named[name] for name in autotuner.keys if name in named]
+    key += [str(value.dtype) for value in named.values() if hasattr(value, "dtype")]
+    return tuple(key)
+
+
+def _batched_run(original_run: Callable[..., Any], autotuner: Any, args: tuple, kwargs: dict) -> Any:
+    """Autotuner.run, with a key's benchmarks in one exclusive hold: first every pruned configuration compiled and
+    run once (`_compile_once`, shared), then Triton's own run (which benchmarks and launches) in the exclusive hold,
+    over the configurations that compiled. A key this function computes unlike Triton turns batching off for the
+    process (`batching.off`): each configuration then takes its own hold, as without batching."""
+    try:
+        key = tuning_key(autotuner, args, kwargs) if not batching.off else None
+        if key is not None and not (hasattr(autotuner, "_bench") and hasattr(autotuner, "prune_configs")):
+            batching.off = "this Triton's Autotuner has no _bench or prune_configs"
+            key = None
+    except (AttributeError, KeyError, TypeError) as error:
+        batching.off = f"tuning key not computed: {type(error).__name__}: {error}"
+        key = None
+    if key is None or key in autotuner.cache:
+        return original_run(autotuner, *args, **kwargs)
+    autotuner.nargs = dict(zip(autotuner.arg_names, args, strict=False))
+    configurations = autotuner.prune_configs(kwargs)
+    compiled = []
+    batching.precompiling = True
+    try:
+        for configuration in configurations:
+            # Triton's _bench: hooks, the launch, and a configuration that does not compile answered with inf.
+            if autotuner._bench(*args, config=configuration, **kwargs)[0] != float("inf"):
+                compiled.append(configuration)
+    finally:
+        batching.precompiling = False
+    batching.configurations += len(compiled)
+    batching.failed += len(configurations) - len(compiled)
+    if compiled and len(compiled) < len(configurations):
+        # A configuration that failed to compile would compile again, and fail, inside the exclusive hold.
+        autotuner.prune_configs = lambda _kwargs: list(compiled)
+    try:
+        with lane.current().exclusive("autotuning"):
+            batching.holding = True
+            result = original_run(autotuner, *args, **kwargs)
+    finally:
+        batching.holding = False
+        autotuner.__dict__.pop("prune_configs", None)
+    if key in autotuner.cache:
+        batching.keys += 1
+    else:
+        batching.off = f"the tuning key differs from Triton's (computed {key!r})"
+    return result

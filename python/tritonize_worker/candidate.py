@@ -54,7 +54,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
 
     # 2. The trusted functions, then the import under its own timeout. The flush kernel is compiled before the
     # candidate runs, so that nothing it writes to the compiler cache can stand in for it.
-    flush = timer = stop_logging = None
+    flush = timer = stop_logging = stop_batching = None
     tunings = AutotuneLog()
     if request.timing.enabled:
         from . import l2_flush, timing  # noqa: F401 - imported so that the snapshot covers them
@@ -68,6 +68,8 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
             timer = autotune_timer.AutotuneTimer(flush, environment.sm_clock_reader() if environment else None)
         # Either way, before the trusted snapshot; Triton's own benchmark runs in the job's GPU lane too.
         autotune_timer.install(timer)
+        # A key's configurations benchmarked in one exclusive hold (it wraps the log's wrapper); undone before timing.
+        stop_batching = autotune_timer.batch_by_key()
     # Compiles give the job's shared hold of its GPU lane up while they run (lane.py).
     lane.release_while_compiling()
     observer = OpObserver(task.forbidden) if impl.kind in OBSERVED_KINDS and task.forbidden else None
@@ -115,7 +117,9 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     # 5. Timing, only of code that passed every guard; the compare step drops it if a value is wrong.
     # The profiled share check comes after it: timing takes host-side figures before CUPTI starts.
     if stop_logging is not None:
-        stop_logging()  # a wrapper around every autotuned launch would be in the host times
+        # A wrapper around every autotuned launch would be in the host times: the last installed goes first.
+        stop_batching()
+        stop_logging()
     if request.timing.enabled:
         _time(entry, request, result, watchdog, environment, patched, flush)
         clock.lap("time")
@@ -123,6 +127,8 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
             environment.fields["autotune_timer"] = timer.record()
         if environment is not None and tunings.entries:
             environment.fields["autotune_log"] = tunings.entries
+        if environment is not None and (autotune_timer.batching.keys or autotune_timer.batching.off):
+            environment.fields["autotune_batches"] = autotune_timer.batching.record()
         # 6. What it does once warmed up: the last input again, observed, after hundreds of timed calls.
         result.phase = "guards"
         try:
