@@ -1,0 +1,67 @@
+"""guarded_calls.py: the checked calls' inputs, on the CPU."""
+
+import tomllib
+from pathlib import Path
+
+import torch
+
+from tritonize_worker import guarded_calls
+from tritonize_worker.cases import Case, distribution_named, grad_outputs
+from tritonize_worker.guarded_calls import GuardedRunner
+from tritonize_worker.inputs import draw_inputs
+from tritonize_worker.manifest import parse_task
+from tritonize_worker.protocol import CheckPlan, Guards, Request, TimingPlan
+from tritonize_worker.tensor_files import OutputFile
+from tritonize_worker.watchdog import Watchdog
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def layernorm_runner(outputs_path: str = "") -> GuardedRunner:
+    task = parse_task(tomllib.loads((REPO / "tasks" / "layernorm" / "task.toml").read_text()))
+    request = Request(task, "", None, "cpu", True, CheckPlan(("5x96",), (0, 1)), TimingPlan(False), guards=Guards(7))
+    return GuardedRunner(lambda *args: None, request, Watchdog(lambda *_: None), lambda: [], None,
+                         OutputFile(outputs_path))
+
+
+def test_a_case_is_drawn_once_for_all_its_modes_and_each_mode_gets_a_fresh_draws_values(monkeypatch):
+    drawn = []
+
+    def counting(*args, **kwargs):
+        drawn.append(args[1:3])
+        return draw_inputs(*args, **kwargs)
+
+    monkeypatch.setattr(guarded_calls, "draw_inputs", counting)
+    runner = layernorm_runner()
+    case = Case("5x96", 1, "default")
+    fresh = draw_inputs(runner.task, case.size, case.seed, "cpu", distribution_named(runner.task, "default", 7))
+    fresh_dy = grad_outputs(runner.task, {"y": torch.zeros(5, 96)}, fresh.generator, "cpu")[0][1]
+
+    for _mode in ("forward", "backward"):
+        draw = runner._draw(case)
+        assert all(torch.equal(a, b) for a, b in zip(draw.args, fresh.args, strict=True) if torch.is_tensor(a))
+        # The generator is where the draw left it, for each mode: the backward mode's dy is a fresh draw's.
+        dy = grad_outputs(runner.task, {"y": torch.zeros(5, 96)}, draw.generator, "cpu")[0][1]
+        assert torch.equal(dy, fresh_dy)
+    assert drawn == [("5x96", 1)]
+
+    runner._draw(Case("5x96", 0, "default"))  # the next case: drawn anew
+    assert drawn == [("5x96", 1), ("5x96", 0)]
+
+
+def test_the_checked_calls_get_copies_so_the_kept_draw_stays_as_drawn():
+    runner = layernorm_runner()
+    case = Case("5x96", 0, "default")
+    kept = [arg.clone() if torch.is_tensor(arg) else arg for arg in runner._draw(case).args]
+
+    def scribbles(x, normalized_shape, weight, bias, eps):
+        y = torch.nn.functional.layer_norm(x, normalized_shape, weight, bias, eps)
+        x.zero_()  # on its own copy: rejected by the guards, not passed on to the next mode's call
+        return y
+
+    runner.entry = scribbles
+    runner.run(case, "forward", repeat=False)
+
+    again = runner._draw(case).args
+    assert all(torch.equal(a, b) for a, b in zip(again, kept, strict=True) if torch.is_tensor(a))
+    assert [record["check"] for record in runner.records if not record["ok"]] == ["inputs_unchanged"]
