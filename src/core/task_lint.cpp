@@ -83,6 +83,33 @@ bool ReferenceBytes(const Task& task, const std::string& size, double* bytes, st
   return true;
 }
 
+bool CandidateBytes(const Task& task, const std::string& size, double* bytes, std::string* err) {
+  double inputs = 0;
+  if (!InputBytes(task, size, 0, &inputs, err)) return false;
+  *bytes = 3 * inputs;
+  const std::string peak = task.manifest.value("peak_bytes", "");
+  if (!peak.empty()) {
+    std::map<std::string, double> dims;
+    double value = 0;
+    if (!BindDims(task.dims, size, &dims) || !EvaluateFormula(peak, dims, &value, err)) return false;
+    *bytes = std::max(*bytes, value);
+  }
+  return true;
+}
+
+double JobGpuBytes(const Task& task, bool with_reference) {
+  double most = 0;
+  std::string err;
+  for (const auto& size : task.check_sizes) {
+    double candidate = 0;
+    double reference = 0;
+    if (!CandidateBytes(task, size, &candidate, &err)) return 0;
+    if (with_reference && !ReferenceBytes(task, size, &reference, &err)) return 0;
+    most = std::max(most, candidate + reference);
+  }
+  return most;
+}
+
 std::vector<LintFinding> LintSizes(const Task& task, double gpu_bytes) {
   std::vector<LintFinding> found;
   // 1. Every check size's reference within the GPU's memory (with a fifth to spare).

@@ -33,6 +33,15 @@ bool InputBytes(const Task& task, const std::string& size, double bytes_per_elem
 /// task's dtype to float64, whichever is larger.
 bool ReferenceBytes(const Task& task, const std::string& size, double* bytes, std::string* err);
 
+/// What an implementation's step needs on the GPU at `size`, roughly: the manifest's peak_bytes
+/// (the baseline's peak, in the task's own dtype), else three times its inputs.
+bool CandidateBytes(const Task& task, const std::string& size, double* bytes, std::string* err);
+
+/// The most a job of `task` needs on the GPU over its check sizes: CandidateBytes, plus
+/// ReferenceBytes when `with_reference` (the job that makes the task's reference); 0 when a size
+/// does not evaluate (the job then fails on its own).
+double JobGpuBytes(const Task& task, bool with_reference);
+
 /// The memory check over the check sizes (`gpu_bytes`: the GPU's memory) and the interpreter
 /// check over the interpret sizes.
 std::vector<LintFinding> LintSizes(const Task& task, double gpu_bytes);

@@ -103,6 +103,10 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
   if (ok) {
     entry.path = *path;
     entry.step_dir = step_dir;
+  } else if (OutOfGpuMemory(*failure)) {
+    // Not the baseline's verdict but the GPU's state (other jobs' memory): the next job of the task,
+    // or this one run again with the GPU to itself, makes it again.
+    entry.made = false;
   } else {
     entry.failure = *failure;
   }
@@ -110,6 +114,15 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
 }
 
 }  // namespace
+
+bool OutOfGpuMemory(const JobResult& result) {
+  if (result.status != Status::kRuntimeError && result.status != Status::kCrashed) return false;
+  for (const char* marker : {"CUDA out of memory", "OutOfMemoryError", "CUDA error: out of memory",
+                             "CUDA_ERROR_OUT_OF_MEMORY"}) {
+    if (result.message.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
 
 nlohmann::json GpuLane::ToRequest(const fs::path& status_file) const {
   return {{"index", index},
@@ -175,8 +188,10 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   fs::create_directories(ReferenceDir(options), made_dir);
   // Declared after what it writes: an early return waits for it (a std::async future does).
   std::future<bool> reference_made = std::async(std::launch::async, [&] {
-    return EnsureReference(request, context, task.name, &reference, &reference_failure,
-                           &reference_lane);
+    const bool made = EnsureReference(request, context, task.name, &reference, &reference_failure,
+                                      &reference_lane);
+    if (context.on_reference_done) context.on_reference_done();
+    return made;
   });
 
   // 2. The candidate, alone in its sandbox: it writes only to its folder and cannot read the

@@ -27,6 +27,7 @@ struct GpuLane {
   std::string label;              // "GPU 0" or "cpu", for the live view and the footer
   std::filesystem::path lock;     // empty: no lock (the interpreter's CPU lane)
   std::filesystem::path gate;
+  double memory_bytes = 0;        // the GPU's memory; 0: not known (jobs are not admitted by it)
 
   /// The request's `lane` block, with `status_file` for the live view.
   nlohmann::json ToRequest(const std::filesystem::path& status_file) const;
@@ -66,7 +67,14 @@ struct JobContext {
   const GpuLane* lane = nullptr;  // null: no lane
   /// Told the candidate step's folder once it is known (the live view reads its lane status).
   std::function<void(const std::filesystem::path&)> on_candidate_dir;
+  /// Called once the job's reference is there (made, reused or failed): the runner's GPU memory
+  /// admission stops counting it.
+  std::function<void()> on_reference_done;
 };
+
+/// A job (or step) that failed because the GPU had no memory left: torch's OutOfMemoryError, or the
+/// CUDA runtime's or driver's out-of-memory error, in its message.
+bool OutOfGpuMemory(const JobResult& result);
 
 /// Runs one job. Never throws and never hangs: a timeout, a signal, a non-zero exit or an
 /// unreadable result becomes the job's status. `process` > 0 is one of bench --repeat's later

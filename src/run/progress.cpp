@@ -135,6 +135,10 @@ std::string FooterLine(const RunnerStats& stats, int jobs) {
     line += fmt::format("; candidate processes: {} pre-started, {} started for their job",
                         stats.warm_claims, stats.fresh_claims);
   }
+  if (stats.memory_waits > 0) {
+    line += fmt::format("; {} jobs waited {:.1f} s in all for GPU memory", stats.memory_waits,
+                        stats.memory_wait_s);
+  }
   return line;
 }
 
@@ -152,7 +156,9 @@ nlohmann::json RunnerStatsToJson(const RunnerStats& stats, int jobs) {
           {"jobs_at_once", jobs},
           {"lanes", lanes},
           {"warm_claims", stats.warm_claims},
-          {"fresh_claims", stats.fresh_claims}};
+          {"fresh_claims", stats.fresh_claims},
+          {"memory_waits", stats.memory_waits},
+          {"memory_wait_s", stats.memory_wait_s}};
 }
 
 }  // namespace tritonize

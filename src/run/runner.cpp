@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "core/sha256.h"
+#include "core/task_lint.h"
 #include "exec/subprocess.h"
 #include "run/server_launcher.h"
 #include "run/warm_pool.h"
@@ -63,12 +64,13 @@ void AddHolds(const nlohmann::json& record, std::vector<std::pair<double, double
 
 struct GpuRecord {
   std::string index, uuid, name;
+  double memory_bytes = 0;
 };
 
 /// The GPUs nvidia-smi lists (physical numbering), or none where it cannot.
 std::vector<GpuRecord> ListGpus(const fs::path& scratch) {
   SubprocessOptions o;
-  o.argv = {"nvidia-smi", "--query-gpu=index,uuid,name", "--format=csv,noheader"};
+  o.argv = {"nvidia-smi", "--query-gpu=index,uuid,name,memory.total", "--format=csv,noheader,nounits"};
   o.stdout_path = scratch / "nvidia-smi.out";
   o.stderr_path = scratch / "nvidia-smi.err";
   o.timeout_s = 20;
@@ -84,7 +86,12 @@ std::vector<GpuRecord> ListGpus(const fs::path& scratch) {
       const auto first = field.find_first_not_of(' ');
       fields.push_back(first == std::string::npos ? "" : field.substr(first));
     }
-    if (fields.size() >= 3) gpus.push_back({fields[0], fields[1], fields[2]});
+    if (fields.size() >= 3) {
+      GpuRecord gpu{fields[0], fields[1], fields[2]};
+      // memory.total in MiB; "[N/A]" or nothing where the GPU does not say.
+      if (fields.size() >= 4) gpu.memory_bytes = std::strtod(fields[3].c_str(), nullptr) * 1048576.0;
+      gpus.push_back(gpu);
+    }
   }
   return gpus;
 }
@@ -98,17 +105,6 @@ std::vector<std::string> SplitList(const std::string& text) {
     if (!item.empty()) out.push_back(item);
   }
   return out;
-}
-
-/// A job that failed because the GPU had no memory left: torch's OutOfMemoryError, or the CUDA
-/// runtime's or driver's out-of-memory error, in its message.
-bool OutOfGpuMemory(const JobResult& result) {
-  if (result.status != Status::kRuntimeError && result.status != Status::kCrashed) return false;
-  for (const char* marker : {"CUDA out of memory", "OutOfMemoryError", "CUDA error: out of memory",
-                             "CUDA_ERROR_OUT_OF_MEMORY"}) {
-    if (result.message.find(marker) != std::string::npos) return true;
-  }
-  return false;
 }
 
 bool TouchFile(const fs::path& path) {
@@ -166,10 +162,12 @@ std::vector<GpuLane> MakeLanes(const std::string& gpus, bool interpret, const fs
   for (const std::string& entry : entries) {
     std::string uuid = entry.rfind("GPU-", 0) == 0 ? entry : "";
     std::string name;
+    double memory_bytes = 0;
     for (const auto& gpu : known) {
       if (gpu.index == entry || gpu.uuid == entry) {
         uuid = gpu.uuid;
         name = gpu.name;
+        memory_bytes = gpu.memory_bytes;
       }
     }
     if (!known.empty() && uuid.empty()) {
@@ -181,7 +179,7 @@ std::vector<GpuLane> MakeLanes(const std::string& gpus, bool interpret, const fs
     }
     const std::string file = uuid.empty() ? "gpu-" + entry : uuid;
     GpuLane lane{static_cast<int>(lanes.size()), entry, "GPU " + entry, lanes_dir / (file + ".lock"),
-                 lanes_dir / (file + ".gate")};
+                 lanes_dir / (file + ".gate"), memory_bytes};
     if (!TouchFile(lane.lock) || !TouchFile(lane.gate)) {
       errors->push_back(fmt::format("cannot create the lane files of GPU {} in {}", entry,
                                     lanes_dir.string()));
@@ -240,6 +238,7 @@ Runner::Runner(const WorkerOptions& options, RunnerOptions runner_options)
   lane_jobs_.assign(options_.lanes.size(), 0);
   lane_closers_.assign(options_.lanes.size(), 0);
   lane_alone_.assign(options_.lanes.size(), false);
+  lane_bytes_.assign(options_.lanes.size(), 0.0);
   holds_.resize(options_.lanes.size());
   use_.resize(options_.lanes.size());
   for (size_t i = 0; i < options_.lanes.size(); ++i) use_[i].label = options_.lanes[i].label;
@@ -290,10 +289,12 @@ void Runner::Drain() {
   idle_.wait(lock, [&] { return active_ == 0; });
 }
 
-int Runner::PickLane() {
+int Runner::PickLane(double bytes) {
   int best = -1;
   for (size_t i = 0; i < lane_jobs_.size(); ++i) {
     if (lane_closers_[i] > 0) continue;
+    const double budget = 0.8 * options_.lanes[i].memory_bytes;
+    if (bytes >= 0 && budget > 0 && lane_jobs_[i] > 0 && lane_bytes_[i] + bytes > budget) continue;
     if (best < 0 || lane_jobs_[i] < lane_jobs_[static_cast<size_t>(best)]) {
       best = static_cast<int>(i);
     }
@@ -315,11 +316,31 @@ void Runner::Work() {
     const bool start = !Interrupted() && (!admit || admit(queued.job));
     RunnerOutcome outcome;
     int lane = 0;
+    // What the job counts against its GPU's memory while it runs, and of that, its task's reference
+    // until the reference is there.
+    double bytes = 0;
+    double reference_bytes = 0;
     if (start) {
+      const Task& task = *queued.job.task;
+      const double with_reference = options_.steps == nullptr ? JobGpuBytes(task, true) : 0;
+      const double without = options_.steps == nullptr ? JobGpuBytes(task, false) : 0;
       lock.lock();
-      lane_open_.wait(lock, [&] { return PickLane() >= 0; });
-      lane = PickLane();
+      ++waiting_;
+      const auto asked = std::chrono::steady_clock::now();
+      const bool for_memory =
+          PickLane(JobBytes(task.name, with_reference, without)) < 0 && PickLane(-1) >= 0;
+      lane_open_.wait(lock, [&] { return PickLane(JobBytes(task.name, with_reference, without)) >= 0; });
+      --waiting_;
+      bytes = JobBytes(task.name, with_reference, without);
+      if (reference_counted_.insert(task.name).second) reference_bytes = bytes - without;
+      if (for_memory) {
+        ++memory_waits_;
+        memory_wait_s_ +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+      }
+      lane = PickLane(bytes);
       ++lane_jobs_[static_cast<size_t>(lane)];
+      lane_bytes_[static_cast<size_t>(lane)] += bytes;
       running_[id] = {queued.job.label, lane, std::chrono::steady_clock::now(), {}};
       lock.unlock();
     }
@@ -336,6 +357,13 @@ void Runner::Work() {
       }
       context.references = &references_;
       context.lane = &options_.lanes[static_cast<size_t>(lane)];
+      context.on_reference_done = [this, lane, &bytes, &reference_bytes] {
+        std::lock_guard<std::mutex> held(mutex_);
+        lane_bytes_[static_cast<size_t>(lane)] -= reference_bytes;
+        bytes -= reference_bytes;
+        reference_bytes = 0;
+        lane_open_.notify_all();
+      };
       context.on_candidate_dir = [this, id](const fs::path& dir) {
         std::lock_guard<std::mutex> held(mutex_);
         auto found = running_.find(id);
@@ -359,6 +387,7 @@ void Runner::Work() {
     if (start) {
       running_.erase(id);
       --lane_jobs_[static_cast<size_t>(lane)];
+      lane_bytes_[static_cast<size_t>(lane)] -= bytes;
       Account(lane, outcome.result);
       lane_open_.notify_all();
     }
@@ -418,7 +447,11 @@ std::vector<RunningJob> Runner::Running() const {
 
 size_t Runner::Queued() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return queue_.size();
+  return queue_.size() + static_cast<size_t>(waiting_);
+}
+
+double Runner::JobBytes(const std::string& task, double with_reference, double without) const {
+  return reference_counted_.count(task) > 0 ? without : with_reference;
 }
 
 RunnerStats Runner::Stats() const {
@@ -431,6 +464,8 @@ RunnerStats Runner::Stats() const {
     use.busy_s = UnionLength(holds_[i], MonotonicSeconds(started_), MonotonicSeconds(now));
     stats.lanes.push_back(use);
   }
+  stats.memory_waits = memory_waits_;
+  stats.memory_wait_s = memory_wait_s_;
   if (warm_) {
     stats.warm_claims = warm_->warm_claims();
     stats.fresh_claims = warm_->fresh_claims();

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -80,6 +81,8 @@ struct RunnerStats {
   std::vector<LaneUse> lanes;
   int warm_claims = 0;   // candidate steps in a pre-started process
   int fresh_claims = 0;  // in a process started for them
+  int memory_waits = 0;  // jobs that waited to start until their GPU's memory had room for them
+  double memory_wait_s = 0;
 };
 
 class Runner {
@@ -118,7 +121,13 @@ class Runner {
     Done done;
   };
   void Work();
-  int PickLane();  // under mutex_: the open lane with the fewest jobs, -1 when none is open
+  /// Under mutex_: the open lane with the fewest jobs where a job that needs `bytes` of GPU memory
+  /// fits beside the jobs running there (a lane without jobs always fits; `bytes` < 0: memory not
+  /// considered), -1 when none is.
+  int PickLane(double bytes);
+  /// Under mutex_: what a job of `task` counts against its lane's memory: `with_reference` when no
+  /// job of the task has started yet (that one makes the task's reference), else `without`.
+  double JobBytes(const std::string& task, double with_reference, double without) const;
   void Account(int lane, const JobResult& result);  // under mutex_
   /// A job that ran out of GPU memory while others shared its GPU runs again with its lane to
   /// itself: no new job starts there until the others end and it has run (its verdict is then its
@@ -142,6 +151,15 @@ class Runner {
   std::vector<int> lane_jobs_;         // running jobs per lane
   std::vector<int> lane_closers_;      // per lane: jobs waiting to run alone, or running alone
   std::vector<bool> lane_alone_;       // per lane: a closer is running alone on it
+  // GPU memory admission: a job starts on a lane only if the estimates (core/task_lint.h) of the
+  // jobs running there and its own fit in 80% of the GPU's memory. The first job of a task also
+  // counts the task's float64 reference until it is made. On the H200 a whole-suite run at twelve
+  // jobs at once ran the GPU out of memory, and the jobs that failed then ran again one by one.
+  std::vector<double> lane_bytes_;     // per lane: the running jobs' estimates
+  std::set<std::string> reference_counted_;  // tasks whose first job has started
+  int waiting_ = 0;                    // jobs taken from the queue, waiting for a lane
+  int memory_waits_ = 0;
+  double memory_wait_s_ = 0;
   std::condition_variable lane_open_;  // a lane's jobs or closers went down
   int next_id_ = 0;
   int active_ = 0;  // queued or running: Drain waits for 0

@@ -47,6 +47,26 @@ TEST(TaskLintTest, PeakBytesCountTheScoresOfTheAttentionBaseline) {
   EXPECT_NEAR(bytes / (1LL << 30), 4.0 * 4 * 32 * 4096 * 4096 * 8 / (1LL << 30), 1e-6);
 }
 
+TEST(TaskLintTest, AJobsGpuMemoryIsTheBaselinesPeakAndForTheTasksFirstJobItsReference) {
+  const TaskSuite suite = Shipped();
+  const Task& attention = *suite.Find("attention");
+  // The largest check size, 4x32x4096x128: peak_bytes 4 * Z*H*N*N * 4, the reference twice that.
+  const double peak = 4.0 * 4 * 32 * 4096 * 4096 * 4;
+  EXPECT_DOUBLE_EQ(JobGpuBytes(attention, false), peak);
+  EXPECT_DOUBLE_EQ(JobGpuBytes(attention, true), 3 * peak);
+  // No peak_bytes: three times the inputs (softmax's largest check size is its one input).
+  const Task& softmax = *suite.Find("softmax");
+  double most = 0;
+  for (const auto& size : softmax.check_sizes) {
+    double bytes = 0;
+    std::string err;
+    ASSERT_TRUE(InputBytes(softmax, size, 0, &bytes, &err)) << err;
+    most = std::max(most, bytes);
+  }
+  EXPECT_DOUBLE_EQ(JobGpuBytes(softmax, false), 3 * most);
+  EXPECT_DOUBLE_EQ(JobGpuBytes(softmax, true), 3 * most + 3 * 2 * most);  // float64: twice float32
+}
+
 TEST(TaskLintTest, TooLargeForTheGpuOrTheInterpreterFails) {
   const TaskSuite suite = Shipped();
   Task attention = *suite.Find("attention");

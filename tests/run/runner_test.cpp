@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "../support/test_dir.h"
+#include "core/task_lint.h"
 #include "core/task_suite.h"
 #include "run/progress.h"
 
@@ -223,6 +224,86 @@ TEST_F(RunnerTest, AJobOutOfGpuMemoryAmongOthersRunsAgainWithItsLaneToItself) {
     }
   }
   EXPECT_GT(rerun_holds, 0);
+}
+
+// A reference step out of GPU memory is the GPU's state, not the baseline's verdict: it is not kept
+// for the task's other jobs, and the job it failed runs again alone and makes it.
+TEST_F(RunnerTest, AReferenceOutOfGpuMemoryIsMadeAgainNotKeptAsTheTasksFailure) {
+  const fs::path references = options_.scratch_dir.parent_path() / "references";
+  fs::create_directories(references);
+  std::ofstream(references / "oom-once").close();
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  Runner runner(options_, runner_options);
+  const auto outcomes = RunAll(runner, {Candidate("a", "check 0.2\n"), Candidate("b", "check 0.2\n")});
+
+  EXPECT_FALSE(fs::exists(references / "oom-once"));
+  int reruns = 0;
+  for (const auto& outcome : outcomes) {
+    EXPECT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+    if (outcome.result.environment.contains("rerun_alone")) {
+      ++reruns;
+      EXPECT_NE(outcome.result.environment["rerun_alone"]["first_message"].get<std::string>().find(
+                    "the baseline failed: OutOfMemoryError"),
+                std::string::npos);
+    }
+  }
+  EXPECT_EQ(reruns, 1);
+}
+
+// A lane's jobs fit in 80% of its GPU's memory by their estimates (core/task_lint.h): with room for
+// one job, they run one at a time, and the runner says how long they waited.
+TEST_F(RunnerTest, JobsThatDoNotFitInTheGpusMemoryTogetherRunOneAtATime) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 3;
+  runner_options.lanes = Lanes(1);
+  runner_options.lanes[0].memory_bytes = 1;  // room for no job beside another
+  Runner runner(options_, runner_options);
+  const auto outcomes = RunAll(runner, {Candidate("a", "check 0.3\n"), Candidate("b", "check 0.3\n"),
+                                        Candidate("c", "check 0.3\n")});
+  for (const auto& outcome : outcomes) {
+    EXPECT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+  }
+  const auto holds = Holds(outcomes);
+  for (const auto& a : holds) {
+    for (const auto& b : holds) {
+      if (a.job != b.job) {
+        EXPECT_FALSE(Overlap(a, b)) << "jobs " << a.job << " and " << b.job;
+      }
+    }
+  }
+  const RunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.memory_waits, 2);
+  EXPECT_GT(stats.memory_wait_s, 0.3);
+}
+
+// The task's first job counts its float64 reference only until the reference is made: then a
+// second job fits beside it.
+TEST_F(RunnerTest, TheFirstJobsReferenceStopsCountingOnceMade) {
+  const Task& softmax = *suite_.Find("softmax");
+  const double with = JobGpuBytes(softmax, true);
+  const double without = JobGpuBytes(softmax, false);
+  ASSERT_GT(with, 2 * without);  // the first job alone fills the lane until its reference is made
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  runner_options.lanes[0].memory_bytes = (2 * without + 1) / 0.8;
+  Runner runner(options_, runner_options);
+  const auto outcomes = RunAll(runner, {Candidate("a", "check 1.0\n"), Candidate("b", "check 1.0\n")});
+  for (const auto& outcome : outcomes) {
+    EXPECT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+  }
+  // Both checked at once: b's check began before a's ended.
+  const auto holds = Holds(outcomes);
+  bool together = false;
+  for (const auto& a : holds) {
+    for (const auto& b : holds) {
+      if (a.job == 0 && b.job == 1 && Overlap(a, b)) together = true;
+    }
+  }
+  EXPECT_TRUE(together);
+  EXPECT_EQ(runner.Stats().memory_waits, 1);
 }
 
 // Through one launcher for every step (--launcher slurm's seam; a local one stands in for the
