@@ -71,6 +71,8 @@ for (text,) in sqlite3.connect(db).execute("SELECT environment FROM jobs"):
     for field in ("wall_s", "cpu_s"):
         if isinstance(env.get("compare"), dict) and field in env["compare"]:
             steps.setdefault(f"compare values {field[:-2]}", []).append(env["compare"][field])
+    for part, seconds in (env.get("triton_share_s") or {}).items():
+        steps.setdefault(f"share {part}", []).append(seconds)
     lane = env.get("lane") or {}
     for field in ("exclusive_s", "shared_s", "wait_s"):
         if field in lane:

@@ -65,3 +65,22 @@ def test_the_checked_calls_get_copies_so_the_kept_draw_stays_as_drawn():
     again = runner._draw(case).args
     assert all(torch.equal(a, b) for a, b in zip(again, kept, strict=True) if torch.is_tensor(a))
     assert [record["check"] for record in runner.records if not record["ok"]] == ["inputs_unchanged"]
+
+
+def test_the_profiled_share_check_says_where_its_time_goes(monkeypatch):
+    from tritonize_worker import candidate
+
+    # On the CPU here: no CUDA to synchronise or to profile, so the profiler records the CPU's activity.
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *_: None)
+    cpu_profile = torch.profiler.profile
+    monkeypatch.setattr(torch.profiler, "profile", lambda activities: cpu_profile(
+        activities=[torch.profiler.ProfilerActivity.CPU]))
+    runner = layernorm_runner()
+    runner.entry = lambda x, shape, weight, bias, eps: torch.nn.functional.layer_norm(x, shape, weight, bias, eps)
+    parts = {}
+
+    candidate._profile(runner, "5x96", "forward", "the forward mode", parts)
+    candidate._profile(runner, "5x96", "backward", "the backward mode", parts)
+
+    assert sorted(parts) == ["calls", "draw", "profiler_start", "profiler_stop", "read", "warm"]
+    assert all(seconds >= 0 for seconds in parts.values())

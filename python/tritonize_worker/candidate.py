@@ -141,8 +141,14 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         _raise_first(runner)
     if request.device == "cuda" and impl.kind not in EXEMPT_KINDS:
         result.phase = "guards"
+        parts: dict[str, float] = {}
+        waited = gpu.wait_s
         with gpu.shared("profiling the Triton share"):
-            result.guards.append(triton_share(runner, module, impl.path, impl.kind))
+            parts["lane_wait"] = gpu.wait_s - waited
+            result.guards.append(triton_share(runner, module, impl.path, impl.kind, parts))
+        if environment is not None:
+            # Where the phase's wall time goes (on the H200 it took 6.7 s for 1.0 s of CPU with twelve jobs).
+            environment.fields["triton_share_s"] = {name: round(seconds, 4) for name, seconds in parts.items()}
         _verify(patched, "the profiled calls")
         result.phase = "time" if request.timing.enabled else "check"
         clock.lap("triton_share")
@@ -206,8 +212,11 @@ def _verify(patched: Callable[[], list[str]], when: str) -> None:
         )
 
 
-def triton_share(runner: GuardedRunner, module: ModuleType, path: str, kind: str) -> dict:
-    """Profiles a few calls at the largest timed (or check) size, per mode; all streams are in the profile."""
+def triton_share(runner: GuardedRunner, module: ModuleType, path: str, kind: str,
+                 parts: dict[str, float] | None = None) -> dict:
+    """Profiles a few calls at the largest timed (or check) size, per mode; all streams are in the profile.
+    `parts` gets the wall seconds of each part (draw, warm, profiler_start, calls, profiler_stop, read)."""
+    parts = {} if parts is None else parts
     request = runner.request
     timed = request.timing.sizes if request.timing.enabled else ()
     size = timed[-1] if timed else runner.largest_size()
@@ -218,7 +227,7 @@ def triton_share(runner: GuardedRunner, module: ModuleType, path: str, kind: str
     shares: dict[str, float | None] = {}
     for mode in runner.task.modes:
         where = f"the {mode} mode at size {size}"
-        activities = _profile(runner, size, mode, where)
+        activities = _profile(runner, size, mode, where, parts)
         if judged:
             shares[mode] = guards.check_triton_share(activities, own, runner.task.triton_time_share, where)
         else:
@@ -235,14 +244,24 @@ def triton_share(runner: GuardedRunner, module: ModuleType, path: str, kind: str
     }
 
 
-def _profile(runner: GuardedRunner, size: str, mode: str, where: str) -> list[tuple[str, float]]:
-    """(name, duration in us) of every device activity of PROFILED_CALLS calls, on any stream."""
+def _profile(runner: GuardedRunner, size: str, mode: str, where: str,
+             parts: dict[str, float]) -> list[tuple[str, float]]:
+    """(name, duration in us) of every device activity of PROFILED_CALLS calls, on any stream; the wall seconds
+    of each part added into `parts`."""
+    import time
+
     import torch
     from torch.autograd import DeviceType
     from torch.profiler import ProfilerActivity, profile
 
     from .timing import profile_activities
 
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        parts[name] = parts.get(name, 0.0) + now - since
+        return now
+
+    started = time.perf_counter()
     task = runner.task
     draw = draw_inputs(task, size, runner.request.check.seeds[0], runner.device)
     args = copy_args(draw.args, task, float64=False, grad=mode == "backward")
@@ -260,13 +279,22 @@ def _profile(runner: GuardedRunner, size: str, mode: str, where: str) -> list[tu
                 leaf.grad = None
             return backward(pairs, retain_graph=True)
 
+    started = lap("draw", started)
     runner._call(size, mode, where, fn)  # compiled before the profile
-    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+    torch.cuda.synchronize()
+    started = lap("warm", started)
+    prof = profile(activities=[ProfilerActivity.CUDA])
+    with prof:
+        started = lap("profiler_start", started)
         for _ in range(PROFILED_CALLS):
             runner._call(size, mode, where, fn)
         torch.cuda.synchronize()
-    return [
+        started = lap("calls", started)
+    started = lap("profiler_stop", started)
+    activities = [
         (activity.name, activity.end_us - activity.start_us)
         for activity in profile_activities(prof, DeviceType.CUDA)
         if activity.name not in SYNC_ACTIVITIES
     ]
+    lap("read", started)
+    return activities
