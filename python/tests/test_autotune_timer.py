@@ -16,8 +16,8 @@ SMALL = triton.Config({"BLOCK": 16}, num_warps=1)
 LARGE = triton.Config({"BLOCK": 32}, num_warps=2)
 
 
-def make_kernel(**autotune_options):
-    @triton.autotune(configs=[SMALL, LARGE], key=["n"], **autotune_options)
+def make_kernel(configs=(SMALL, LARGE), **autotune_options):
+    @triton.autotune(configs=list(configs), key=["n"], **autotune_options)
     @triton.jit
     def double(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
         offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
@@ -240,12 +240,7 @@ def test_a_keys_configurations_are_compiled_first_then_benchmarked_in_one_exclus
     calls = []
     own = HoldNotingTimer(2.0, 1.0)
     configs = [counting(SMALL, calls), counting(LARGE, calls)]
-
-    @triton.autotune(configs=configs, key=["n"], do_bench=own)
-    @triton.jit
-    def double(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
-        offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-        tl.store(y_ptr + offsets, tl.load(x_ptr + offsets, mask=offsets < n) * 2, mask=offsets < n)
+    double = make_kernel(configs, do_bench=own)
 
     y = launch(double)
 
@@ -282,12 +277,7 @@ def test_a_configuration_that_does_not_compile_is_left_out_of_the_hold(batched):
     calls = []
     own = HoldNotingTimer(1.0)
     configs = [counting(SMALL, calls, fail=True), counting(LARGE, calls)]
-
-    @triton.autotune(configs=configs, key=["n"], do_bench=own)
-    @triton.jit
-    def double(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
-        offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-        tl.store(y_ptr + offsets, tl.load(x_ptr + offsets, mask=offsets < n) * 2, mask=offsets < n)
+    double = make_kernel(configs, do_bench=own)
 
     y = launch(double)
 

@@ -61,39 +61,41 @@ bool InputBytes(const Task& task, const std::string& size, double bytes_per_elem
   return true;
 }
 
+namespace {
+
+/// The manifest's peak_bytes at `size` into *value (0 without one); false with *err when it does not
+/// evaluate.
+bool PeakBytes(const Task& task, const std::string& size, double* value, std::string* err) {
+  *value = 0;
+  const std::string peak = task.manifest.value("peak_bytes", "");
+  if (peak.empty()) return true;
+  std::map<std::string, double> dims;
+  return BindDims(task.dims, size, &dims) && EvaluateFormula(peak, dims, value, err);
+}
+
+}  // namespace
+
 bool ReferenceBytes(const Task& task, const std::string& size, double* bytes, std::string* err) {
   double inputs = 0;
-  if (!InputBytes(task, size, 8, &inputs, err)) return false;
-  *bytes = 3 * inputs;
-  const std::string peak = task.manifest.value("peak_bytes", "");
-  if (!peak.empty()) {
-    std::map<std::string, double> dims;
-    double value = 0;
-    if (!BindDims(task.dims, size, &dims) || !EvaluateFormula(peak, dims, &value, err)) return false;
-    // peak_bytes is in the task's own dtype: the float64 reference holds the same elements wider.
-    std::string dtype = "float32";
-    for (const auto& input : task.manifest.value("inputs", json::array())) {
-      if (input.contains("dtype")) {
-        dtype = input["dtype"].get<std::string>();
-        break;
-      }
+  double peak = 0;
+  if (!InputBytes(task, size, 8, &inputs, err) || !PeakBytes(task, size, &peak, err)) return false;
+  // peak_bytes is in the task's own dtype: the float64 reference holds the same elements wider.
+  std::string dtype = "float32";
+  for (const auto& input : task.manifest.value("inputs", json::array())) {
+    if (input.contains("dtype")) {
+      dtype = input["dtype"].get<std::string>();
+      break;
     }
-    *bytes = std::max(*bytes, value * 8 / std::max(ItemSize(dtype), 4.0));
   }
+  *bytes = std::max(3 * inputs, peak * 8 / std::max(ItemSize(dtype), 4.0));
   return true;
 }
 
 bool CandidateBytes(const Task& task, const std::string& size, double* bytes, std::string* err) {
   double inputs = 0;
-  if (!InputBytes(task, size, 0, &inputs, err)) return false;
-  *bytes = 3 * inputs;
-  const std::string peak = task.manifest.value("peak_bytes", "");
-  if (!peak.empty()) {
-    std::map<std::string, double> dims;
-    double value = 0;
-    if (!BindDims(task.dims, size, &dims) || !EvaluateFormula(peak, dims, &value, err)) return false;
-    *bytes = std::max(*bytes, value);
-  }
+  double peak = 0;
+  if (!InputBytes(task, size, 0, &inputs, err) || !PeakBytes(task, size, &peak, err)) return false;
+  *bytes = std::max(3 * inputs, peak);
   return true;
 }
 
