@@ -63,8 +63,8 @@ bool InputBytes(const Task& task, const std::string& size, double bytes_per_elem
 
 namespace {
 
-/// The manifest's peak_bytes at `size` into *value (0 without one); false with *err when it does not
-/// evaluate.
+/// The manifest's peak_bytes at `size` into *value (0 without one); false with *err when it does
+/// not evaluate.
 bool PeakBytes(const Task& task, const std::string& size, double* value, std::string* err) {
   *value = 0;
   const std::string peak = task.manifest.value("peak_bytes", "");

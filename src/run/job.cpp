@@ -104,8 +104,8 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
     entry.path = *path;
     entry.step_dir = step_dir;
   } else if (OutOfGpuMemory(*failure)) {
-    // Not the baseline's verdict but the GPU's state (other jobs' memory): the next job of the task,
-    // or this one run again with the GPU to itself, makes it again.
+    // Not the baseline's verdict but the GPU's state (other jobs' memory): the next job of the
+    // task, or this one run again with the GPU to itself, makes it again.
     entry.made = false;
   } else {
     entry.failure = *failure;

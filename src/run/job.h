@@ -27,7 +27,7 @@ struct GpuLane {
   std::string label;              // "GPU 0" or "cpu", for the live view and the footer
   std::filesystem::path lock;     // empty: no lock (the interpreter's CPU lane)
   std::filesystem::path gate;
-  double memory_bytes = 0;        // the GPU's memory; 0: not known (jobs are not admitted by it)
+  double memory_bytes = 0;  // the GPU's memory; 0: not known (jobs are not admitted by it)
 
   /// The request's `lane` block, with `status_file` for the live view.
   nlohmann::json ToRequest(const std::filesystem::path& status_file) const;

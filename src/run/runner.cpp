@@ -70,7 +70,8 @@ struct GpuRecord {
 /// The GPUs nvidia-smi lists (physical numbering), or none where it cannot.
 std::vector<GpuRecord> ListGpus(const fs::path& scratch) {
   SubprocessOptions o;
-  o.argv = {"nvidia-smi", "--query-gpu=index,uuid,name,memory.total", "--format=csv,noheader,nounits"};
+  o.argv = {"nvidia-smi", "--query-gpu=index,uuid,name,memory.total",
+            "--format=csv,noheader,nounits"};
   o.stdout_path = scratch / "nvidia-smi.out";
   o.stderr_path = scratch / "nvidia-smi.err";
   o.timeout_s = 20;
@@ -89,7 +90,9 @@ std::vector<GpuRecord> ListGpus(const fs::path& scratch) {
     if (fields.size() >= 3) {
       GpuRecord gpu{fields[0], fields[1], fields[2]};
       // memory.total in MiB; "[N/A]" or nothing where the GPU does not say.
-      if (fields.size() >= 4) gpu.memory_bytes = std::strtod(fields[3].c_str(), nullptr) * 1048576.0;
+      if (fields.size() >= 4) {
+        gpu.memory_bytes = std::strtod(fields[3].c_str(), nullptr) * 1048576.0;
+      }
       gpus.push_back(gpu);
     }
   }
@@ -178,8 +181,8 @@ std::vector<GpuLane> MakeLanes(const std::string& gpus, bool interpret, const fs
       continue;
     }
     const std::string file = uuid.empty() ? "gpu-" + entry : uuid;
-    GpuLane lane{static_cast<int>(lanes.size()), entry, "GPU " + entry, lanes_dir / (file + ".lock"),
-                 lanes_dir / (file + ".gate"), memory_bytes};
+    GpuLane lane{static_cast<int>(lanes.size()), entry, "GPU " + entry,
+                 lanes_dir / (file + ".lock"), lanes_dir / (file + ".gate"), memory_bytes};
     if (!TouchFile(lane.lock) || !TouchFile(lane.gate)) {
       errors->push_back(fmt::format("cannot create the lane files of GPU {} in {}", entry,
                                     lanes_dir.string()));
@@ -329,7 +332,8 @@ void Runner::Work() {
       const auto asked = std::chrono::steady_clock::now();
       const bool for_memory =
           PickLane(JobBytes(task.name, with_reference, without)) < 0 && PickLane(-1) >= 0;
-      lane_open_.wait(lock, [&] { return PickLane(JobBytes(task.name, with_reference, without)) >= 0; });
+      lane_open_.wait(lock,
+                      [&] { return PickLane(JobBytes(task.name, with_reference, without)) >= 0; });
       --waiting_;
       bytes = JobBytes(task.name, with_reference, without);
       if (reference_counted_.insert(task.name).second) reference_bytes = bytes - without;

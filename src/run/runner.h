@@ -155,9 +155,9 @@ class Runner {
   // jobs running there and its own fit in 80% of the GPU's memory. The first job of a task also
   // counts the task's float64 reference until it is made. On the H200 a whole-suite run at twelve
   // jobs at once ran the GPU out of memory, and the jobs that failed then ran again one by one.
-  std::vector<double> lane_bytes_;     // per lane: the running jobs' estimates
+  std::vector<double> lane_bytes_;           // per lane: the running jobs' estimates
   std::set<std::string> reference_counted_;  // tasks whose first job has started
-  int waiting_ = 0;                    // jobs taken from the queue, waiting for a lane
+  int waiting_ = 0;                          // jobs taken from the queue, waiting for a lane
   int memory_waits_ = 0;
   double memory_wait_s_ = 0;
   std::condition_variable lane_open_;  // a lane's jobs or closers went down

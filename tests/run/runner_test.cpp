@@ -236,7 +236,8 @@ TEST_F(RunnerTest, AReferenceOutOfGpuMemoryIsMadeAgainNotKeptAsTheTasksFailure) 
   runner_options.jobs = 2;
   runner_options.lanes = Lanes(1);
   Runner runner(options_, runner_options);
-  const auto outcomes = RunAll(runner, {Candidate("a", "check 0.2\n"), Candidate("b", "check 0.2\n")});
+  const auto outcomes =
+      RunAll(runner, {Candidate("a", "check 0.2\n"), Candidate("b", "check 0.2\n")});
 
   EXPECT_FALSE(fs::exists(references / "oom-once"));
   int reruns = 0;
@@ -260,8 +261,9 @@ TEST_F(RunnerTest, JobsThatDoNotFitInTheGpusMemoryTogetherRunOneAtATime) {
   runner_options.lanes = Lanes(1);
   runner_options.lanes[0].memory_bytes = 1;  // room for no job beside another
   Runner runner(options_, runner_options);
-  const auto outcomes = RunAll(runner, {Candidate("a", "check 0.3\n"), Candidate("b", "check 0.3\n"),
-                                        Candidate("c", "check 0.3\n")});
+  const auto outcomes =
+      RunAll(runner, {Candidate("a", "check 0.3\n"), Candidate("b", "check 0.3\n"),
+                      Candidate("c", "check 0.3\n")});
   for (const auto& outcome : outcomes) {
     EXPECT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
   }
@@ -290,7 +292,8 @@ TEST_F(RunnerTest, TheFirstJobsReferenceStopsCountingOnceMade) {
   runner_options.lanes = Lanes(1);
   runner_options.lanes[0].memory_bytes = (2 * without + 1) / 0.8;
   Runner runner(options_, runner_options);
-  const auto outcomes = RunAll(runner, {Candidate("a", "check 1.0\n"), Candidate("b", "check 1.0\n")});
+  const auto outcomes =
+      RunAll(runner, {Candidate("a", "check 1.0\n"), Candidate("b", "check 1.0\n")});
   for (const auto& outcome : outcomes) {
     EXPECT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
   }
