@@ -169,6 +169,29 @@ def test_function_body_reads_the_last_binding_and_import_time_reads_the_one_befo
     assert [d.line for d in result.dropped] == [3]
 
 
+def test_a_binding_on_a_condition_keeps_the_binding_before_it():
+    # Tutorial 06 of triton 3.6: a list of configurations, replaced by one when run under pytest.
+    source = textwrap.dedent("""\
+        import os
+        OPTIONS = [1, 2]
+        OPTIONS = [2, 3]
+        if "UNDER_TEST" in os.environ:
+            OPTIONS = [3]
+        for extra in range(0):
+            OPTIONS = OPTIONS + [extra]
+        def tuned(x):
+            return [x * option for option in OPTIONS]
+        CHOSEN = list(OPTIONS)
+        """)
+    result = extract_tutorial(source, "tuned")
+    # The loop and the `if` may bind nothing: the unconditional binding before them is kept, the one before that not.
+    assert "OPTIONS = [2, 3]" in result.code and 'if "UNDER_TEST"' in result.code and "for extra" in result.code
+    assert "OPTIONS = [1, 2]" not in result.code
+    namespace = {}
+    exec(compile(result.code, "<extracted>", "exec"), namespace)
+    assert namespace["tuned"](1) == [2, 3]
+
+
 def test_decorators_defaults_class_bodies_and_forward_references_are_followed():
     source = textwrap.dedent("""\
         def deco(f):

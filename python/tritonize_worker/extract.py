@@ -170,6 +170,10 @@ def _bindings(statements: list[_Statement]) -> dict[str, list[int]]:
     return bindings
 
 
+# Top-level statements that may run without binding what they bind.
+_CONDITIONAL = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Try)
+
+
 def _closure(statements: list[_Statement], bindings: dict[str, list[int]], roots: list[str]):
     """Indices of the statements to keep, and the names kept code reads that nothing binds in time.
 
@@ -194,9 +198,14 @@ def _closure(statements: list[_Statement], bindings: dict[str, list[int]], roots
         for name, now in sorted(reads):
             candidates = [j for j in bindings.get(name, []) if j < i or not now]
             if candidates:
-                if candidates[-1] not in kept:
-                    work.append(candidates[-1])
-                    kept.add(candidates[-1])
+                # The last binding, and those before it while it binds only on a condition (`if`, a loop, `try`):
+                # `configs = [...]` then `if "PYTEST_VERSION" in os.environ: configs = [one]` needs both.
+                for j in reversed(candidates):
+                    if j not in kept:
+                        work.append(j)
+                        kept.add(j)
+                    if not isinstance(statements[j].node, _CONDITIONAL):
+                        break
             elif name in statements[i].binds:
                 continue  # bound by the statement itself before it reads it: `for row in rows: total += row`
             elif name not in _MODULE_DUNDERS and not hasattr(builtins, name) and not star_import:
