@@ -113,3 +113,18 @@ def run_worker(tmp_path, triton_cache):
         return json.loads(result_path.read_text()), completed
 
     return run
+
+
+def step_request(tmp_path: Path, role: str, task: str = "layernorm", name: str = "baseline"):
+    """A parsed request for one step (reference, candidate or compare) of a job on the task's baseline, with its
+    files in tmp_path, for running the steps in this process."""
+    from tritonize_worker.protocol import parse_request
+
+    request = make_request(task, TASKS_DIR / task / "baseline.py", name=name)
+    files = {"reference": str(tmp_path / "reference.safetensors"), "outputs": str(tmp_path / "outputs.safetensors"),
+             "candidate_result": str(tmp_path / "candidate-result.json")}
+    wanted = {"reference": ("reference",), "candidate": ("outputs",), "compare": tuple(files)}[role]
+    request.update(role=role, files={key: files[key] for key in wanted})
+    if role == "reference":
+        del request["implementation"]
+    return parse_request(request)

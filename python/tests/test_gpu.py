@@ -31,6 +31,17 @@ def gpu_request(task: str, path, entry: str | None = None, sizes=("1024x1024",),
     return request
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"])
+def test_inputs_rounded_on_the_cpu_are_the_values_the_gpu_rounds_to(dtype):
+    """The draw rounds to the input dtype on the CPU, away from the GPU lane (inputs.draw_tensor); it did so on the
+    GPU before: the values must be the same, bit for bit, NaN where the dtype overflows included."""
+    generator = torch.Generator().manual_seed(3)
+    values = torch.cat([torch.randn(1 << 20, generator=generator) * scale for scale in (1e-6, 1.0, 300.0, 1e5)])
+    on_cpu = values.to(dtype=getattr(torch, dtype)).to("cuda")
+    on_gpu = values.to("cuda").to(dtype=getattr(torch, dtype))
+    torch.testing.assert_close(on_cpu.float(), on_gpu.float(), rtol=0, atol=0, equal_nan=True)
+
+
 def test_triton_softmax_is_timed_without_the_flush(run_worker):
     result, _ = run_worker(gpu_request("softmax", CANDIDATES_DIR / "softmax_triton.py"), env=NO_INTERPRETER)
 

@@ -84,3 +84,31 @@ def test_the_profiled_share_check_says_where_its_time_goes(monkeypatch):
 
     assert sorted(parts) == ["calls", "draw", "profiler_start", "profiler_stop", "read", "warm"]
     assert all(seconds >= 0 for seconds in parts.values())
+
+
+def test_the_follows_input_check_tries_other_draws_and_says_when_none_could_tell(monkeypatch):
+    runner = layernorm_runner()
+    runner.request = Request(runner.task, "", None, "cpu", True, CheckPlan(("5x96",), (0, 1)), TimingPlan(False),
+                             guards=Guards(7))
+    drawn = []
+
+    def counting(task, size, seed, device, *rest):
+        drawn.append(seed)
+        return draw_inputs(task, size, seed, device, *rest)
+
+    monkeypatch.setattr(guarded_calls, "draw_inputs", counting)
+    # The same output whatever the input: no draw can tell a cache from a computation.
+    runner.entry = lambda x, shape, weight, bias, eps: torch.ones_like(x)
+    runner.follows_input()
+    [record] = [r for r in runner.records if r["check"] == "output_follows_input"]
+    assert (record["ok"], record["conclusive"]) == (True, False)
+    assert len(drawn) == 1 + GuardedRunner.FOLLOWS_INPUT_DRAWS and len(set(drawn)) == len(drawn)
+    assert runner.rejections == []
+
+    # A layer norm: the first draw of B tells.
+    runner.records.clear()
+    drawn.clear()
+    runner.entry = lambda x, shape, weight, bias, eps: torch.nn.functional.layer_norm(x, shape, weight, bias, eps)
+    runner.follows_input()
+    [record] = [r for r in runner.records if r["check"] == "output_follows_input"]
+    assert record["ok"] and "conclusive" not in record and len(drawn) == 2

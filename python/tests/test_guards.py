@@ -40,6 +40,25 @@ def test_a_cached_output_does_not_follow_its_input():
         guards.check_follows_input(cached, a, b, 1e-6, 1e-5, "here")
 
 
+def test_an_output_that_no_draw_moves_is_not_conclusive_and_a_cached_one_still_is_rejected():
+    # A mean over many rows rounded to one bfloat16 value (cross_entropy at 4096x128256 on the H200): two draws
+    # give the same bits, also at new addresses, where no cache by address can serve it.
+    def mean_bf16(args):
+        return (args[0].float().mean() * 0 + 12.25).to(torch.bfloat16)
+
+    a, b = [torch.randn(64, 64)], [torch.randn(64, 64)]
+    with pytest.raises(guards.Inconclusive):
+        guards.check_follows_input(mean_bf16, a, b, 1e-2, 1e-2, "here")
+    cache = {}
+
+    def cached(args):
+        return cache.setdefault(args[0].data_ptr(), args[0].float().mean().to(torch.bfloat16))
+
+    a, b = [torch.randn(64, 64)], [torch.randn(64, 64) + 5]
+    with pytest.raises(guards.Rejection, match="a cached result"):
+        guards.check_follows_input(cached, a, b, 1e-2, 1e-2, "here")
+
+
 def test_determinism_is_within_tolerance():
     y = torch.randn(10)
     guards.check_deterministic(y, y + 1e-9, 1e-6, 0.0, "here")
@@ -105,3 +124,27 @@ def test_an_experts_kernels_include_those_of_the_library_it_imports_and_a_candid
     with pytest.raises(guards.Rejection, match="defines no Triton kernel of its own"):
         guards.check_triton_share([("_library_kernel", 5.0)], set(), 0.8, "here")
     assert guards.check_triton_share([("_library_kernel", 5.0)], {"_library_kernel"}, 0.8, "here") == 1.0
+
+
+def test_outputs_are_written_once_the_later_ones_beside_the_first(tmp_path):
+    from tritonize_worker.tensor_files import LATER_SUFFIX, OutputFile, OutputFiles
+
+    path = str(tmp_path / "outputs.safetensors")
+    outputs = OutputFile(path)
+    outputs.add("a", torch.ones(3))
+    outputs.save()  # after the checks
+    first = (tmp_path / "outputs.safetensors").stat().st_mtime_ns
+    outputs.add("a@late", torch.full((3,), 2.0))
+    outputs.save()  # after the late check: the first file is not written again
+    outputs.add("b@late", torch.zeros(2))
+    outputs.save()
+
+    assert (tmp_path / "outputs.safetensors").stat().st_mtime_ns == first
+    assert sorted(load_tensors(path)) == ["a"]
+    assert sorted(load_tensors(path + LATER_SUFFIX)) == ["a@late", "b@late"]
+    assert outputs.tensors.keys() == {"a@late", "b@late"}  # "a" is on disk, not in memory
+    both = OutputFiles(path)
+    assert sorted(both) == ["a", "a@late", "b@late"] and len(both) == 3 and "b@late" in both
+    assert torch.equal(both["a@late"], torch.full((3,), 2.0)) and torch.equal(both["a"], torch.ones(3))
+    with pytest.raises(KeyError):
+        both["c"]

@@ -94,3 +94,11 @@ def test_shape_formulas_round_down():
     assert formula.evaluate_extent("2 * (M + N) - 1", {"M": 3, "N": 4}) == 13
     assert formula.evaluate_extent("N", {"N": 5}) == 5
     assert formula.evaluate_extent(9, {}) == 9
+
+
+def test_every_dtype_of_the_vocabulary_has_its_size_and_the_plan_its_bound():
+    from tritonize_worker.schema import schema, vocab
+
+    assert set(schema()["dtype_bytes"]) == set(vocab("dtypes"))
+    assert schema()["dtype_bytes"]["bfloat16"] == 2 and schema()["dtype_bytes"]["float8_e5m2"] == 1
+    assert schema()["plan"]["full_check_bytes"] == 256 << 20

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -99,13 +100,13 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
             first_seed = request.check.seeds[0]
             for case in check_cases(task, request.check.sizes, request.check.seeds, request.guards.run_seed):
                 for mode in task.modes:
+                    runner.prepare(case)  # CPU work (the draw; after the forward mode, dy), before the lane is taken
                     with gpu.shared(f"check {case.size}"):
                         runner.run(case, mode, repeat=case.seed == first_seed)
             # 4. The guards that need more than one call.
             clock.lap("check")
             result.phase = "guards"
-            with gpu.shared("guards"):
-                runner.follows_input()
+            runner.follows_input()  # takes the lane for its calls
     finally:
         outputs.save()
         watchdog.clear()
@@ -131,6 +132,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
             environment.fields["autotune_batches"] = autotune_timer.batching.record()
         # 6. What it does once warmed up: the last input again, observed, after hundreds of timed calls.
         result.phase = "guards"
+        runner.prepare(runner.late_case())  # CPU work, before the lane is taken
         try:
             with runner.observing("the late check after timing", evidence), gpu.shared("the late check"):
                 runner.late_check()
@@ -139,13 +141,15 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
             result.guards.extend(runner.records)
             runner.records.clear()
         _raise_first(runner)
+        clock.lap("late_check")
     if request.device == "cuda" and impl.kind not in EXEMPT_KINDS:
         result.phase = "guards"
         parts: dict[str, float] = {}
         waited = gpu.wait_s
-        with gpu.shared("profiling the Triton share"):
-            parts["lane_wait"] = gpu.wait_s - waited
-            result.guards.append(triton_share(runner, module, impl.path, impl.kind, parts))
+        # The profiled calls take the lane (shared); the draw and the profiler's start, stop and reading, which
+        # are CPU and driver work, hold nothing.
+        result.guards.append(triton_share(runner, module, impl.path, impl.kind, parts))
+        parts["lane_wait"] = gpu.wait_s - waited
         if environment is not None:
             # Where the phase's wall time goes (on the H200 it took 6.7 s for 1.0 s of CPU with twelve jobs).
             environment.fields["triton_share_s"] = {name: round(seconds, 4) for name, seconds in parts.items()}
@@ -263,33 +267,43 @@ def _profile(runner: GuardedRunner, size: str, mode: str, where: str,
 
     started = time.perf_counter()
     task = runner.task
-    draw = draw_inputs(task, size, runner.request.check.seeds[0], runner.device)
-    args = copy_args(draw.args, task, float64=False, grad=mode == "backward")
-    if mode == "forward":
-
-        def fn() -> Any:
-            return runner.entry(*args)
-    else:
-        value = runner._call(size, "forward", where, lambda: runner.entry(*args))
-        pairs = grad_outputs(task, split_outputs(task, value, where), draw.generator, "cuda")
-        leaves = [arg for spec, arg in zip(task.inputs, args, strict=True) if spec.grad]
-
-        def fn() -> Any:
-            for leaf in leaves:  # no gradient accumulation kernels in the profile
-                leaf.grad = None
-            return backward(pairs, retain_graph=True)
-
+    gpu = lane.current()
+    cpu_draw = draw_inputs(task, size, runner.request.check.seeds[0], "cpu")
     started = lap("draw", started)
-    runner._call(size, mode, where, fn)  # compiled before the profile
-    torch.cuda.synchronize()
+    with gpu.shared(f"the Triton share {mode} {size}"):
+        draw = cpu_draw.on(runner.device)
+        args = copy_args(draw.args, task, float64=False, grad=mode == "backward")
+        if mode == "forward":
+
+            def fn() -> Any:
+                return runner.entry(*args)
+        else:
+            value = runner._call(size, "forward", where, lambda: runner.entry(*args))
+            pairs = grad_outputs(task, split_outputs(task, value, where), draw.generator, "cuda")
+            leaves = [arg for spec, arg in zip(task.inputs, args, strict=True) if spec.grad]
+
+            def fn() -> Any:
+                for leaf in leaves:  # no gradient accumulation kernels in the profile
+                    leaf.grad = None
+                return backward(pairs, retain_graph=True)
+
+        runner._call(size, mode, where, fn)  # compiled before the profile
+        torch.cuda.synchronize()
     started = lap("warm", started)
     prof = profile(activities=[ProfilerActivity.CUDA])
-    with prof:
-        started = lap("profiler_start", started)
-        for _ in range(PROFILED_CALLS):
-            runner._call(size, mode, where, fn)
-        torch.cuda.synchronize()
-        started = lap("calls", started)
+    with warnings.catch_warnings():
+        # One profiling cycle here: torch's warning that events are cleared between cycles does not apply.
+        warnings.filterwarnings("ignore", message="Warning: Profiler clears events")
+        prof.start()
+        try:
+            started = lap("profiler_start", started)
+            with gpu.shared(f"the Triton share {mode} {size}"):
+                for _ in range(PROFILED_CALLS):
+                    runner._call(size, mode, where, fn)
+                torch.cuda.synchronize()
+            started = lap("calls", started)
+        finally:
+            prof.stop()
     started = lap("profiler_stop", started)
     activities = [
         (activity.name, activity.end_us - activity.start_us)

@@ -10,6 +10,7 @@ declared magnitudes, so that the tolerances set for them still hold).
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import JobFailure
 from .manifest import DEFAULT_DISTRIBUTION, Distribution, OutputSpec, Task, Tolerance
+from .schema import schema
 
 if TYPE_CHECKING:
     import torch
@@ -67,11 +69,38 @@ def tolerance_for(task: Task, case: Case, output: str, run_seed: int) -> Toleran
     return own.get(output, task.tolerances[output])
 
 
+# A check size whose tensor inputs come to more than this is checked once, with the first seed and the manifest's
+# draw (docs/tasks.md, "Large check sizes"; the schema's plan.full_check_bytes, which the engine's disk estimate
+# reads too): the other seeds and the distributions test values, which the smaller sizes test as well, while each
+# case at such a size costs its draw, a float64 reference and its outputs on disk (an attention task checked every
+# way at 4x32x4096x128 came to 24 GB of references and 7 GB of outputs a job).
+FULL_CHECK_BYTES: int = schema()["plan"]["full_check_bytes"]
+
+
 def check_cases(task: Task, sizes: Sequence[str], seeds: Sequence[int], run_seed: int = 0) -> list[Case]:
-    """Every size and seed with the default draw, then with each other distribution."""
+    """Every size and seed with the default draw, then with each other distribution; a size whose inputs come to
+    more than FULL_CHECK_BYTES with the first seed and the default draw only."""
+    once = {size for size in sizes if input_bytes(task, size) > FULL_CHECK_BYTES}
     return [
-        Case(size, seed, dist.name) for dist in distributions(task, run_seed) for size in sizes for seed in seeds
+        Case(size, seed, dist.name)
+        for dist in distributions(task, run_seed)
+        for size in sizes
+        for seed in seeds
+        if size not in once or (seed == seeds[0] and dist.name == DEFAULT_DISTRIBUTION)
     ]
+
+
+def input_bytes(task: Task, size: str) -> int:
+    """Bytes of the tensor inputs (lists of tensors included) at a size."""
+    from .inputs import dtype_bytes, parse_size, resolve_shape
+
+    dims = parse_size(size, task.dims)
+    total = 0
+    for spec in task.inputs:
+        shapes = [spec.shape] if spec.kind == "tensor" else list(spec.shapes) if spec.kind == "tensor_list" else []
+        for shape in shapes:
+            total += math.prod(resolve_shape(shape, dims)) * dtype_bytes(spec.dtype)
+    return total
 
 
 def output_key(case: Case, mode: str, output: str, call: str = "") -> str:
@@ -130,17 +159,48 @@ def flatten(key: str, spec: OutputSpec | None, value: Any) -> dict[str, Any]:
     return out
 
 
-def grad_outputs(task: Task, outputs: dict[str, Any], generator: torch.Generator, device: str) -> list[tuple]:
+def grad_outputs(
+    task: Task, outputs: dict[str, Any], generator: torch.Generator, device: str, drawn: list[Any] | None = None
+) -> list[tuple]:
     """(output, dy) for each output, dy drawn from the case's generator in the output's declared dtype (so the
-    float64 reference gets the same values) and moved to the output's dtype."""
+    float64 reference gets the same values) and moved to the output's dtype. `drawn`: the dys `draw_grad_outputs`
+    drew ahead on the CPU from the same generator state, used when the outputs have the shapes they were drawn for
+    (else drawn here, as if they had not been)."""
     from .inputs import draw_tensor
 
+    shapes = [tuple(outputs[spec.name].shape) for spec in task.outputs]
+    if drawn is None or shapes != [tuple(dy.shape) for dy in drawn]:
+        drawn = [draw_tensor(shape, "randn", task.grad_output_scale, spec.dtype, generator, "cpu")
+                 for spec, shape in zip(task.outputs, shapes, strict=True)]
     pairs = []
-    for spec in task.outputs:
+    for spec, dy in zip(task.outputs, drawn, strict=True):
         y = outputs[spec.name]
-        dy = draw_tensor(tuple(y.shape), "randn", task.grad_output_scale, spec.dtype, generator, "cpu")
         pairs.append((y, dy.to(device=y.device, dtype=y.dtype)))
     return pairs
+
+
+def draw_grad_outputs(task: Task, shapes: list[tuple], state: torch.Tensor) -> list[Any]:
+    """The dys `grad_outputs` would draw for outputs of these shapes from a generator in `state`, on the CPU: drawn
+    ahead, before the GPU lane is taken for the backward call (lane.py: CPU work holds nothing)."""
+    import torch
+
+    from .inputs import draw_tensor
+
+    generator = torch.Generator(device="cpu")
+    generator.set_state(state)
+    return [draw_tensor(shape, "randn", task.grad_output_scale, spec.dtype, generator, "cpu")
+            for spec, shape in zip(task.outputs, shapes, strict=True)]
+
+
+def output_shapes(task: Task, outputs: dict[str, Any]) -> list[tuple] | None:
+    """The shape of each output, in the manifest's order; None where one is not a tensor (a list output)."""
+    shapes = []
+    for spec in task.outputs:
+        value = outputs.get(spec.name)
+        if not hasattr(value, "shape"):
+            return None
+        shapes.append(tuple(value.shape))
+    return shapes
 
 
 def backward(pairs: list[tuple], retain_graph: bool = False) -> None:

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from . import lane
@@ -26,7 +27,7 @@ from .guards import timed_triton_share
 from .inputs import torch_dtype
 from .properties import check_properties
 from .protocol import STATUSES, TRUSTED_KINDS, WORKER_ERROR, Request, Result
-from .tensor_files import CALLS, TensorFile
+from .tensor_files import CALLS, OutputFiles, TensorFile
 
 _PASSED_KEYS = ("status", "message", "detail", "phase", "rejected_by")
 MAX_EVIDENCE_LINES = 8
@@ -74,7 +75,7 @@ def _compare_outputs(request: Request, result: Result, finished: bool) -> list[C
     candidate step never reached (it failed before) is not a failure; one missing from a finished step is."""
     started, started_cpu = time.perf_counter(), time.process_time()
     reference = TensorFile(request.files.reference)  # one tensor at a time, as each output is compared
-    outputs = TensorFile(request.files.outputs)
+    outputs = OutputFiles(request.files.outputs)  # the first file and the later one
     task = request.task
     failures = []
     import torch
@@ -93,13 +94,16 @@ def _compare_outputs(request: Request, result: Result, finished: bool) -> list[C
         elif device == "cuda":
             # GPU work: it shares the job's lane (lane.py), one output and its later calls' at a time. Other jobs
             # share the GPU's memory: an output that does not fit now is compared on the CPU, not failed.
+            # Read from disk before the lane is taken: reading files is CPU work, which holds nothing (lane.py).
+            expected, got = _loaded(reference, planned.key), _loaded(outputs, planned.key)
             try:
                 with gpu.shared(f"compare {planned.case.size}"):
-                    records = _compare_values(planned, reference, outputs, tolerance, finished, device)
+                    records = _compare_values(planned, expected, got, tolerance, finished, device)
             except torch.OutOfMemoryError:
                 torch.cuda.empty_cache()
                 on_cpu += 1
-                records = _compare_values(planned, reference, outputs, tolerance, finished)
+                records = _compare_values(planned, expected, got, tolerance, finished)
+            del expected, got
         else:
             records = _compare_values(planned, reference, outputs, tolerance, finished)
         for record_, comparison in records:
@@ -182,6 +186,12 @@ def _with_evidence(detail: str, evidence: list[str]) -> str:
 def _text(candidate: dict[str, Any], key: str) -> str:
     value = candidate.get(key)
     return value if isinstance(value, str) else ""
+
+
+def _loaded(file: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """The file's tensors of one planned output, in memory: the output itself, a list's items and length (key.i,
+    key.len) and the later calls' outputs (key@call)."""
+    return {name: file[name] for name in file if name == key or name.startswith((f"{key}.", f"{key}@"))}
 
 
 def _compare_values(

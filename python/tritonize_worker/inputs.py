@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .formula import evaluate_extent
+from .schema import schema
 
 if TYPE_CHECKING:
     import torch
@@ -40,24 +41,23 @@ def resolve_shape(entries: Sequence[str | int], dims: dict[str, int]) -> tuple[i
     return tuple(evaluate_extent(entry, dims) for entry in entries)
 
 
-_DTYPES = {
-    "float16": "float16",
-    "bfloat16": "bfloat16",
-    "float32": "float32",
-    "float64": "float64",
-    "float8_e5m2": "float8_e5m2",
-    "float8_e4m3fn": "float8_e4m3fn",
-    "int32": "int32",
-    "int64": "int64",
-}
+# Manifest dtype -> bytes of one element (the schema's dtype_bytes); each is also the name of the torch dtype.
+_BYTES: dict[str, int] = schema()["dtype_bytes"]
+
+
+def dtype_bytes(name: str) -> int:
+    """Bytes of one element of a manifest dtype, without importing torch."""
+    if name not in _BYTES:
+        raise ValueError(f"unknown dtype {name!r}")
+    return _BYTES[name]
 
 
 def torch_dtype(name: str) -> torch.dtype:
     import torch
 
-    if name not in _DTYPES:
+    if name not in _BYTES:
         raise ValueError(f"unknown dtype {name!r}")
-    return getattr(torch, _DTYPES[name])
+    return getattr(torch, name)
 
 
 @dataclass
@@ -68,6 +68,14 @@ class Draw:
     seed: int
     args: list[Any]
     generator: torch.Generator
+
+    def on(self, device: str) -> Draw:
+        """The same draw with its tensors moved to `device`: the values are drawn and rounded on the CPU, so a draw
+        made on the CPU away from the GPU lane (lane.py: CPU work holds nothing) and moved in a hold is the draw
+        `draw_inputs` makes on the device. The generator is shared, not copied."""
+        if device == "cpu":
+            return self
+        return Draw(self.size, self.seed, [_moved(arg, device) for arg in self.args], self.generator)
 
 
 def draw_inputs(task: Task, size: str, seed: int, device: str, distribution: Distribution | None = None) -> Draw:
@@ -106,7 +114,7 @@ def _draw_values(shape, way: dict[str, Any], dtype: str, dims: dict[str, int], g
     if way["init"] == "randint":
         low, high = evaluate_extent(way["low"], dims), evaluate_extent(way["high"], dims)
         values = torch.randint(low, max(high, low + 1), tuple(shape), generator=generator, dtype=torch.int64)
-        return values.to(device=device, dtype=torch_dtype(dtype))
+        return values.to(dtype=torch_dtype(dtype)).to(device)
     return draw_tensor(shape, way["init"], float(way["scale"]), dtype, generator, device, float(way["shift"]))
 
 
@@ -114,7 +122,8 @@ def draw_tensor(
     shape: Sequence[int], init: str, scale: float, dtype: str, generator: torch.Generator, device: str,
     shift: float = 0.0,
 ) -> torch.Tensor:
-    """Values drawn in float32 on the CPU, scaled and shifted, then rounded to `dtype` on `device`."""
+    """Values drawn in float32 on the CPU, scaled and shifted, rounded to `dtype` on the CPU (IEEE round to nearest
+    even, as on the GPU), then moved to `device`."""
     import torch
 
     draw = {"randn": torch.randn, "rand": torch.rand}[init]
@@ -123,7 +132,13 @@ def draw_tensor(
         values *= scale
     if shift != 0.0:
         values += shift
-    return values.to(device=device, dtype=torch_dtype(dtype))
+    return values.to(dtype=torch_dtype(dtype)).to(device)
+
+
+def _moved(arg: Any, device: str) -> Any:
+    if isinstance(arg, list):
+        return [_moved(item, device) for item in arg]
+    return arg.to(device) if hasattr(arg, "detach") else arg
 
 
 def copy_args(args: Sequence[Any], task: Task, *, float64: bool, grad: bool) -> list[Any]:

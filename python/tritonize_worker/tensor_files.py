@@ -103,17 +103,59 @@ class TensorFile(Mapping):
 CALLS = {"repeat": "repeated call", "late": "late check"}
 
 
+# The outputs a candidate step makes after its first save (the late check after timing), beside the first file.
+LATER_SUFFIX = ".later"
+
+
 class OutputFile:
     """The candidate's outputs, copied to the CPU as each call returns (so that a later GPU fault or a timeout
-    cannot lose them), saved whatever happens next: the compare step judges every value that was produced."""
+    cannot lose them), saved whatever happens next: the compare step judges every value that was produced.
+
+    The first save writes every output made so far to `path` (after the checks, or at a timeout); each later save
+    writes the outputs made since then to `path` + LATER_SUFFIX. No output is written twice (the late check used to
+    write every check output again: seconds a job, gigabytes for a large task), and none is kept in host memory once
+    it is in the first file. `OutputFiles` reads both."""
 
     def __init__(self, path: str):
         self.path = path
-        self.tensors: dict[str, torch.Tensor] = {}
+        self.tensors: dict[str, torch.Tensor] = {}  # not yet in the first file
+        self._first_written = False
 
     def add(self, key: str, tensor: torch.Tensor) -> None:
         self.tensors[key] = tensor.detach().to("cpu", copy=True)
 
     def save(self) -> None:
-        if self.path:
-            save_tensors(self.path, dict(self.tensors))
+        if not self.path:
+            return
+        if self._first_written:
+            if self.tensors:
+                save_tensors(self.path + LATER_SUFFIX, dict(self.tensors))
+            return
+        save_tensors(self.path, dict(self.tensors))
+        self._first_written = True
+        self.tensors = {}
+
+
+class OutputFiles(Mapping):
+    """A candidate step's outputs (OutputFile): the first file and, when there is one, the later one."""
+
+    def __init__(self, path: str):
+        self._files = [TensorFile(path)]
+        if os.path.exists(path + LATER_SUFFIX):
+            self._files.append(TensorFile(path + LATER_SUFFIX))
+
+    def __getitem__(self, key: str) -> torch.Tensor:
+        for file in self._files:
+            if key in file:
+                return file[key]
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in file for file in self._files)
+
+    def __iter__(self) -> Iterator[str]:
+        for i, file in enumerate(self._files):
+            yield from (key for key in file if not any(key in earlier for earlier in self._files[:i]))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)

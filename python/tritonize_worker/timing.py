@@ -40,7 +40,7 @@ from .cases import backward_call
 from .check import first_call_s as first_calls
 from .env import Environment
 from .errors import JobFailure, candidate_code
-from .inputs import copy_args, draw_inputs
+from .inputs import Draw, copy_args, draw_inputs
 from .protocol import WORKER_ERROR, Request
 from .sampling import SamplingPlan, next_batch, rel_iqr, stop_reason
 from .tuning import tuned_configs
@@ -206,8 +206,9 @@ def run_timings(
     for size in plan.sizes:
         for mode in request.task.modes:
             where = f"timing the {mode} mode at size {size}"
+            draw = draw_inputs(request.task, size, request.check.seeds[0], "cpu")  # CPU work: no lane
             with gpu.shared(f"preparing {mode} {size}"):
-                call, reset = _prepare_call(entry, request, size, mode, where)
+                call, reset = _prepare_call(entry, request, draw.on("cuda"), mode, where)
                 # The checks made the first call at this size (compile, autotune); make one here only if they did not.
                 first_call_s = first_calls.get((size, mode)) or _first_call(call, reset, where)
             with gpu.exclusive(f"timing {mode} {size}"):
@@ -286,11 +287,10 @@ def _kernel_times(
 
 
 def _prepare_call(
-    entry: Callable[..., Any], request: Request, size: str, mode: str, where: str
+    entry: Callable[..., Any], request: Request, draw: Draw, mode: str, where: str
 ) -> tuple[Callable[[], Any], Callable[[], None]]:
-    """The timed call and the reset run before it (outside the timed region)."""
+    """The timed call on the drawn inputs and the reset run before it (outside the timed region)."""
     task = request.task
-    draw = draw_inputs(task, size, request.check.seeds[0], "cuda")
     if mode == "forward":
         args = copy_args(draw.args, task, float64=False, grad=False)
         return (lambda: entry(*args)), (lambda: None)

@@ -1,0 +1,78 @@
+"""CPU work holds no GPU lane (lane.py): the draws of inputs and the reading of tensor files are made before a
+step takes the lane, so that another job's timing, which waits for every shared holder, never waits for them.
+
+The real reference, candidate and compare steps run in this process on the CPU (the layernorm baseline, forward
+and backward, every check case); every draw and every file read records the lane hold it was made under."""
+
+import pytest
+import torch
+from conftest import step_request
+
+from tritonize_worker import compare, inputs, lane
+from tritonize_worker.candidate import run_candidate
+from tritonize_worker.protocol import Result
+from tritonize_worker.reference import run_reference
+from tritonize_worker.tensor_files import TensorFile
+from tritonize_worker.watchdog import Watchdog
+
+
+@pytest.fixture
+def held_during(monkeypatch):
+    """(what, the hold held then) for every draw of a tensor and every tensor read from a file."""
+    seen: list[tuple[str, str]] = []
+    draw_tensor, get = inputs.draw_tensor, TensorFile.__getitem__
+
+    def drawing(*args, **kwargs):
+        seen.append(("draw", lane.current()._held))
+        return draw_tensor(*args, **kwargs)
+
+    def reading(self, key):
+        seen.append(("read", lane.current()._held))
+        return get(self, key)
+
+    monkeypatch.setattr(inputs, "draw_tensor", drawing)
+    monkeypatch.setattr(TensorFile, "__getitem__", reading)
+    lane.configure(None)  # holds without lock files still record what is held
+    yield seen
+    lane.configure(None)
+
+
+def test_the_reference_and_candidate_steps_draw_every_input_outside_the_lane(tmp_path, held_during):
+    run_reference(step_request(tmp_path, "reference"), Result())
+    reference_draws = len(held_during)
+    result = Result()
+    run_candidate(step_request(tmp_path, "candidate"), result, Watchdog(lambda *_: None))
+
+    assert result.status == "ok", result.message
+    assert reference_draws > 0 and len(held_during) > reference_draws
+    assert {kind for kind, _ in held_during} == {"draw"}
+    assert [held for _, held in held_during if held] == []
+
+
+def test_the_compare_step_reads_every_tensor_outside_the_lane(tmp_path, held_during, monkeypatch):
+    run_reference(step_request(tmp_path, "reference"), Result())
+    candidate = Result()
+    run_candidate(step_request(tmp_path, "candidate"), candidate, Watchdog(lambda *_: None))
+    assert candidate.status == "ok", candidate.message
+    held_during.clear()
+    # The lane is taken on the job's GPU only: here the CPU stands in for it.
+    monkeypatch.setattr(compare, "compare_device", lambda request: "cuda")
+    monkeypatch.setattr(torch.Tensor, "to", _stays_on_the_cpu(torch.Tensor.to))
+    result = Result()
+    compare._compare_outputs(step_request(tmp_path, "compare"), result, finished=True)
+
+    reads = [held for kind, held in held_during if kind == "read"]
+    assert reads and [held for held in reads if held] == []
+    # The comparisons themselves took the lane, once per planned output.
+    assert [kind for kind, _, _ in lane.current().holds] == ["shared"] * len(lane.current().holds)
+    assert len(lane.current().holds) >= 1
+    assert result.checks and all(check["ok"] for check in result.checks)
+
+
+def _stays_on_the_cpu(to):
+    def moved(self, *args, **kwargs):
+        if args and args[0] == "cuda":
+            args = ("cpu", *args[1:])
+        return to(self, *args, **kwargs)
+
+    return moved
