@@ -73,6 +73,8 @@ for (text,) in sqlite3.connect(db).execute("SELECT environment FROM jobs"):
             steps.setdefault(f"compare values {field[:-2]}", []).append(env["compare"][field])
     for part, seconds in (env.get("triton_share_s") or {}).items():
         steps.setdefault(f"share {part}", []).append(seconds)
+    for step, seconds in (env.get("claim_s") or {}).items():  # waiting for a warm process or a step server
+        steps.setdefault(f"claim {step}", []).append(seconds)
     lane = env.get("lane") or {}
     for field in ("exclusive_s", "shared_s", "wait_s"):
         if field in lane:

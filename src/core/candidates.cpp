@@ -41,6 +41,16 @@ Implementation LlmImplementation(const fs::path& llm_dir, const std::string& mod
   impl.path = fs::absolute(llm_dir / model / (task.name + ".py"));
   if (!fs::is_regular_file(impl.path)) {
     impl.unavailable = fmt::format("no LLM candidate: {} does not exist", impl.path.string());
+    // The generator's record says why when the model answered without code.
+    std::string text;
+    std::string err;
+    if (ReadFile(llm_dir / model / (task.name + ".meta.json"), &text, &err)) {
+      const auto meta = nlohmann::json::parse(text, nullptr, false);
+      if (!meta.is_discarded() && meta.is_object() && meta.value("status", "") == "no_code") {
+        impl.unavailable = fmt::format("no LLM candidate: the model's answer held no code ({})",
+                                       (llm_dir / model / (task.name + ".response.md")).string());
+      }
+    }
     return impl;
   }
   HashImplementation(&impl);

@@ -6,18 +6,17 @@
 #include <cmath>
 
 #include "core/formula.h"
+#include "core/manifest_schema.h"
 
 namespace tritonize {
 namespace {
 
 using nlohmann::json;
 
-/// Bytes of one element of a dtype of the schema.
+/// Bytes of one element of a dtype of the schema (its dtype_bytes).
 double ItemSize(const std::string& dtype) {
-  if (dtype == "float64" || dtype == "int64") return 8;
-  if (dtype == "float32" || dtype == "int32") return 4;
-  if (dtype == "float16" || dtype == "bfloat16") return 2;
-  return 1;  // float8
+  const json& sizes = ManifestSchema()["dtype_bytes"];
+  return sizes.contains(dtype) ? sizes[dtype].get<double>() : 8;
 }
 
 bool Elements(const json& shape, const std::map<std::string, double>& dims, double* count,
@@ -110,6 +109,34 @@ double JobGpuBytes(const Task& task, bool with_reference) {
     most = std::max(most, candidate + reference);
   }
   return most;
+}
+
+int CheckCasesAt(const Task& task, const std::string& size) {
+  double inputs = 0;
+  std::string err;
+  const double bound = ManifestSchema()["plan"]["full_check_bytes"].get<double>();
+  if (InputBytes(task, size, 0, &inputs, &err) && inputs > bound) return 1;
+  const auto seeds = static_cast<int>(task.manifest.value("seeds", json::array()).size());
+  const auto distributions =
+      static_cast<int>(task.manifest.value("distributions", json::array()).size());
+  return seeds * (1 + distributions + (distributions > 0 ? 1 : 0));
+}
+
+double JobDiskBytes(const Task& task, const std::vector<std::string>& sizes, bool with_reference) {
+  const double modes = static_cast<double>(task.manifest.value("modes", json::array()).size());
+  double total = 0;
+  std::string err;
+  for (const auto& size : sizes) {
+    double inputs = 0;
+    double wide = 0;
+    if (!InputBytes(task, size, 0, &inputs, &err) || !InputBytes(task, size, 8, &wide, &err)) {
+      return 0;
+    }
+    const double cases = CheckCasesAt(task, size);
+    total += cases * modes * 1.5 * inputs;
+    if (with_reference) total += cases * modes * wide;
+  }
+  return total;
 }
 
 std::vector<LintFinding> LintSizes(const Task& task, double gpu_bytes) {

@@ -42,6 +42,17 @@ bool CandidateBytes(const Task& task, const std::string& size, double* bytes, st
 /// does not evaluate (the job then fails on its own).
 double JobGpuBytes(const Task& task, bool with_reference);
 
+/// How many check cases the worker makes at `size` (python/tritonize_worker/cases.py): one when
+/// the tensor inputs come to more than the schema's plan.full_check_bytes, else every seed with
+/// the manifest's draw, each distribution and the run's hidden variant of one.
+int CheckCasesAt(const Task& task, const std::string& size);
+
+/// What a job of `task` writes to the scratch disk, roughly: the candidate's outputs of every check
+/// case (each mode's outputs taken as large as the inputs, half as much again for the repeated and
+/// late calls), plus, when `with_reference`, the task's float64 reference of the same cases, over
+/// `sizes` (the check sizes the run uses); 0 when a size does not evaluate.
+double JobDiskBytes(const Task& task, const std::vector<std::string>& sizes, bool with_reference);
+
 /// The memory check over the check sizes (`gpu_bytes`: the GPU's memory) and the interpreter
 /// check over the interpret sizes.
 std::vector<LintFinding> LintSizes(const Task& task, double gpu_bytes);

@@ -105,8 +105,9 @@ std::string StepPrefix(const Step& step);
 bool CudaWorksInSandbox(const WorkerOptions& options, const SandboxPolicy& policy,
                         const std::filesystem::path& dir, const std::string& cuda_visible_devices);
 
-/// Only the last planned check input (bench --repeat's later processes: the hidden size and seed).
-void OnlyLastCheck(nlohmann::json* request);
+/// Only the last planned check input (bench --repeat's later processes: the hidden size and seed;
+/// at a large size, which is checked with one seed, the first seed).
+void OnlyLastCheck(const Task& task, nlohmann::json* request);
 
 /// The stderr tail kept in a failure's detail.
 constexpr size_t kStepTailBytes = 4000;

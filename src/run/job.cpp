@@ -113,6 +113,33 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
   return ok;
 }
 
+/// Removes a job's outputs file when told, or at the latest when the job's scope ends.
+class OutputsRemover {
+ public:
+  explicit OutputsRemover(fs::path path) : path_(std::move(path)) {
+    const char* keep = std::getenv("TRITONIZE_KEEP_OUTPUTS");
+    keep_ = keep != nullptr && std::string(keep) == "1";
+  }
+  OutputsRemover(const OutputsRemover&) = delete;
+  OutputsRemover& operator=(const OutputsRemover&) = delete;
+  ~OutputsRemover() { Now(); }
+  void Now() const {
+    if (keep_) return;
+    std::error_code ec;
+    fs::remove(path_, ec);
+    // The outputs made after the candidate step's first save (tensor_files.py, LATER_SUFFIX).
+    fs::remove(path_.string() + ".later", ec);
+  }
+
+ private:
+  fs::path path_;
+  bool keep_ = false;
+};
+
+double SecondsSince(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
 }  // namespace
 
 bool OutOfGpuMemory(const JobResult& result) {
@@ -214,12 +241,20 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
     }
     policy.no_filesystem = why;
   }
+  // Waiting for a process (a warm one from the pool, a step server) is part of the job's wall time
+  // that no step's own figure holds: recorded as `claim_s`.
+  auto claimed = std::chrono::steady_clock::now();
   std::unique_ptr<StepSlot> slot = context.candidate->Claim(candidate);
+  const double candidate_claim_s = SecondsSince(claimed);
   const fs::path dir = slot->dir();  // a pre-started process has its own folder
   if (context.on_candidate_dir) context.on_candidate_dir(dir);
   const fs::path outputs = dir / "outputs.safetensors";
+  // The outputs of every check case, once judged or once the job ends otherwise (its reference
+  // failed, the compare step did not run): gigabytes for an attention job, which a suite's jobs
+  // would otherwise leave behind by the dozen (TRITONIZE_KEEP_OUTPUTS=1 keeps them).
+  const OutputsRemover remove_outputs(outputs);
   nlohmann::json candidate_request = request;
-  if (process > 0) OnlyLastCheck(&candidate_request);
+  if (process > 0) OnlyLastCheck(task, &candidate_request);
   candidate_request["files"] = {{"outputs", outputs.string()}};
   if (!cache.empty()) candidate_request["cache_dir"] = cache.string();
   AddLane(context, dir, &candidate_request);
@@ -244,14 +279,12 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
                               {"candidate_result", (dir / "candidate-result.json").string()}};
   nlohmann::json final_result;
   Step compare{"compare", dir, "", options.timeout_s, std::nullopt, {}, Devices(context)};
-  const bool compared = context.trusted->Claim(compare)->Run(compare_request, &final_result, &failure);
-  // The outputs of every check case, once judged: gigabytes for an attention job, which a suite's
-  // jobs would otherwise leave behind by the dozen (TRITONIZE_KEEP_OUTPUTS=1 keeps them).
-  const char* keep = std::getenv("TRITONIZE_KEEP_OUTPUTS");
-  if (keep == nullptr || std::string(keep) != "1") {
-    std::error_code ec;
-    fs::remove(outputs, ec);
-  }
+  claimed = std::chrono::steady_clock::now();
+  std::unique_ptr<StepSlot> compare_slot = context.trusted->Claim(compare);
+  const double compare_claim_s = SecondsSince(claimed);
+  const bool compared = compare_slot->Run(compare_request, &final_result, &failure);
+  compare_slot.reset();
+  remove_outputs.Now();
   if (!compared) {
     failure.status = Status::kRuntimeError;
     failure.message = "worker error: " + failure.message;
@@ -269,6 +302,7 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   result.environment["step_s"] = {{"reference", reference_wall_s},
                                   {"candidate", candidate_wall_s},
                                   {"compare", failure.wall_s}};
+  result.environment["claim_s"] = {{"candidate", candidate_claim_s}, {"compare", compare_claim_s}};
   // The job's own wall time: its reference and candidate steps overlap.
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.process = process;

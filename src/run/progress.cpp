@@ -135,6 +135,10 @@ std::string FooterLine(const RunnerStats& stats, int jobs) {
     line += fmt::format("; candidate processes: {} pre-started, {} started for their job",
                         stats.warm_claims, stats.fresh_claims);
   }
+  if (stats.disk_waits > 0) {
+    line += fmt::format("; {} jobs waited {:.1f} s in all for room on the scratch disk",
+                        stats.disk_waits, stats.disk_wait_s);
+  }
   if (stats.memory_waits > 0) {
     line += fmt::format("; {} jobs waited {:.1f} s in all for GPU memory", stats.memory_waits,
                         stats.memory_wait_s);
@@ -158,7 +162,9 @@ nlohmann::json RunnerStatsToJson(const RunnerStats& stats, int jobs) {
           {"warm_claims", stats.warm_claims},
           {"fresh_claims", stats.fresh_claims},
           {"memory_waits", stats.memory_waits},
-          {"memory_wait_s", stats.memory_wait_s}};
+          {"memory_wait_s", stats.memory_wait_s},
+          {"disk_waits", stats.disk_waits},
+          {"disk_wait_s", stats.disk_wait_s}};
 }
 
 }  // namespace tritonize

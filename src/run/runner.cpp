@@ -242,6 +242,13 @@ Runner::Runner(const WorkerOptions& options, RunnerOptions runner_options)
   lane_closers_.assign(options_.lanes.size(), 0);
   lane_alone_.assign(options_.lanes.size(), false);
   lane_bytes_.assign(options_.lanes.size(), 0.0);
+  disk_budget_ = options_.disk_bytes;
+  if (disk_budget_ < 0) {
+    std::error_code ec;
+    fs::create_directories(options.scratch_dir, ec);
+    const fs::space_info space = fs::space(options.scratch_dir, ec);
+    disk_budget_ = ec ? 0 : 0.9 * static_cast<double>(space.available);
+  }
   holds_.resize(options_.lanes.size());
   use_.resize(options_.lanes.size());
   for (size_t i = 0; i < options_.lanes.size(); ++i) use_[i].label = options_.lanes[i].label;
@@ -323,25 +330,44 @@ void Runner::Work() {
     // until the reference is there.
     double bytes = 0;
     double reference_bytes = 0;
+    double job_disk = 0;  // its outputs' estimate on the scratch disk
     if (start) {
       const Task& task = *queued.job.task;
       const double with_reference = options_.steps == nullptr ? JobGpuBytes(task, true) : 0;
       const double without = options_.steps == nullptr ? JobGpuBytes(task, false) : 0;
+      const auto& sizes = worker_.interpret ? task.interpret_check_sizes : task.check_sizes;
+      const double disk_with = options_.steps == nullptr ? JobDiskBytes(task, sizes, true) : 0;
+      const double disk_without = options_.steps == nullptr ? JobDiskBytes(task, sizes, false) : 0;
       lock.lock();
       ++waiting_;
       const auto asked = std::chrono::steady_clock::now();
+      const auto disk_for = [&] {
+        return reference_counted_.count(task.name) > 0 ? disk_without : disk_with;
+      };
       const bool for_memory =
           PickLane(JobBytes(task.name, with_reference, without)) < 0 && PickLane(-1) >= 0;
-      lane_open_.wait(lock,
-                      [&] { return PickLane(JobBytes(task.name, with_reference, without)) >= 0; });
+      const bool for_disk = !for_memory && PickLane(-1) >= 0 && !DiskFits(disk_for());
+      lane_open_.wait(lock, [&] {
+        return PickLane(JobBytes(task.name, with_reference, without)) >= 0 && DiskFits(disk_for());
+      });
       --waiting_;
       bytes = JobBytes(task.name, with_reference, without);
+      if (reference_counted_.count(task.name) == 0) {
+        reference_disk_[task.name] = disk_with - disk_without;
+        disk_used_ += disk_with - disk_without;
+      }
+      disk_used_ += disk_without;
       if (reference_counted_.insert(task.name).second) reference_bytes = bytes - without;
+      const double waited =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
       if (for_memory) {
         ++memory_waits_;
-        memory_wait_s_ +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+        memory_wait_s_ += waited;
+      } else if (for_disk) {
+        ++disk_waits_;
+        disk_wait_s_ += waited;
       }
+      job_disk = disk_without;
       lane = PickLane(bytes);
       ++lane_jobs_[static_cast<size_t>(lane)];
       lane_bytes_[static_cast<size_t>(lane)] += bytes;
@@ -392,6 +418,7 @@ void Runner::Work() {
       running_.erase(id);
       --lane_jobs_[static_cast<size_t>(lane)];
       lane_bytes_[static_cast<size_t>(lane)] -= bytes;
+      disk_used_ -= job_disk;
       Account(lane, outcome.result);
       lane_open_.notify_all();
     }
@@ -454,6 +481,26 @@ size_t Runner::Queued() const {
   return queue_.size() + static_cast<size_t>(waiting_);
 }
 
+bool Runner::DiskFits(double bytes) const {
+  int running = 0;
+  for (const int jobs : lane_jobs_) running += jobs;
+  return disk_budget_ <= 0 || running == 0 || disk_used_ + bytes <= disk_budget_;
+}
+
+void Runner::RemoveReferences(const std::string& task) {
+  references_.RemoveMade(task);
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = reference_disk_.begin(); it != reference_disk_.end();) {
+    if (task.empty() || it->first == task) {
+      disk_used_ -= it->second;
+      it = reference_disk_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  lane_open_.notify_all();
+}
+
 double Runner::JobBytes(const std::string& task, double with_reference, double without) const {
   return reference_counted_.count(task) > 0 ? without : with_reference;
 }
@@ -470,6 +517,8 @@ RunnerStats Runner::Stats() const {
   }
   stats.memory_waits = memory_waits_;
   stats.memory_wait_s = memory_wait_s_;
+  stats.disk_waits = disk_waits_;
+  stats.disk_wait_s = disk_wait_s_;
   if (warm_) {
     stats.warm_claims = warm_->warm_claims();
     stats.fresh_claims = warm_->fresh_claims();

@@ -38,6 +38,9 @@ struct RunnerOptions {
   // Set: every step of every job runs through it (a cluster's job steps: run/launcher_slurm.h),
   // with no warm pool and no local step server. Must outlive the runner.
   Launcher* steps = nullptr;
+  // Room on the scratch disk for the jobs' files (outputs, references): -1, 90% of its free space
+  // when the runner starts; 0, not considered.
+  double disk_bytes = -1;
 };
 
 /// One job for the runner.
@@ -83,6 +86,8 @@ struct RunnerStats {
   int fresh_claims = 0;  // in a process started for them
   int memory_waits = 0;  // jobs that waited to start until their GPU's memory had room for them
   double memory_wait_s = 0;
+  int disk_waits = 0;  // jobs that waited to start until the scratch disk had room for their files
+  double disk_wait_s = 0;
 };
 
 class Runner {
@@ -105,7 +110,7 @@ class Runner {
   void SetAdmit(Admit admit);
   /// Once no job of `task` (of any task, when empty) will run again: removes the reference files
   /// the runner's jobs made for it (a run that stopped early keeps them for --resume).
-  void RemoveReferences(const std::string& task = "") { references_.RemoveMade(task); }
+  void RemoveReferences(const std::string& task = "");
 
   /// The jobs in progress and the number queued, for the live view.
   std::vector<RunningJob> Running() const;
@@ -128,6 +133,9 @@ class Runner {
   /// Under mutex_: what a job of `task` counts against its lane's memory: `with_reference` when no
   /// job of the task has started yet (that one makes the task's reference), else `without`.
   double JobBytes(const std::string& task, double with_reference, double without) const;
+  /// Under mutex_: whether a job whose files take `bytes` fits on the scratch disk beside the
+  /// running jobs' and the kept references' (no job running: always).
+  bool DiskFits(double bytes) const;
   void Account(int lane, const JobResult& result);  // under mutex_
   /// A job that ran out of GPU memory while others shared its GPU runs again with its lane to
   /// itself: no new job starts there until the others end and it has run (its verdict is then its
@@ -160,6 +168,14 @@ class Runner {
   int waiting_ = 0;                          // jobs taken from the queue, waiting for a lane
   int memory_waits_ = 0;
   double memory_wait_s_ = 0;
+  // Disk admission, the same way: the estimates (core/task_lint.h JobDiskBytes) of the running
+  // jobs' outputs and of the references kept for their tasks (until RemoveReferences) fit in the
+  // budget. On the H200 twelve jobs of the suite's large tasks at once filled its 64 GB disk.
+  double disk_budget_ = 0;
+  double disk_used_ = 0;
+  std::map<std::string, double> reference_disk_;  // by task: its reference's estimate, while kept
+  int disk_waits_ = 0;
+  double disk_wait_s_ = 0;
   std::condition_variable lane_open_;  // a lane's jobs or closers went down
   int next_id_ = 0;
   int active_ = 0;  // queued or running: Drain waits for 0

@@ -193,6 +193,46 @@ TEST_F(CliTest, BenchStoresEveryJobAndKeepsGoingPastFailures) {
   EXPECT_TRUE(fs::is_directory(dir_ / "references"));  // made: the reference was there to remove
 }
 
+TEST_F(CliTest, AJobWhoseReferenceFailsLeavesNoOutputsBehind) {
+  REQUIRE_PYTHON();
+  // The softmax task with a baseline that raises: the reference step fails after the candidate
+  // step wrote its outputs, which the job must remove all the same (on the H200 a suite's failed
+  // references left 60 GB of them and filled the disk).
+  fs::path root = dir_ / "root";
+  fs::create_directories(root / "tasks" / "softmax");
+  fs::copy_file(fs::path(TRITONIZE_SOURCE_DIR) / "tasks" / "softmax" / "task.toml",
+                root / "tasks" / "softmax" / "task.toml");
+  std::ofstream(root / "tasks" / "softmax" / "baseline.py")
+      << "def softmax(x):\n    raise RuntimeError('no baseline today')\n";
+  fs::create_directory_symlink(fs::path(TRITONIZE_SOURCE_DIR) / "python", root / "python");
+  fs::path llm = dir_ / "llm";
+  fs::create_directories(llm / "good");
+  fs::copy_file(Fixture("softmax_ok.py"), llm / "good" / "softmax.py");
+  Output o = Tritonize({"bench", "--root", root.string(), "--tasks", "softmax", "--interpret",
+                        "--impls", "llm", "--llm-dir", llm.string()});
+  EXPECT_EQ(o.code, 1) << o.err;
+  EXPECT_NE(o.out.find("no baseline today"), std::string::npos) << o.out;
+  int outputs = 0;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ / "jobs", ec)) {
+    outputs += entry.path().filename() == "outputs.safetensors";
+  }
+  EXPECT_EQ(outputs, 0);
+  EXPECT_TRUE(fs::is_directory(dir_ / "jobs"));
+}
+
+TEST_F(CliTest, AModelThatGaveNoCodeIsSaidSoInItsColumn) {
+  REQUIRE_PYTHON();
+  // The generator's record of an answer without code (docs/llm-candidates.md), and no .py file.
+  fs::path llm = dir_ / "llm";
+  fs::create_directories(llm / "terse");
+  std::ofstream(llm / "terse" / "softmax.meta.json") << R"({"status": "no_code"})";
+  Output o = Tritonize(
+      {"bench", "--tasks", "softmax", "--interpret", "--impls", "llm", "--llm-dir", llm.string()});
+  EXPECT_NE(o.out.find("the model's answer held no code"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("softmax.response.md"), std::string::npos) << o.out;
+}
+
 TEST_F(CliTest, NoTutorialsMeansTheExpertColumnSaysSo) {
   REQUIRE_PYTHON();
   // A root without .tutorials, so only the flag or the environment could name a checkout.

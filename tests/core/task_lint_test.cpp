@@ -67,6 +67,30 @@ TEST(TaskLintTest, AJobsGpuMemoryIsTheBaselinesPeakAndForTheTasksFirstJobItsRefe
   EXPECT_DOUBLE_EQ(JobGpuBytes(softmax, true), 3 * most + 3 * 2 * most);  // float64: twice float32
 }
 
+TEST(TaskLintTest, ALargeCheckSizeIsOneCaseAndTheOthersEveryWay) {
+  const TaskSuite suite = Shipped();
+  const Task& attention = *suite.Find("attention");
+  // 3 x 4x32x4096x128 float16 inputs (384 MiB) are over the schema's 256 MiB: one case. At
+  // 4x32x1024x64 (24 MiB): two seeds, the manifest's draw, one distribution and the hidden one.
+  EXPECT_EQ(CheckCasesAt(attention, "4x32x4096x128"), 1);
+  EXPECT_EQ(CheckCasesAt(attention, "4x32x1024x64"), 6);
+  // A task without distributions: its seeds.
+  EXPECT_EQ(CheckCasesAt(*suite.Find("vector_add"), "1048576"), 2);
+}
+
+TEST(TaskLintTest, AJobsDiskIsItsOutputsAndForTheTasksFirstJobItsReference) {
+  const TaskSuite suite = Shipped();
+  const Task& vector_add = *suite.Find("vector_add");  // forward only, float32 x and y
+  const std::vector<std::string> sizes = {"1048576", "134217728"};
+  // 1048576: 2 cases of 8 MiB of inputs; 134217728: one case of 1 GiB. Outputs: 1.5 times the
+  // inputs a case and mode; the reference: the inputs in float64.
+  const double small = 2 * 1048576.0 * 4;
+  const double large = 2 * 134217728.0 * 4;
+  EXPECT_DOUBLE_EQ(JobDiskBytes(vector_add, sizes, false), 1.5 * (2 * small + large));
+  EXPECT_DOUBLE_EQ(JobDiskBytes(vector_add, sizes, true),
+                   1.5 * (2 * small + large) + 2 * (2 * small + large));
+}
+
 TEST(TaskLintTest, TooLargeForTheGpuOrTheInterpreterFails) {
   const TaskSuite suite = Shipped();
   Task attention = *suite.Find("attention");

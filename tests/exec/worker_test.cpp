@@ -4,8 +4,14 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <filesystem>
+
+#include "core/task_suite.h"
+
 namespace tritonize {
 namespace {
+
+namespace fs = std::filesystem;
 
 Step AStep() {
   Step step;
@@ -40,6 +46,24 @@ TEST(StepProcessOptionsTest, OneJobAtATimeLeavesTheLibrariesTheirDefaults) {
   for (const auto& name : CpuThreadVariables()) unsetenv(name.c_str());
   const SubprocessOptions sub = StepProcessOptions(AStep(), WorkerOptions{});
   for (const auto& name : CpuThreadVariables()) EXPECT_FALSE(sub.env.count(name)) << name;
+}
+
+TEST(OnlyLastCheckTest, ALaterProcessChecksTheLastPlannedCase) {
+  TaskSuite suite;
+  std::vector<std::string> errors;
+  ASSERT_TRUE(TaskSuite::Load(fs::path(TRITONIZE_SOURCE_DIR) / "tasks", &suite, &errors));
+  const Task& attention = *suite.Find("attention");
+  // The last size small: its last seed. The last size large (checked with one seed): the first,
+  // the case the first process's reference holds.
+  nlohmann::json request = {
+      {"check", {{"sizes", {"4x32x4096x128", "4x32x1024x64"}}, {"seeds", {0, 1, 77}}}}};
+  OnlyLastCheck(attention, &request);
+  EXPECT_EQ(request["check"]["sizes"], nlohmann::json::array({"4x32x1024x64"}));
+  EXPECT_EQ(request["check"]["seeds"], nlohmann::json::array({77}));
+  request = {{"check", {{"sizes", {"4x32x1024x64", "4x32x4096x128"}}, {"seeds", {0, 1, 77}}}}};
+  OnlyLastCheck(attention, &request);
+  EXPECT_EQ(request["check"]["sizes"], nlohmann::json::array({"4x32x4096x128"}));
+  EXPECT_EQ(request["check"]["seeds"], nlohmann::json::array({0}));
 }
 
 }  // namespace

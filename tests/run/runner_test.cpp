@@ -280,6 +280,57 @@ TEST_F(RunnerTest, JobsThatDoNotFitInTheGpusMemoryTogetherRunOneAtATime) {
   EXPECT_GT(stats.memory_wait_s, 0.3);
 }
 
+TEST_F(RunnerTest, JobsWhoseFilesDoNotFitOnTheDiskTogetherRunOneAtATime) {
+  const Task& softmax = *suite_.Find("softmax");
+  ASSERT_GT(JobDiskBytes(softmax, softmax.check_sizes, false), 0);
+  RunnerOptions runner_options;
+  runner_options.jobs = 3;
+  runner_options.lanes = Lanes(1);
+  runner_options.disk_bytes = 1;  // room for no job's files beside another's
+  Runner runner(options_, runner_options);
+  const auto outcomes =
+      RunAll(runner, {Candidate("a", "check 0.3\n"), Candidate("b", "check 0.3\n"),
+                      Candidate("c", "check 0.3\n")});
+  for (const auto& outcome : outcomes) {
+    EXPECT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+  }
+  const auto holds = Holds(outcomes);
+  for (const auto& a : holds) {
+    for (const auto& b : holds) {
+      if (a.job != b.job) {
+        EXPECT_FALSE(Overlap(a, b)) << "jobs " << a.job << " and " << b.job;
+      }
+    }
+  }
+  const RunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.disk_waits, 2);
+  EXPECT_GT(stats.disk_wait_s, 0.3);
+  EXPECT_EQ(stats.memory_waits, 0);
+}
+
+// The task's reference stays on the disk until no job of the task will run again: its estimate
+// counts until then, and a job that fits beside the others' outputs then starts.
+TEST_F(RunnerTest, AKeptReferenceCountsOnTheDiskUntilItIsRemoved) {
+  const Task& softmax = *suite_.Find("softmax");
+  const double with = JobDiskBytes(softmax, softmax.check_sizes, true);
+  const double without = JobDiskBytes(softmax, softmax.check_sizes, false);
+  ASSERT_GT(with, without);
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  runner_options.disk_bytes = with + without / 2;  // a's outputs and reference, not b's beside them
+  Runner runner(options_, runner_options);
+  auto outcomes = RunAll(runner, {Candidate("a", "check 0.3\n")});
+  ASSERT_EQ(outcomes[0].result.status, Status::kOk) << outcomes[0].result.message;
+  // a ended; its reference is kept: b alone fits (a job with none running always does), but b and
+  // c together would not, so they run one after the other.
+  outcomes = RunAll(runner, {Candidate("b", "check 0.3\n"), Candidate("c", "check 0.3\n")});
+  EXPECT_EQ(runner.Stats().disk_waits, 1);
+  runner.RemoveReferences("softmax");
+  outcomes = RunAll(runner, {Candidate("d", "check 0.3\n"), Candidate("e", "check 0.3\n")});
+  EXPECT_EQ(runner.Stats().disk_waits, 1);  // with the reference gone, d and e fit together
+}
+
 // The task's first job counts its float64 reference only until the reference is made: then a
 // second job fits beside it.
 TEST_F(RunnerTest, TheFirstJobsReferenceStopsCountingOnceMade) {
