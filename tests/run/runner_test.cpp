@@ -109,6 +109,21 @@ class RunnerTest : public ::testing::Test {
 
   static bool Overlap(const Hold& a, const Hold& b) { return a.start < b.end && b.start < a.end; }
 
+  /// Every job ok, and no hold of one job overlapping a hold of another.
+  static void ExpectOkOneAtATime(const std::vector<RunnerOutcome>& outcomes) {
+    for (const auto& outcome : outcomes) {
+      EXPECT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+    }
+    const auto holds = Holds(outcomes);
+    for (const auto& a : holds) {
+      for (const auto& b : holds) {
+        if (a.job != b.job) {
+          EXPECT_FALSE(Overlap(a, b)) << "jobs " << a.job << " and " << b.job;
+        }
+      }
+    }
+  }
+
   fs::path dir_;
   TaskSuite suite_;
   WorkerOptions options_;
@@ -264,17 +279,7 @@ TEST_F(RunnerTest, JobsThatDoNotFitInTheGpusMemoryTogetherRunOneAtATime) {
   const auto outcomes =
       RunAll(runner, {Candidate("a", "check 0.3\n"), Candidate("b", "check 0.3\n"),
                       Candidate("c", "check 0.3\n")});
-  for (const auto& outcome : outcomes) {
-    EXPECT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
-  }
-  const auto holds = Holds(outcomes);
-  for (const auto& a : holds) {
-    for (const auto& b : holds) {
-      if (a.job != b.job) {
-        EXPECT_FALSE(Overlap(a, b)) << "jobs " << a.job << " and " << b.job;
-      }
-    }
-  }
+  ExpectOkOneAtATime(outcomes);
   const RunnerStats stats = runner.Stats();
   EXPECT_EQ(stats.memory_waits, 2);
   EXPECT_GT(stats.memory_wait_s, 0.3);
@@ -291,17 +296,7 @@ TEST_F(RunnerTest, JobsWhoseFilesDoNotFitOnTheDiskTogetherRunOneAtATime) {
   const auto outcomes =
       RunAll(runner, {Candidate("a", "check 0.3\n"), Candidate("b", "check 0.3\n"),
                       Candidate("c", "check 0.3\n")});
-  for (const auto& outcome : outcomes) {
-    EXPECT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
-  }
-  const auto holds = Holds(outcomes);
-  for (const auto& a : holds) {
-    for (const auto& b : holds) {
-      if (a.job != b.job) {
-        EXPECT_FALSE(Overlap(a, b)) << "jobs " << a.job << " and " << b.job;
-      }
-    }
-  }
+  ExpectOkOneAtATime(outcomes);
   const RunnerStats stats = runner.Stats();
   EXPECT_EQ(stats.disk_waits, 2);
   EXPECT_GT(stats.disk_wait_s, 0.3);
