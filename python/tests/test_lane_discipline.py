@@ -4,15 +4,19 @@ step takes the lane, so that another job's timing, which waits for every shared 
 The real reference, candidate and compare steps run in this process on the CPU (the layernorm baseline, forward
 and backward, every check case); every draw and every file read records the lane hold it was made under."""
 
+import tomllib
+
 import pytest
 import torch
-from conftest import step_request
+from conftest import TASKS_DIR, step_request
 
-from tritonize_worker import compare, inputs, lane
+from tritonize_worker import candidate, compare, inputs, lane
 from tritonize_worker.candidate import run_candidate
-from tritonize_worker.protocol import Result
+from tritonize_worker.guarded_calls import GuardedRunner
+from tritonize_worker.manifest import parse_task
+from tritonize_worker.protocol import CheckPlan, Guards, Request, Result, TimingPlan
 from tritonize_worker.reference import run_reference
-from tritonize_worker.tensor_files import TensorFile
+from tritonize_worker.tensor_files import OutputFile, TensorFile
 from tritonize_worker.watchdog import Watchdog
 
 
@@ -76,3 +80,22 @@ def _stays_on_the_cpu(to):
         return to(self, *args, **kwargs)
 
     return moved
+
+
+def test_the_profiled_share_check_draws_inputs_and_dys_outside_the_lane(held_during, monkeypatch):
+    # On the CPU: no CUDA to synchronise or to profile, so the profiler records the CPU's activity.
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *_: None)
+    cpu_profile = torch.profiler.profile
+    monkeypatch.setattr(torch.profiler, "profile", lambda activities: cpu_profile(
+        activities=[torch.profiler.ProfilerActivity.CPU]))
+    task = parse_task(tomllib.loads((TASKS_DIR / "layernorm" / "task.toml").read_text()))
+    request = Request(task, "", None, "cpu", True, CheckPlan(("37x93",), (0, 1)), TimingPlan(False), guards=Guards(7))
+    runner = GuardedRunner(lambda x, shape, weight, bias, eps: torch.nn.functional.layer_norm(x, shape, weight, bias,
+                                                                                              eps),
+                           request, Watchdog(lambda *_: None), lambda: [], None, OutputFile(""))
+
+    candidate._profile(runner, "37x93", "backward", "the backward mode", {})
+
+    # The inputs, then the dy: both drawn with no hold; the calls took the lane.
+    assert len(held_during) == 4 and [held for _, held in held_during if held] == []
+    assert {kind for kind, _, _ in lane.current().holds} == {"shared"}

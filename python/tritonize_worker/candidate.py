@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 from . import autotune_timer, guards, lane
-from .cases import backward, check_cases, grad_outputs, split_outputs
+from .cases import backward, check_cases, draw_grad_outputs, grad_outputs, output_shapes, split_outputs
 from .guarded_calls import GuardedRunner
 from .inductor import compiled
 from .inputs import copy_args, draw_inputs
@@ -270,16 +270,24 @@ def _profile(runner: GuardedRunner, size: str, mode: str, where: str,
     gpu = lane.current()
     cpu_draw = draw_inputs(task, size, runner.request.check.seeds[0], "cpu")
     started = lap("draw", started)
+    state = cpu_draw.generator.get_state()
     with gpu.shared(f"the Triton share {mode} {size}"):
         draw = cpu_draw.on(runner.device)
         args = copy_args(draw.args, task, float64=False, grad=mode == "backward")
+        if mode == "backward":
+            outputs = split_outputs(task, runner._call(size, "forward", where, lambda: runner.entry(*args)), where)
+        torch.cuda.synchronize()
+    drawn = None
+    if mode == "backward":  # the dys on the CPU, between the holds
+        shapes = output_shapes(task, outputs)
+        drawn = draw_grad_outputs(task, shapes, state) if shapes is not None else None
+    with gpu.shared(f"the Triton share {mode} {size}"):
         if mode == "forward":
 
             def fn() -> Any:
                 return runner.entry(*args)
         else:
-            value = runner._call(size, "forward", where, lambda: runner.entry(*args))
-            pairs = grad_outputs(task, split_outputs(task, value, where), draw.generator, "cuda")
+            pairs = grad_outputs(task, outputs, draw.generator, "cuda", drawn)
             leaves = [arg for spec, arg in zip(task.inputs, args, strict=True) if spec.grad]
 
             def fn() -> Any:

@@ -209,8 +209,9 @@ def backward(pairs: list[tuple], retain_graph: bool = False) -> None:
     torch.autograd.backward([y for y, _ in pairs], [dy for _, dy in pairs], retain_graph=retain_graph)
 
 
-def backward_call(task: Task, value: Any, generator: torch.Generator, where: str):
-    """For timing: the call that runs the backward of an entry's result again (dy drawn once)."""
+def backward_call(task: Task, value: Any, generator: torch.Generator, where: str, drawn: list[Any] | None = None):
+    """For timing: the call that runs the backward of an entry's result again (dy drawn once, or `drawn` ahead by
+    draw_grad_outputs)."""
     outputs = split_outputs(task, value, where)
-    pairs = grad_outputs(task, outputs, generator, "cuda")
+    pairs = grad_outputs(task, outputs, generator, "cuda", drawn)
     return lambda: backward(pairs, retain_graph=True)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from . import lane
-from .cases import backward_call
+from .cases import backward_call, draw_grad_outputs, output_shapes, split_outputs
 from .check import first_call_s as first_calls
 from .env import Environment
 from .errors import JobFailure, candidate_code
@@ -207,8 +207,8 @@ def run_timings(
         for mode in request.task.modes:
             where = f"timing the {mode} mode at size {size}"
             draw = draw_inputs(request.task, size, request.check.seeds[0], "cpu")  # CPU work: no lane
+            call, reset = _prepare_call(entry, request, draw, mode, where, gpu)
             with gpu.shared(f"preparing {mode} {size}"):
-                call, reset = _prepare_call(entry, request, draw.on("cuda"), mode, where)
                 # The checks made the first call at this size (compile, autotune); make one here only if they did not.
                 first_call_s = first_calls.get((size, mode)) or _first_call(call, reset, where)
             with gpu.exclusive(f"timing {mode} {size}"):
@@ -287,17 +287,30 @@ def _kernel_times(
 
 
 def _prepare_call(
-    entry: Callable[..., Any], request: Request, draw: Draw, mode: str, where: str
+    entry: Callable[..., Any], request: Request, cpu_draw: Draw, mode: str, where: str, gpu: lane.Lane
 ) -> tuple[Callable[[], Any], Callable[[], None]]:
-    """The timed call on the drawn inputs and the reset run before it (outside the timed region)."""
+    """The timed call on the drawn inputs (moved to the GPU in a shared hold of its lane) and the reset run before
+    it (outside the timed region). The backward's dys are drawn on the CPU between two holds."""
+    import torch
+
     task = request.task
-    if mode == "forward":
-        args = copy_args(draw.args, task, float64=False, grad=False)
-        return (lambda: entry(*args)), (lambda: None)
-    args = copy_args(draw.args, task, float64=False, grad=True)
-    with candidate_code(where):
-        y = entry(*args)  # the graph is built once; every timed call runs its backward
-    call = backward_call(task, y, draw.generator, where)  # every output's dy (cases.py)
+    state = cpu_draw.generator.get_state()
+    # Each hold ends with the GPU's work done: none of it may run on after the hold, beside another job's timing.
+    with gpu.shared(f"preparing {mode}"):
+        draw = cpu_draw.on("cuda")
+        if mode == "forward":
+            args = copy_args(draw.args, task, float64=False, grad=False)
+            torch.cuda.synchronize()
+            return (lambda: entry(*args)), (lambda: None)
+        args = copy_args(draw.args, task, float64=False, grad=True)
+        with candidate_code(where):
+            y = entry(*args)  # the graph is built once; every timed call runs its backward
+            torch.cuda.synchronize()
+    shapes = output_shapes(task, split_outputs(task, y, where))
+    drawn = draw_grad_outputs(task, shapes, state) if shapes is not None else None
+    with gpu.shared(f"preparing {mode}"):
+        call = backward_call(task, y, draw.generator, where, drawn)  # every output's dy (cases.py)
+        torch.cuda.synchronize()
     leaves = [arg for spec, arg in zip(task.inputs, args, strict=True) if spec.grad]
 
     def reset() -> None:
