@@ -59,6 +59,7 @@ def test_the_compare_step_reads_every_tensor_outside_the_lane(tmp_path, held_dur
     run_candidate(step_request(tmp_path, "candidate"), candidate, Watchdog(lambda *_: None))
     assert candidate.status == "ok", candidate.message
     held_during.clear()
+    lane.configure(None)  # the holds of the steps above forgotten
     # The lane is taken on the job's GPU only: here the CPU stands in for it.
     monkeypatch.setattr(compare, "compare_device", lambda request: "cuda")
     monkeypatch.setattr(torch.Tensor, "to", _stays_on_the_cpu(torch.Tensor.to))
@@ -99,3 +100,30 @@ def test_the_profiled_share_check_draws_inputs_and_dys_outside_the_lane(held_dur
     # The inputs, then the dy: both drawn with no hold; the calls took the lane.
     assert len(held_during) == 4 and [held for _, held in held_during if held] == []
     assert {kind for kind, _, _ in lane.current().holds} == {"shared"}
+
+
+def test_the_compare_step_checks_a_random_ops_properties_under_the_lane_with_its_reads_outside(
+        tmp_path, held_during, monkeypatch):
+    # dropout: no reference values; the compare step draws x again and checks the properties (properties.py).
+    run_reference(step_request(tmp_path, "reference", "dropout"), Result())
+    candidate = Result()
+    run_candidate(step_request(tmp_path, "candidate", "dropout"), candidate, Watchdog(lambda *_: None))
+    assert candidate.status == "ok", candidate.message
+    on_cpu = Result()
+    compare._compare_outputs(step_request(tmp_path, "compare", "dropout"), on_cpu, finished=True)
+    held_during.clear()
+    lane.configure(None)  # the holds of the steps above forgotten
+    monkeypatch.setattr(compare, "compare_device", lambda request: "cuda")
+    monkeypatch.setattr(torch.Tensor, "to", _stays_on_the_cpu(torch.Tensor.to))
+    result = Result()
+    compare._compare_outputs(step_request(tmp_path, "compare", "dropout"), result, finished=True)
+
+    assert held_during and [held for _, held in held_during if held] == []
+    assert {kind for kind, _ in held_during} == {"draw", "read"}
+    holds = lane.current().holds
+    assert holds and [kind for kind, _, _ in holds] == ["shared"] * len(holds)
+    # Four property records per planned output, the same on the lane's device as on the CPU.
+    assert result.checks == on_cpu.checks
+    assert {check["check"] for check in result.checks} == {"dropout", "same_seed_same_output",
+                                                           "other_seed_other_mask"}
+    assert all(check["ok"] for check in result.checks)

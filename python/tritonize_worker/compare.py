@@ -90,7 +90,16 @@ def _compare_outputs(request: Request, result: Result, finished: bool) -> list[C
             reached = planned.key in outputs or any(k.startswith(planned.key + ".") for k in outputs)
             if not reached and not finished:
                 continue  # never reached
-            records = check_properties(request, planned, outputs, tolerance)
+            if device == "cuda":
+                try:
+                    records = check_properties(request, planned, outputs, tolerance, device,
+                                               gpu.shared(f"compare {planned.case.size}"))
+                except torch.OutOfMemoryError:
+                    torch.cuda.empty_cache()
+                    on_cpu += 1
+                    records = check_properties(request, planned, outputs, tolerance)
+            else:
+                records = check_properties(request, planned, outputs, tolerance)
         elif device == "cuda":
             # GPU work: it shares the job's lane (lane.py), one output and its later calls' at a time. Other jobs
             # share the GPU's memory: an output that does not fit now is compared on the CPU, not failed.

@@ -18,6 +18,8 @@ output's key plus `@rerun` and `@reseeded`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from .cases import PlannedOutput, distribution_named
@@ -44,23 +46,36 @@ def variants(task: Task, args: list[Any]) -> dict[str, list[Any]]:
     return {"rerun": list(args), "reseeded": reseeded}
 
 
-def check_properties(request: Request, planned: PlannedOutput, outputs: dict, tolerance) -> list[tuple[dict, Any]]:
-    """The dropout properties of one output; (record, comparison) per check made."""
+def check_properties(request: Request, planned: PlannedOutput, outputs: Mapping, tolerance, device: str = "cpu",
+                     hold: AbstractContextManager | None = None) -> list[tuple[dict, Any]]:
+    """The dropout properties of one output; (record, comparison) per check made.
+
+    The input is drawn again and the outputs are read on the CPU first; then the arithmetic runs on `device` under
+    `hold` (the job's shared GPU lane, lane.py), which CPU work never holds. On the CPU the float64 passes over a
+    134M-element output and its two variants took 135 s of a dropout job's compare step (H200, 2026-12-04)."""
     task, case, spec = request.task, planned.case, planned.spec
     draw = draw_inputs(task, case.size, case.seed, "cpu", distribution_named(task, case.distribution,
                                                                                request.guards.run_seed))
     by_name = {s.name: a for s, a in zip(task.inputs, draw.args, strict=True)}
     x, p = by_name[spec.input], float(by_name[spec.p])
-    found = []
-    main = outputs.get(planned.key)
-    first = _dropout(main, x, p, torch_dtype(planned.dtype), tolerance, "")
-    found.append(first)
-    rerun = outputs.get(f"{planned.key}@rerun")
-    found.append(_same(main, rerun, x))
-    reseeded = outputs.get(f"{planned.key}@reseeded")
-    found.append(_dropout(reseeded, x, p, torch_dtype(planned.dtype), tolerance, "@reseeded"))
-    found.append(_differs(main, reseeded, x, p))
+    read = {suffix: outputs.get(f"{planned.key}{suffix}") for suffix in ("", "@rerun", "@reseeded")}
+    with hold if hold is not None else nullcontext():
+        x = x.to(device)
+        main, rerun, reseeded = (_on(read[suffix], device) for suffix in ("", "@rerun", "@reseeded"))
+        found = [
+            _dropout(main, x, p, torch_dtype(planned.dtype), tolerance, ""),
+            _same(main, rerun, x),
+            _dropout(reseeded, x, p, torch_dtype(planned.dtype), tolerance, "@reseeded"),
+            _differs(main, reseeded, x, p),
+        ]
     return [(_record(planned, name, comparison, tolerance, extra), comparison) for name, comparison, extra in found]
+
+
+def _on(value: Any, device: str) -> Any:
+    """A tensor moved to `device`; anything else (a missing output, a wrong type) as it is, for the checks to name."""
+    import torch
+
+    return value.to(device) if isinstance(value, torch.Tensor) else value
 
 
 def _record(planned: PlannedOutput, suffix: str, comparison: Comparison, tolerance, extra: dict) -> dict:
