@@ -112,6 +112,15 @@ SubprocessOptions StepProcessOptions(const Step& step, const WorkerOptions& opti
   return sub;
 }
 
+std::string ScratchFullNote(const fs::path& dir) {
+  std::error_code ec;
+  const fs::space_info space = fs::space(dir, ec);
+  constexpr double kMiB = 1024.0 * 1024.0;
+  if (ec || static_cast<double>(space.available) >= 256 * kMiB) return "";
+  return fmt::format("; {} ({:.0f} MiB free)", kScratchFull,
+                     static_cast<double>(space.available) / kMiB);
+}
+
 std::string StepPrefix(const Step& step) {
   return step.name == "candidate" ? "" : "the " + step.name + " step: ";
 }
@@ -122,11 +131,12 @@ bool ReadStepResult(const Step& step, int exit_code, const std::string& stderr_t
   std::string text;
   std::string err;
   if (!ReadFile(StepResultPath(step), &text, &err)) {
-    *failure = StepFailure(Status::kCrashed, "run",
-                           fmt::format("{}worker exited with code {} and wrote no result{}", where,
-                                       exit_code,
-                                       stderr_tail.empty() ? "" : ": " + LastLine(stderr_tail)),
-                           stderr_tail);
+    *failure =
+        StepFailure(Status::kCrashed, "run",
+                    fmt::format("{}worker exited with code {} and wrote no result{}{}", where,
+                                exit_code, stderr_tail.empty() ? "" : ": " + LastLine(stderr_tail),
+                                ScratchFullNote(step.dir)),
+                    stderr_tail);
     return false;
   }
   *result = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);

@@ -94,6 +94,14 @@ bool StepResultOf(const Step& step, const SubprocessResult& run, const WorkerOpt
 bool ReadStepResult(const Step& step, int exit_code, const std::string& stderr_tail,
                     nlohmann::json* result, JobResult* failure);
 
+/// What a step's failure says when the step wrote no result while its folder's disk had (almost) no
+/// space left: the runner runs such a job again, alone (run/job.h OutOfScratchDisk).
+inline constexpr const char* kScratchFull = "the scratch disk is full";
+
+/// "; the scratch disk is full (N MiB free)" when `dir`'s file system has less than 256 MiB free;
+/// "" otherwise.
+std::string ScratchFullNote(const std::filesystem::path& dir);
+
 /// A failed job's result.
 JobResult StepFailure(Status status, std::string phase, std::string message, std::string detail);
 

@@ -103,9 +103,9 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
   if (ok) {
     entry.path = *path;
     entry.step_dir = step_dir;
-  } else if (OutOfGpuMemory(*failure)) {
-    // Not the baseline's verdict but the GPU's state (other jobs' memory): the next job of the
-    // task, or this one run again with the GPU to itself, makes it again.
+  } else if (OutOfGpuMemory(*failure) || OutOfScratchDisk(*failure)) {
+    // Not the baseline's verdict but the GPU's or the disk's state (other jobs' memory or files):
+    // the next job of the task, or this one run again with the GPU to itself, makes it again.
     entry.made = false;
   } else {
     entry.failure = *failure;
@@ -146,6 +146,14 @@ bool OutOfGpuMemory(const JobResult& result) {
   if (result.status != Status::kRuntimeError && result.status != Status::kCrashed) return false;
   for (const char* marker : {"CUDA out of memory", "OutOfMemoryError", "CUDA error: out of memory",
                              "CUDA_ERROR_OUT_OF_MEMORY"}) {
+    if (result.message.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
+bool OutOfScratchDisk(const JobResult& result) {
+  if (result.status != Status::kRuntimeError && result.status != Status::kCrashed) return false;
+  for (const char* marker : {"No space left on device", "(os error 28)", kScratchFull}) {
     if (result.message.find(marker) != std::string::npos) return true;
   }
   return false;

@@ -76,6 +76,10 @@ struct JobContext {
 /// CUDA runtime's or driver's out-of-memory error, in its message.
 bool OutOfGpuMemory(const JobResult& result);
 
+/// A job (or step) that failed because the scratch disk was full: the system's ENOSPC ("No space
+/// left on device") in its message, or a step that wrote no result on a full disk (exec/worker.h).
+bool OutOfScratchDisk(const JobResult& result);
+
 /// Runs one job. Never throws and never hangs: a timeout, a signal, a non-zero exit or an
 /// unreadable result becomes the job's status. `process` > 0 is one of bench --repeat's later
 /// processes: it checks only the last planned input (the hidden size and seed) before timing,

@@ -403,9 +403,12 @@ void Runner::Work() {
       outcome.ran = true;
       // Not for a cluster's steps: their lanes are no GPUs of this machine (Slurm places each
       // step, with --slurm-gres on a GPU of its own), so emptying a lane frees no GPU memory.
-      if (options_.jobs > 1 && options_.steps == nullptr && OutOfGpuMemory(outcome.result) &&
-          !Interrupted()) {
-        outcome.result = RunAlone(queued.job, context, lane, std::move(outcome.result));
+      if (options_.jobs > 1 && options_.steps == nullptr && !Interrupted()) {
+        if (OutOfGpuMemory(outcome.result)) {
+          outcome.result = RunAlone(queued.job, context, lane, std::move(outcome.result), false);
+        } else if (OutOfScratchDisk(outcome.result)) {
+          outcome.result = RunAlone(queued.job, context, lane, std::move(outcome.result), true);
+        }
       }
     } else {
       outcome.result.status = Status::kUnavailable;
@@ -430,29 +433,41 @@ void Runner::Work() {
 }
 
 JobResult Runner::RunAlone(const RunnerJob& job, const JobContext& context, int lane,
-                           JobResult first) {
+                           JobResult first, bool disk) {
   const auto index = static_cast<size_t>(lane);
+  std::vector<size_t> closed{index};
+  if (disk) {
+    closed.clear();
+    for (size_t i = 0; i < lane_jobs_.size(); ++i) closed.push_back(i);
+  }
   const auto asked = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(mutex_);
+  if (disk && disk_budget_ > 0) disk_budget_ = std::min(disk_budget_, 0.75 * disk_used_);
   --lane_jobs_[index];  // not on the GPU while it waits
-  ++lane_closers_[index];
+  for (const size_t i : closed) ++lane_closers_[i];
   lane_open_.notify_all();
-  // One closer at a time runs, once every other job of the lane has ended.
-  lane_open_.wait(lock, [&] { return lane_jobs_[index] == 0 && !lane_alone_[index]; });
-  lane_alone_[index] = true;
+  // One closer at a time runs, once every other job of its lanes has ended.
+  lane_open_.wait(lock, [&] {
+    return std::all_of(closed.begin(), closed.end(),
+                       [&](size_t i) { return lane_jobs_[i] == 0 && !lane_alone_[i]; });
+  });
+  for (const size_t i : closed) lane_alone_[i] = true;
   ++lane_jobs_[index];
   lock.unlock();
   const double waited_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
   JobResult result = RunJob(*job.task, job.impl, context, job.process);
   if (!result.environment.is_object()) result.environment = nlohmann::json::object();
   result.environment["rerun_alone"] = {
-      {"why", "out of GPU memory while other jobs shared the GPU"},
+      {"why", disk ? "the scratch disk was full while other jobs shared it"
+                   : "out of GPU memory while other jobs shared the GPU"},
       {"first_status", std::string(StatusName(first.status))},
       {"first_message", first.message.substr(0, 500)},
       {"waited_s", waited_s}};
   lock.lock();
-  lane_alone_[index] = false;
-  --lane_closers_[index];
+  for (const size_t i : closed) {
+    lane_alone_[i] = false;
+    --lane_closers_[i];
+  }
   lane_open_.notify_all();
   return result;
 }

@@ -139,9 +139,12 @@ class Runner {
   void Account(int lane, const JobResult& result);  // under mutex_
   /// A job that ran out of GPU memory while others shared its GPU runs again with its lane to
   /// itself: no new job starts there until the others end and it has run (its verdict is then its
-  /// own, not the crowd's). `first` is the crowded run's result. Not with RunnerOptions::steps: a
-  /// cluster's lanes are no GPUs of this machine.
-  JobResult RunAlone(const RunnerJob& job, const JobContext& context, int lane, JobResult first);
+  /// own, not the crowd's). One that found the scratch disk full runs again with every lane to
+  /// itself (the disk is the machine's), and the disk budget shrinks to three quarters of what
+  /// the running jobs' estimates came to (they under-counted). `first` is the crowded run's result.
+  /// Not with RunnerOptions::steps: a cluster's lanes are no GPUs or disk of this machine.
+  JobResult RunAlone(const RunnerJob& job, const JobContext& context, int lane, JobResult first,
+                     bool disk);
 
   const WorkerOptions& worker_;
   RunnerOptions options_;

@@ -241,6 +241,62 @@ TEST_F(RunnerTest, AJobOutOfGpuMemoryAmongOthersRunsAgainWithItsLaneToItself) {
   EXPECT_GT(rerun_holds, 0);
 }
 
+// A job that finds the scratch disk full (other jobs' files filled it) is not judged by it: it runs
+// again once no job runs on any lane, and its verdict is its own.
+TEST_F(RunnerTest, AJobThatFindsTheScratchDiskFullRunsAgainWithEveryLaneToItself) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 4;
+  runner_options.lanes = Lanes(2);
+  Runner runner(options_, runner_options);
+  const auto outcomes = RunAll(
+      runner, {Candidate("full", "check 0.2\nnospace_once\ntime 0.1\n"),
+               Candidate("a", "check 0.6\ntime 0.2\n"), Candidate("b", "check 0.6\ntime 0.2\n"),
+               Candidate("c", "check 0.6\n"), Candidate("d", "check 0.3\n")});
+  for (const auto& outcome : outcomes) {
+    EXPECT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+  }
+  const auto& rerun = outcomes[0].result.environment["rerun_alone"];
+  ASSERT_TRUE(rerun.is_object()) << outcomes[0].result.environment.dump();
+  EXPECT_NE(rerun["why"].get<std::string>().find("scratch disk"), std::string::npos);
+  EXPECT_NE(rerun["first_message"].get<std::string>().find("No space left on device"),
+            std::string::npos);
+  for (size_t i = 1; i < outcomes.size(); ++i) {
+    EXPECT_FALSE(outcomes[i].result.environment.contains("rerun_alone"));
+  }
+  // The rerun's holds overlap no other job's, on either lane.
+  const auto holds = Holds(outcomes);
+  int rerun_holds = 0;
+  for (const auto& mine : holds) {
+    if (mine.job != 0) continue;
+    ++rerun_holds;
+    for (const auto& other : holds) {
+      if (other.job != 0) {
+        EXPECT_FALSE(Overlap(mine, other)) << "job " << other.job << " on lane " << other.lane;
+      }
+    }
+  }
+  EXPECT_GT(rerun_holds, 0);
+}
+
+TEST(OutOfScratchDiskTest, NamesTheSystemsErrorAndAStepThatWroteNothingOnAFullDisk) {
+  JobResult result;
+  result.status = Status::kRuntimeError;
+  result.message = "worker error: OSError: [Errno 28] No space left on device: 'outputs'";
+  EXPECT_TRUE(OutOfScratchDisk(result));
+  result.status = Status::kCrashed;
+  result.message = std::string("worker exited with code 1 and wrote no result; ") + kScratchFull +
+                   " (3 MiB free)";
+  EXPECT_TRUE(OutOfScratchDisk(result));
+  result.message = "worker exited with code 1 and wrote no result";
+  EXPECT_FALSE(OutOfScratchDisk(result));
+  // A candidate's own wrong answer that happens to print the words is still its verdict.
+  result.status = Status::kWrongResult;
+  result.message = "No space left on device";
+  EXPECT_FALSE(OutOfScratchDisk(result));
+  EXPECT_EQ(ScratchFullNote(std::filesystem::temp_directory_path()), "")
+      << "this test expects more than 256 MiB free in the temporary folder";
+}
+
 // A reference step out of GPU memory is the GPU's state, not the baseline's verdict: it is not kept
 // for the task's other jobs, and the job it failed runs again alone and makes it.
 TEST_F(RunnerTest, AReferenceOutOfGpuMemoryIsMadeAgainNotKeptAsTheTasksFailure) {
