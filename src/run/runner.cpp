@@ -260,7 +260,7 @@ Runner::~Runner() {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
-  work_.notify_all();
+  changed_.notify_all();
   for (auto& thread : threads_) thread.join();
 }
 
@@ -270,12 +270,24 @@ void Runner::SetAdmit(Admit admit) {
 }
 
 void Runner::Submit(RunnerJob job, Done done) {
+  Pending pending;
+  pending.job = std::move(job);
+  pending.done = std::move(done);
+  // A cluster's steps run on its nodes: no GPU or disk of this machine to count.
+  if (options_.steps == nullptr && pending.job.task != nullptr) {
+    const Task& task = *pending.job.task;
+    const auto& sizes = worker_.interpret ? task.interpret_check_sizes : task.check_sizes;
+    pending.gpu_with_reference = JobGpuBytes(task, true);
+    pending.gpu_without = JobGpuBytes(task, false);
+    pending.disk_with_reference = JobDiskBytes(task, sizes, true);
+    pending.disk_without = JobDiskBytes(task, sizes, false);
+  }
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++active_;
-    queue_.push_back({std::move(job), std::move(done)});
+    queue_.push_back(std::move(pending));
   }
-  work_.notify_one();
+  changed_.notify_all();
 }
 
 RunnerOutcome Runner::Run(RunnerJob job) {
@@ -312,18 +324,71 @@ int Runner::PickLane(double bytes) {
   return best;
 }
 
+double Runner::GpuBytes(const Pending& pending) const {
+  return JobBytes(pending.job.task != nullptr ? pending.job.task->name : "",
+                  pending.gpu_with_reference, pending.gpu_without);
+}
+
+double Runner::DiskBytes(const Pending& pending) const {
+  const bool kept =
+      pending.job.task != nullptr && reference_counted_.count(pending.job.task->name) > 0;
+  return kept ? pending.disk_without : pending.disk_with_reference;
+}
+
+int Runner::NextToStart() {
+  // Overtakes allowed per thread before the queue's first job blocks those behind it.
+  constexpr int kMaxOvertakes = 2;
+  // How far the search looks: a service's queue may hold thousands of jobs.
+  constexpr size_t kSearched = 256;
+  if (PickLane(-1) < 0) return -1;  // every lane is closed for a job running alone
+  const auto now = std::chrono::steady_clock::now();
+  const size_t searched = queue_.front().overtaken >= kMaxOvertakes * options_.jobs
+                              ? 1
+                              : std::min(queue_.size(), kSearched);
+  for (size_t i = 0; i < searched; ++i) {
+    Pending& pending = queue_[i];
+    const bool memory = PickLane(GpuBytes(pending)) >= 0;
+    const bool disk = DiskFits(DiskBytes(pending));
+    if (memory && disk) return static_cast<int>(i);
+    if (pending.waits_for == 0) {
+      pending.waits_for = memory ? 'd' : 'm';
+      pending.waits_since = now;
+    }
+  }
+  return -1;
+}
+
 void Runner::Work() {
   for (;;) {
     std::unique_lock<std::mutex> lock(mutex_);
-    work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and nothing left
-    Pending queued = std::move(queue_.front());
-    queue_.pop_front();
+    int index = -1;
+    changed_.wait(lock, [&] {
+      if (queue_.empty()) return stopping_;
+      // An interrupted run starts nothing: each job is taken at once, to be told so.
+      index = Interrupted() ? 0 : NextToStart();
+      return index >= 0;
+    });
+    if (index < 0) return;  // stopping, and nothing left
+    Pending queued = std::move(queue_[static_cast<size_t>(index)]);
+    queue_.erase(queue_.begin() + index);
+    if (index > 0) ++queue_.front().overtaken;
+    bool start = !Interrupted();
+    if (start && !queued.admitted) {
+      // Outside the lock: `admit` may take the caller's own, which its `done` holds to submit.
+      const Admit admit = admit_;
+      lock.unlock();
+      start = !admit || admit(queued.job);
+      queued.admitted = start;
+      lock.lock();
+      if (start && !Interrupted() &&
+          (PickLane(GpuBytes(queued)) < 0 || !DiskFits(DiskBytes(queued)))) {
+        // Another job took the room meanwhile: back to the queue's head, to start next.
+        queue_.push_front(std::move(queued));
+        continue;
+      }
+      start = start && !Interrupted();
+    }
     const int id = next_id_++;
-    const Admit admit = admit_;
-    lock.unlock();
-    // Outside the lock: `admit` may take the caller's own, which its `done` holds to submit.
-    const bool start = !Interrupted() && (!admit || admit(queued.job));
     RunnerOutcome outcome;
     int lane = 0;
     // What the job counts against its GPU's memory while it runs, and of that, its task's reference
@@ -333,47 +398,32 @@ void Runner::Work() {
     double job_disk = 0;  // its outputs' estimate on the scratch disk
     if (start) {
       const Task& task = *queued.job.task;
-      const double with_reference = options_.steps == nullptr ? JobGpuBytes(task, true) : 0;
-      const double without = options_.steps == nullptr ? JobGpuBytes(task, false) : 0;
-      const auto& sizes = worker_.interpret ? task.interpret_check_sizes : task.check_sizes;
-      const double disk_with = options_.steps == nullptr ? JobDiskBytes(task, sizes, true) : 0;
-      const double disk_without = options_.steps == nullptr ? JobDiskBytes(task, sizes, false) : 0;
-      lock.lock();
-      ++waiting_;
-      const auto asked = std::chrono::steady_clock::now();
-      const auto disk_for = [&] {
-        return reference_counted_.count(task.name) > 0 ? disk_without : disk_with;
-      };
-      const bool for_memory =
-          PickLane(JobBytes(task.name, with_reference, without)) < 0 && PickLane(-1) >= 0;
-      const bool for_disk = !for_memory && PickLane(-1) >= 0 && !DiskFits(disk_for());
-      lane_open_.wait(lock, [&] {
-        return PickLane(JobBytes(task.name, with_reference, without)) >= 0 && DiskFits(disk_for());
-      });
-      --waiting_;
-      bytes = JobBytes(task.name, with_reference, without);
+      bytes = GpuBytes(queued);
       if (reference_counted_.count(task.name) == 0) {
-        reference_disk_[task.name] = disk_with - disk_without;
-        disk_used_ += disk_with - disk_without;
+        reference_disk_[task.name] = queued.disk_with_reference - queued.disk_without;
+        disk_used_ += queued.disk_with_reference - queued.disk_without;
       }
-      disk_used_ += disk_without;
-      if (reference_counted_.insert(task.name).second) reference_bytes = bytes - without;
-      const double waited =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
-      if (for_memory) {
-        ++memory_waits_;
-        memory_wait_s_ += waited;
-      } else if (for_disk) {
-        ++disk_waits_;
-        disk_wait_s_ += waited;
+      disk_used_ += queued.disk_without;
+      if (reference_counted_.insert(task.name).second) reference_bytes = bytes - queued.gpu_without;
+      if (queued.waits_for != 0) {
+        const double waited =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - queued.waits_since)
+                .count();
+        if (queued.waits_for == 'm') {
+          ++memory_waits_;
+          memory_wait_s_ += waited;
+        } else {
+          ++disk_waits_;
+          disk_wait_s_ += waited;
+        }
       }
-      job_disk = disk_without;
+      job_disk = queued.disk_without;
       lane = PickLane(bytes);
       ++lane_jobs_[static_cast<size_t>(lane)];
       lane_bytes_[static_cast<size_t>(lane)] += bytes;
       running_[id] = {queued.job.label, lane, std::chrono::steady_clock::now(), {}};
-      lock.unlock();
     }
+    lock.unlock();
     outcome.lane = lane;
 
     if (start) {
@@ -392,7 +442,7 @@ void Runner::Work() {
         lane_bytes_[static_cast<size_t>(lane)] -= reference_bytes;
         bytes -= reference_bytes;
         reference_bytes = 0;
-        lane_open_.notify_all();
+        changed_.notify_all();
       };
       context.on_candidate_dir = [this, id](const fs::path& dir) {
         std::lock_guard<std::mutex> held(mutex_);
@@ -423,7 +473,7 @@ void Runner::Work() {
       lane_bytes_[static_cast<size_t>(lane)] -= bytes;
       disk_used_ -= job_disk;
       Account(lane, outcome.result);
-      lane_open_.notify_all();
+      changed_.notify_all();
     }
     lock.unlock();
     queued.done(queued.job, std::move(outcome));
@@ -445,9 +495,9 @@ JobResult Runner::RunAlone(const RunnerJob& job, const JobContext& context, int 
   if (disk && disk_budget_ > 0) disk_budget_ = std::min(disk_budget_, 0.75 * disk_used_);
   --lane_jobs_[index];  // not on the GPU while it waits
   for (const size_t i : closed) ++lane_closers_[i];
-  lane_open_.notify_all();
+  changed_.notify_all();
   // One closer at a time runs, once every other job of its lanes has ended.
-  lane_open_.wait(lock, [&] {
+  changed_.wait(lock, [&] {
     return std::all_of(closed.begin(), closed.end(),
                        [&](size_t i) { return lane_jobs_[i] == 0 && !lane_alone_[i]; });
   });
@@ -468,7 +518,7 @@ JobResult Runner::RunAlone(const RunnerJob& job, const JobContext& context, int 
     lane_alone_[i] = false;
     --lane_closers_[i];
   }
-  lane_open_.notify_all();
+  changed_.notify_all();
   return result;
 }
 
@@ -493,7 +543,7 @@ std::vector<RunningJob> Runner::Running() const {
 
 size_t Runner::Queued() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return queue_.size() + static_cast<size_t>(waiting_);
+  return queue_.size();
 }
 
 bool Runner::DiskFits(double bytes) const {
@@ -513,7 +563,7 @@ void Runner::RemoveReferences(const std::string& task) {
       ++it;
     }
   }
-  lane_open_.notify_all();
+  changed_.notify_all();
 }
 
 double Runner::JobBytes(const std::string& task, double with_reference, double without) const {

@@ -382,6 +382,104 @@ TEST_F(RunnerTest, AKeptReferenceCountsOnTheDiskUntilItIsRemoved) {
   EXPECT_EQ(runner.Stats().disk_waits, 1);  // with the reference gone, d and e fit together
 }
 
+// A job that cannot start for want of GPU memory does not hold back the smaller jobs behind it:
+// two threads, an attention job running, an attention_noncausal job that does not fit beside it,
+// and two softmax jobs that do. The softmax jobs run beside the first attention job.
+TEST_F(RunnerTest, AJobThatDoesNotFitYetDoesNotHoldBackSmallerJobsBehindIt) {
+  const Task& big = *suite_.Find("attention");
+  const Task& other = *suite_.Find("attention_noncausal");
+  const Task& small = *suite_.Find("softmax");
+  const double softmax_both = JobGpuBytes(small, true) + JobGpuBytes(small, false);
+  ASSERT_GT(JobGpuBytes(big, false), softmax_both);
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  // Room for one attention job and its reference with both softmax jobs, not for two attention
+  // jobs.
+  runner_options.lanes[0].memory_bytes = (JobGpuBytes(big, true) + softmax_both) / 0.8 + 1;
+  Runner runner(options_, runner_options);
+  const std::vector<std::pair<const Task*, Implementation>> jobs{
+      {&big, Candidate("a", "check 1.5\n")},
+      {&other, Candidate("b", "check 0.2\n")},
+      {&small, Candidate("c", "check 0.3\n")},
+      {&small, Candidate("d", "check 0.3\n")}};
+  std::vector<RunnerOutcome> outcomes(jobs.size());
+  std::mutex mutex;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    runner.Submit({jobs[i].first, jobs[i].second, 0, jobs[i].second.name, static_cast<int64_t>(i)},
+                  [&, i](const RunnerJob&, RunnerOutcome outcome) {
+                    std::lock_guard<std::mutex> lock(mutex);
+                    outcomes[i] = std::move(outcome);
+                  });
+  }
+  runner.Drain();
+  for (const auto& outcome : outcomes) {
+    ASSERT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+  }
+  const auto holds = Holds(outcomes);
+  std::map<size_t, std::pair<double, double>> span;  // by job: its first hold's start, last's end
+  for (const auto& hold : holds) {
+    auto [found, fresh] = span.try_emplace(hold.job, hold.start, hold.end);
+    if (!fresh) {
+      found->second.first = std::min(found->second.first, hold.start);
+      found->second.second = std::max(found->second.second, hold.end);
+    }
+  }
+  ASSERT_EQ(span.size(), 4u);
+  // c and d both checked while a did; b only after a had ended.
+  EXPECT_LT(span[2].second, span[0].second);
+  EXPECT_LT(span[3].second, span[0].second);
+  EXPECT_GE(span[1].first, span[0].second);
+  const RunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.memory_waits, 1);  // b
+}
+
+// The queue's first job is overtaken a bounded number of times (twice per thread): then the jobs
+// behind it wait for it, so that a stream of small jobs cannot keep a large one waiting forever.
+TEST_F(RunnerTest, AJobOvertakenOftenEnoughStartsBeforeTheJobsBehindIt) {
+  const Task& big = *suite_.Find("attention");
+  const Task& other = *suite_.Find("attention_noncausal");
+  const Task& small = *suite_.Find("softmax");
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  // Room for an attention job and its reference beside softmax jobs, not beside another attention
+  // job.
+  runner_options.lanes[0].memory_bytes =
+      (JobGpuBytes(big, true) + JobGpuBytes(small, true)) / 0.8 + 1;
+  Runner runner(options_, runner_options);
+  // a runs for 5 s; b cannot start beside it; eight short softmax jobs queue behind b.
+  std::vector<std::pair<const Task*, Implementation>> jobs{{&big, Candidate("a", "check 5.0\n")},
+                                                           {&other, Candidate("b", "check 0.1\n")}};
+  for (int i = 0; i < 8; ++i) {
+    jobs.push_back({&small, Candidate("s" + std::to_string(i), "check 0.1\n")});
+  }
+  std::vector<RunnerOutcome> outcomes(jobs.size());
+  std::mutex mutex;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    runner.Submit({jobs[i].first, jobs[i].second, 0, jobs[i].second.name, static_cast<int64_t>(i)},
+                  [&, i](const RunnerJob&, RunnerOutcome outcome) {
+                    std::lock_guard<std::mutex> lock(mutex);
+                    outcomes[i] = std::move(outcome);
+                  });
+  }
+  runner.Drain();
+  std::map<size_t, double> first_hold;
+  double a_ended = 0;
+  for (const auto& hold : Holds(outcomes)) {
+    auto [found, fresh] = first_hold.try_emplace(hold.job, hold.start);
+    if (!fresh) found->second = std::min(found->second, hold.start);
+    if (hold.job == 0) a_ended = std::max(a_ended, hold.end);
+  }
+  ASSERT_EQ(first_hold.size(), jobs.size());
+  // b started only once a had ended. Four softmax jobs (twice the threads) overtook b beside a; the
+  // other four waited for b to start.
+  EXPECT_GE(first_hold[1], a_ended);
+  int beside_a = 0;
+  for (size_t i = 2; i < jobs.size(); ++i) beside_a += first_hold[i] < a_ended ? 1 : 0;
+  EXPECT_EQ(beside_a, 4);
+}
+
 // The task's first job counts its float64 reference only until the reference is made: then a
 // second job fits beside it.
 TEST_F(RunnerTest, TheFirstJobsReferenceStopsCountingOnceMade) {
