@@ -102,3 +102,14 @@ def test_every_dtype_of_the_vocabulary_has_its_size_and_the_plan_its_bound():
     assert set(schema()["dtype_bytes"]) == set(vocab("dtypes"))
     assert schema()["dtype_bytes"]["bfloat16"] == 2 and schema()["dtype_bytes"]["float8_e5m2"] == 1
     assert schema()["plan"]["full_check_bytes"] == 256 << 20
+
+
+def test_every_output_check_has_its_extra_calls_and_the_property_checks_make_as_many():
+    from tritonize_worker import properties
+    from tritonize_worker.schema import schema, vocab
+
+    calls = schema()["output_check_calls"]
+    assert set(calls) == set(vocab("output_checks"))
+    assert calls["values"] == 0
+    # The engine's disk estimate counts the outputs of these calls (core/task_lint.cpp JobDiskBytes).
+    assert calls["dropout"] == len(properties.VARIANTS)

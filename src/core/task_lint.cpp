@@ -111,32 +111,77 @@ double JobGpuBytes(const Task& task, bool with_reference) {
   return most;
 }
 
-int CheckCasesAt(const Task& task, const std::string& size) {
+bool CheckedOnce(const Task& task, const std::string& size) {
   double inputs = 0;
   std::string err;
   const double bound = ManifestSchema()["plan"]["full_check_bytes"].get<double>();
-  if (InputBytes(task, size, 0, &inputs, &err) && inputs > bound) return 1;
-  const auto seeds = static_cast<int>(task.manifest.value("seeds", json::array()).size());
-  const auto distributions =
-      static_cast<int>(task.manifest.value("distributions", json::array()).size());
-  return seeds * (1 + distributions + (distributions > 0 ? 1 : 0));
+  return InputBytes(task, size, 0, &inputs, &err) && inputs > bound;
 }
 
-double JobDiskBytes(const Task& task, const std::vector<std::string>& sizes, bool with_reference) {
-  const double modes = static_cast<double>(task.manifest.value("modes", json::array()).size());
-  double total = 0;
+int CheckCasesAt(const Task& task, const std::string& size, int seeds, bool run_seeded) {
+  if (CheckedOnce(task, size)) return 1;
+  const auto distributions =
+      static_cast<int>(task.manifest.value("distributions", json::array()).size());
+  return seeds * (1 + distributions + (distributions > 0 && run_seeded ? 1 : 0));
+}
+
+namespace {
+
+/// The forward mode's outputs at `size` (`inputs`: its tensor inputs' bytes): what the manifest's
+/// [cost.forward] bytes (read and written) has beyond the inputs, which a matrix product's output
+/// may exceed; the inputs' bytes without a cost that evaluates.
+double ForwardOutputBytes(const Task& task, const std::string& size, double inputs) {
+  const json cost = task.manifest.value("cost", json::object());
+  if (!cost.contains("forward") || !cost["forward"].contains("bytes")) return inputs;
+  std::map<std::string, double> dims;
+  double bytes = 0;
   std::string err;
-  for (const auto& size : sizes) {
+  if (!BindDims(task.dims, size, &dims) ||
+      !EvaluateFormula(cost["forward"]["bytes"].get<std::string>(), dims, &bytes, &err)) {
+    return inputs;
+  }
+  return std::max(0.0, bytes - inputs);
+}
+
+}  // namespace
+
+double JobDiskBytes(const Task& task, const CheckPlanShape& plan, bool with_reference) {
+  const json& schema = ManifestSchema();
+  const json modes = task.manifest.value("modes", json::array());
+  const auto has = [&](const char* mode) {
+    return std::find(modes.begin(), modes.end(), mode) != modes.end();
+  };
+  // Forward calls a case makes besides the checked one, for its outputs' checks (a random op's).
+  double calls = 0;
+  for (const auto& output : task.manifest.value("outputs", json::array())) {
+    const std::string check = output.value("check", "values");
+    if (schema["output_check_calls"].contains(check)) {
+      calls = std::max(calls, schema["output_check_calls"][check].get<double>());
+    }
+  }
+  const double seeds = std::max(1, plan.seeds);
+  double total = 0;
+  double last = 0;  // the last size's inputs
+  std::string err;
+  for (const auto& size : plan.sizes) {
     double inputs = 0;
     double wide = 0;
     if (!InputBytes(task, size, 0, &inputs, &err) || !InputBytes(task, size, 8, &wide, &err)) {
       return 0;
     }
-    const double cases = CheckCasesAt(task, size);
-    total += cases * modes * 1.5 * inputs;
-    if (with_reference) total += cases * modes * wide;
+    const double cases = CheckCasesAt(task, size, plan.seeds, plan.run_seeded);
+    // The first seed's cases are called twice more in forward mode (the determinism guard).
+    const double repeated = cases == 1 ? 1 : cases / seeds;
+    // A case's outputs: the forward's (ForwardOutputBytes), the backward's as large as the inputs
+    // at most (their gradients); the reference's the same in float64.
+    const double forward = has("forward") ? ForwardOutputBytes(task, size, inputs) : 0;
+    const double backward = has("backward") ? inputs : 0;
+    total += (cases * (1 + calls) + repeated) * forward + cases * backward;
+    if (with_reference && inputs > 0) total += cases * (forward + backward) * wide / inputs;
+    last = forward + backward;
   }
-  return total;
+  // The late check: every mode once more on a case of the last size.
+  return total + last;
 }
 
 std::vector<LintFinding> LintSizes(const Task& task, double gpu_bytes) {

@@ -42,16 +42,32 @@ bool CandidateBytes(const Task& task, const std::string& size, double* bytes, st
 /// does not evaluate (the job then fails on its own).
 double JobGpuBytes(const Task& task, bool with_reference);
 
-/// How many check cases the worker makes at `size` (python/tritonize_worker/cases.py): one when
-/// the tensor inputs come to more than the schema's plan.full_check_bytes, else every seed with
-/// the manifest's draw, each distribution and the run's hidden variant of one.
-int CheckCasesAt(const Task& task, const std::string& size);
+/// Whether the worker checks `size` once (python/tritonize_worker/cases.py): its tensor inputs come
+/// to more than the schema's plan.full_check_bytes.
+bool CheckedOnce(const Task& task, const std::string& size);
+
+/// What a job checks (exec/worker.h CheckSizesFor, CheckSeedsFor): its sizes and the number of its
+/// seeds, the run's hidden ones included, and whether the run has a seed (then a task with
+/// distributions gets a hidden variant of one).
+struct CheckPlanShape {
+  std::vector<std::string> sizes;
+  int seeds = 1;
+  bool run_seeded = false;
+};
+
+/// How many check cases the worker makes at `size`: one when CheckedOnce, else every seed with the
+/// manifest's draw, each distribution and, when `run_seeded`, the run's hidden variant of one.
+int CheckCasesAt(const Task& task, const std::string& size, int seeds, bool run_seeded);
 
 /// What a job of `task` writes to the scratch disk, roughly: the candidate's outputs of every check
-/// case (each mode's outputs taken as large as the inputs, half as much again for the repeated and
-/// late calls), plus, when `with_reference`, the task's float64 reference of the same cases, over
-/// `sizes` (the check sizes the run uses); 0 when a size does not evaluate.
-double JobDiskBytes(const Task& task, const std::vector<std::string>& sizes, bool with_reference);
+/// case (the forward's what the manifest's [cost.forward] bytes has beyond the inputs, else as
+/// large as the inputs; the backward's as large as the inputs; in forward mode once more for the
+/// first seed's cases (the determinism guard) and for each extra call of a random op's property
+/// checks, the schema's output_check_calls), every mode's once more at the last size (the late
+/// check), plus, when `with_reference`, the task's float64 reference of the same cases; 0 when a
+/// size does not evaluate. On the H200 (2026-12-04) an estimate that left out the hidden size and
+/// seed and the property checks' calls let the suite fill the disk.
+double JobDiskBytes(const Task& task, const CheckPlanShape& plan, bool with_reference);
 
 /// The memory check over the check sizes (`gpu_bytes`: the GPU's memory) and the interpreter
 /// check over the interpret sizes.

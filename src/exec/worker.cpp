@@ -297,9 +297,9 @@ void OnlyLastCheck(const Task& task, nlohmann::json* request) {
   nlohmann::json& check = (*request)["check"];
   const std::string last = check["sizes"].back().get<std::string>();
   check["sizes"] = nlohmann::json::array({last});
-  // A large size is checked with the first seed only (core/task_lint.h CheckCasesAt): the case the
+  // A large size is checked with the first seed only (core/task_lint.h CheckedOnce): the case the
   // first process's reference holds.
-  const bool once = CheckCasesAt(task, last) == 1;
+  const bool once = CheckedOnce(task, last);
   check["seeds"] = nlohmann::json::array({once ? check["seeds"].front() : check["seeds"].back()});
 }
 

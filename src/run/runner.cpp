@@ -276,11 +276,14 @@ void Runner::Submit(RunnerJob job, Done done) {
   // A cluster's steps run on its nodes: no GPU or disk of this machine to count.
   if (options_.steps == nullptr && pending.job.task != nullptr) {
     const Task& task = *pending.job.task;
-    const auto& sizes = worker_.interpret ? task.interpret_check_sizes : task.check_sizes;
+    const WorkerOptions& options = pending.job.options != nullptr ? *pending.job.options : worker_;
+    const CheckPlanShape plan{CheckSizesFor(task, options),
+                              static_cast<int>(CheckSeedsFor(task, options).size()),
+                              options.run_seed != 0};
     pending.gpu_with_reference = JobGpuBytes(task, true);
     pending.gpu_without = JobGpuBytes(task, false);
-    pending.disk_with_reference = JobDiskBytes(task, sizes, true);
-    pending.disk_without = JobDiskBytes(task, sizes, false);
+    pending.disk_with_reference = JobDiskBytes(task, plan, true);
+    pending.disk_without = JobDiskBytes(task, plan, false);
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -72,23 +72,34 @@ TEST(TaskLintTest, ALargeCheckSizeIsOneCaseAndTheOthersEveryWay) {
   const Task& attention = *suite.Find("attention");
   // 3 x 4x32x4096x128 float16 inputs (384 MiB) are over the schema's 256 MiB: one case. At
   // 4x32x1024x64 (24 MiB): two seeds, the manifest's draw, one distribution and the hidden one.
-  EXPECT_EQ(CheckCasesAt(attention, "4x32x4096x128"), 1);
-  EXPECT_EQ(CheckCasesAt(attention, "4x32x1024x64"), 6);
+  EXPECT_TRUE(CheckedOnce(attention, "4x32x4096x128"));
+  EXPECT_EQ(CheckCasesAt(attention, "4x32x4096x128", 3, true), 1);
+  EXPECT_EQ(CheckCasesAt(attention, "4x32x1024x64", 3, true), 9);
+  EXPECT_EQ(CheckCasesAt(attention, "4x32x1024x64", 2, false), 4);  // no run seed: no hidden draw
   // A task without distributions: its seeds.
-  EXPECT_EQ(CheckCasesAt(*suite.Find("vector_add"), "1048576"), 2);
+  EXPECT_EQ(CheckCasesAt(*suite.Find("vector_add"), "1048576", 3, true), 3);
 }
 
 TEST(TaskLintTest, AJobsDiskIsItsOutputsAndForTheTasksFirstJobItsReference) {
   const TaskSuite suite = Shipped();
   const Task& vector_add = *suite.Find("vector_add");  // forward only, float32 x and y
   const std::vector<std::string> sizes = {"1048576", "134217728"};
-  // 1048576: 2 cases of 8 MiB of inputs; 134217728: one case of 1 GiB. Outputs: 1.5 times the
-  // inputs a case and mode; the reference: the inputs in float64.
+  // 1048576: 2 cases (two seeds) of 8 MiB of inputs; 134217728: one case of 1 GiB. Outputs: what
+  // the manifest's cost (3 N float32s read and written) has beyond the inputs (2 N), half of them a
+  // case; once more for the first seed's case (the determinism guard's second call) and once more
+  // at the last size (the late check). The reference: the outputs in float64.
   const double small = 2 * 1048576.0 * 4;
   const double large = 2 * 134217728.0 * 4;
-  EXPECT_DOUBLE_EQ(JobDiskBytes(vector_add, sizes, false), 1.5 * (2 * small + large));
-  EXPECT_DOUBLE_EQ(JobDiskBytes(vector_add, sizes, true),
-                   1.5 * (2 * small + large) + 2 * (2 * small + large));
+  const double outputs = ((2 + 1) * small + (1 + 1) * large + large) / 2;
+  EXPECT_DOUBLE_EQ(JobDiskBytes(vector_add, {sizes, 2, false}, false), outputs);
+  EXPECT_DOUBLE_EQ(JobDiskBytes(vector_add, {sizes, 2, false}, true),
+                   outputs + 2 * (2 * small + large) / 2);
+  // A random op's output is checked by its properties: two more calls a case (properties.py).
+  const Task& dropout = *suite.Find("dropout");
+  const double x = 1048576.0 * 4;
+  // With a run seed: three seeds (the hidden one), three draws (the manifest's, p_high, the hidden
+  // variant): 9 cases, 3 of them the first seed's.
+  EXPECT_DOUBLE_EQ(JobDiskBytes(dropout, {{"1048576"}, 3, true}, false), (9 * (1 + 2) + 3) * x + x);
 }
 
 TEST(TaskLintTest, TooLargeForTheGpuOrTheInterpreterFails) {

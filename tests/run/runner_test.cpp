@@ -343,7 +343,7 @@ TEST_F(RunnerTest, JobsThatDoNotFitInTheGpusMemoryTogetherRunOneAtATime) {
 
 TEST_F(RunnerTest, JobsWhoseFilesDoNotFitOnTheDiskTogetherRunOneAtATime) {
   const Task& softmax = *suite_.Find("softmax");
-  ASSERT_GT(JobDiskBytes(softmax, softmax.check_sizes, false), 0);
+  ASSERT_GT(JobDiskBytes(softmax, {softmax.check_sizes, 2, false}, false), 0);
   RunnerOptions runner_options;
   runner_options.jobs = 3;
   runner_options.lanes = Lanes(1);
@@ -363,8 +363,8 @@ TEST_F(RunnerTest, JobsWhoseFilesDoNotFitOnTheDiskTogetherRunOneAtATime) {
 // counts until then, and a job that fits beside the others' outputs then starts.
 TEST_F(RunnerTest, AKeptReferenceCountsOnTheDiskUntilItIsRemoved) {
   const Task& softmax = *suite_.Find("softmax");
-  const double with = JobDiskBytes(softmax, softmax.check_sizes, true);
-  const double without = JobDiskBytes(softmax, softmax.check_sizes, false);
+  const double with = JobDiskBytes(softmax, {softmax.check_sizes, 2, false}, true);
+  const double without = JobDiskBytes(softmax, {softmax.check_sizes, 2, false}, false);
   ASSERT_GT(with, without);
   RunnerOptions runner_options;
   runner_options.jobs = 2;
