@@ -13,7 +13,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from . import autotune_timer, guards, lane
+from . import autotune_timer, guards, lane, tuning
 from .cases import backward, check_cases, draw_grad_outputs, grad_outputs, output_shapes, split_outputs
 from .guarded_calls import GuardedRunner
 from .inductor import compiled
@@ -55,7 +55,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
 
     # 2. The trusted functions, then the import under its own timeout. The flush kernel is compiled before the
     # candidate runs, so that nothing it writes to the compiler cache can stand in for it.
-    flush = timer = stop_logging = stop_batching = None
+    flush = timer = stop_logging = stop_batching = stop_views = None
     tunings = AutotuneLog()
     if request.timing.enabled:
         from . import l2_flush, timing  # noqa: F401 - imported so that the snapshot covers them
@@ -71,6 +71,8 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         autotune_timer.install(timer)
         # A key's configurations benchmarked in one exclusive hold (it wraps the log's wrapper); undone before timing.
         stop_batching = autotune_timer.batch_by_key()
+        # Each size's own picks (tuning.PerSizePicks): registers the autotuners as they run (it wraps the others).
+        stop_views = tuning.per_size.install()
     # Compiles give the job's shared hold of its GPU lane up while they run (lane.py).
     lane.release_while_compiling()
     observer = OpObserver(task.forbidden) if impl.kind in OBSERVED_KINDS and task.forbidden else None
@@ -119,6 +121,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     # The profiled share check comes after it: timing takes host-side figures before CUPTI starts.
     if stop_logging is not None:
         # A wrapper around every autotuned launch would be in the host times: the last installed goes first.
+        stop_views()
         stop_batching()
         stop_logging()
     if request.timing.enabled:
@@ -268,6 +271,7 @@ def _profile(runner: GuardedRunner, size: str, mode: str, where: str,
     started = time.perf_counter()
     task = runner.task
     gpu = lane.current()
+    tuning.per_size.at(size)
     cpu_draw = draw_inputs(task, size, runner.request.check.seeds[0], "cpu")
     started = lap("draw", started)
     state = cpu_draw.generator.get_state()

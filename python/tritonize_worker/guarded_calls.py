@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import guards, lane
+from . import guards, lane, tuning
 from .cases import (
     Case,
     backward,
@@ -122,6 +122,7 @@ class GuardedRunner:
         import torch
 
         first = (size, mode) not in first_call_s
+        tuning.per_size.at(size)  # the autotuners' picks at this size (tuning.PerSizePicks)
         limits = self.request.guards
         self.watchdog.enter("compile" if first else "call", limits.compile_s if first else limits.call_s)
         stream = torch.cuda.current_stream() if self.device == "cuda" else None

@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from . import lane
+from . import lane, tuning
 from .cases import backward_call, draw_grad_outputs, output_shapes, split_outputs
 from .check import first_call_s as first_calls
 from .env import Environment
@@ -206,6 +206,7 @@ def run_timings(
     for size in plan.sizes:
         for mode in request.task.modes:
             where = f"timing the {mode} mode at size {size}"
+            tuning.per_size.at(size)  # the picks the checks at this size made and ran with (tuning.PerSizePicks)
             draw = draw_inputs(request.task, size, request.check.seeds[0], "cpu")  # CPU work: no lane
             call, reset = _prepare_call(entry, request, draw, mode, where, gpu)
             with gpu.shared(f"preparing {mode} {size}"):
@@ -225,6 +226,7 @@ def run_timings(
             prepared.append((record, call, reset, where))
     _warm_up_profiler()  # CPU and driver work: no lane
     for record, call, reset, where in prepared:
+        tuning.per_size.at(record["size"])
         with gpu.exclusive(f"kernel time {record['mode']} {record['size']}"):
             _warm_up(call, reset, plan.warmup_calls, where)
             record.update(_kernel_times(call, reset, flush, sampling_plan(request), environment, where))

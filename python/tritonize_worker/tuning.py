@@ -167,3 +167,80 @@ def _reading_us(reading: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return round(us, 3) if us != float("inf") else None
+
+
+class PerSizePicks:
+    """Each check size's own picks of every Triton autotuner (docs/measurement.md, "An autotuner's pick at each
+    size"). An autotuner keyed on less than the shapes (tutorial 08's on the group's length alone) keeps the
+    configuration it picked at the first call for every later size: in a job that is the smallest check size, and on
+    the H200 (2026-12-04) tutorial 08's kernel was timed at 4096^3 with the 64x64x32 tiles it picked for 1024x128x32,
+    at 0.13x of cuBLAS. The pick then depends on the order the harness calls sizes in, which no user's workload has.
+
+    So each size has its own view of every autotuner's cache: the first call at a size tunes there, the checks at the
+    size run with that pick, and the timing at the size runs with the same one (no tuning in the timing). An
+    autotuner keyed on the shapes picks as before (its keys at a size are only ever made at that size).
+
+    `install` wraps Autotuner.run (for the checks, which make the first call at every size) to register each
+    autotuner and show it the current size's view; `at(size)` switches every registered autotuner's view at once,
+    outside any timed region, so that no wrapper is in the timed calls once the wrapper is gone."""
+
+    def __init__(self) -> None:
+        self.size: str | None = None
+        self._tuners: list[Any] = []  # weak references to the autotuners seen
+
+    def install(self) -> Callable[[], None]:
+        """Wraps Autotuner.run to register each autotuner that runs; returns the function that undoes it."""
+        try:
+            from triton.runtime.autotuner import Autotuner
+        except ImportError:
+            return lambda: None
+        original = Autotuner.__dict__["run"]
+        picks = self
+
+        def run(tuner: Any, *args: Any, **kwargs: Any) -> Any:
+            picks.show(tuner)
+            return original(tuner, *args, **kwargs)
+
+        Autotuner.run = run
+
+        def uninstall() -> None:
+            Autotuner.run = original
+
+        return uninstall
+
+    def at(self, size: str) -> None:
+        """Every autotuner seen so far shows `size`'s picks."""
+        if size == self.size:
+            return
+        self.size = size
+        alive = []
+        for ref in self._tuners:
+            tuner = ref()
+            if tuner is not None:
+                self._switch(tuner)
+                alive.append(ref)
+        self._tuners = alive
+
+    def show(self, tuner: Any) -> None:
+        """`tuner` shows the current size's picks (registered the first time)."""
+        import weakref
+
+        if "_tritonize_views" not in tuner.__dict__:
+            # Its picks so far (made before any size was set) become the current size's.
+            tuner.__dict__["_tritonize_views"] = {self.size: tuner.cache}
+            tuner.__dict__["_tritonize_size"] = self.size
+            self._tuners.append(weakref.ref(tuner))
+            return
+        self._switch(tuner)
+
+    def _switch(self, tuner: Any) -> None:
+        views = tuner.__dict__["_tritonize_views"]
+        if tuner.__dict__["_tritonize_size"] == self.size:
+            return
+        views[tuner.__dict__["_tritonize_size"]] = tuner.cache
+        tuner.cache = views.setdefault(self.size, {})
+        tuner.__dict__["_tritonize_size"] = self.size
+
+
+# The job's: GuardedRunner._call, the profiled share check and the timing switch it to the size they call at.
+per_size = PerSizePicks()
