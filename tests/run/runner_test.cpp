@@ -109,6 +109,24 @@ class RunnerTest : public ::testing::Test {
 
   static bool Overlap(const Hold& a, const Hold& b) { return a.start < b.end && b.start < a.end; }
 
+  /// Job `job` held its lane (at least once), and none of its holds overlaps another job's, on any
+  /// lane.
+  static void ExpectHoldsOverlapNoOtherJobs(const std::vector<RunnerOutcome>& outcomes,
+                                            size_t job) {
+    const auto holds = Holds(outcomes);
+    int mine = 0;
+    for (const auto& hold : holds) {
+      if (hold.job != job) continue;
+      ++mine;
+      for (const auto& other : holds) {
+        if (other.job != job) {
+          EXPECT_FALSE(Overlap(hold, other)) << "job " << other.job << " on lane " << other.lane;
+        }
+      }
+    }
+    EXPECT_GT(mine, 0);
+  }
+
   /// Every job ok, and no hold of one job overlapping a hold of another.
   static void ExpectOkOneAtATime(const std::vector<RunnerOutcome>& outcomes) {
     for (const auto& outcome : outcomes) {
@@ -227,18 +245,7 @@ TEST_F(RunnerTest, AJobOutOfGpuMemoryAmongOthersRunsAgainWithItsLaneToItself) {
     EXPECT_FALSE(outcomes[i].result.environment.contains("rerun_alone"));
   }
   // The rerun's holds (its environment is the rerun's) overlap no other job's.
-  const auto holds = Holds(outcomes);
-  int rerun_holds = 0;
-  for (const auto& mine : holds) {
-    if (mine.job != 0) continue;
-    ++rerun_holds;
-    for (const auto& other : holds) {
-      if (other.job != 0) {
-        EXPECT_FALSE(Overlap(mine, other)) << "job " << other.job;
-      }
-    }
-  }
-  EXPECT_GT(rerun_holds, 0);
+  ExpectHoldsOverlapNoOtherJobs(outcomes, 0);
 }
 
 // A job that finds the scratch disk full (other jobs' files filled it) is not judged by it: it runs
@@ -264,18 +271,7 @@ TEST_F(RunnerTest, AJobThatFindsTheScratchDiskFullRunsAgainWithEveryLaneToItself
     EXPECT_FALSE(outcomes[i].result.environment.contains("rerun_alone"));
   }
   // The rerun's holds overlap no other job's, on either lane.
-  const auto holds = Holds(outcomes);
-  int rerun_holds = 0;
-  for (const auto& mine : holds) {
-    if (mine.job != 0) continue;
-    ++rerun_holds;
-    for (const auto& other : holds) {
-      if (other.job != 0) {
-        EXPECT_FALSE(Overlap(mine, other)) << "job " << other.job << " on lane " << other.lane;
-      }
-    }
-  }
-  EXPECT_GT(rerun_holds, 0);
+  ExpectHoldsOverlapNoOtherJobs(outcomes, 0);
 }
 
 TEST(OutOfScratchDiskTest, NamesTheSystemsErrorAndAStepThatWroteNothingOnAFullDisk) {
