@@ -209,7 +209,27 @@ std::vector<LintFinding> LintSizes(const Task& task, double gpu_bytes) {
                      fmt::format("the float64 reference needs about {} at {}, {} 80% of {}",
                                  GiB(largest), at, fits ? "within" : "beyond", GiB(gpu_bytes))});
   }
-  // 2. The interpreter's sizes small enough for CI.
+  // 2. What a job writes to the scratch disk (the runner's admission counts it): with a run seed,
+  // whose hidden size is at most the largest check size in every dim (taken as that size here).
+  if (ok) {
+    CheckPlanShape plan{task.check_sizes, static_cast<int>(task.seeds.size()) + 1, true};
+    std::string biggest;
+    double most = -1;
+    for (const auto& size : task.check_sizes) {
+      double bytes = 0;
+      if (InputBytes(task, size, 0, &bytes, &err) && bytes > most) {
+        most = bytes;
+        biggest = size;
+      }
+    }
+    if (!biggest.empty()) plan.sizes.push_back(biggest);
+    const double outputs = JobDiskBytes(task, plan, false);
+    found.push_back({task.name, "scratch_disk", "info",
+                     fmt::format("a job writes up to about {} of outputs; the task's float64 "
+                                 "reference, kept until its last job ends, about {} more",
+                                 GiB(outputs), GiB(JobDiskBytes(task, plan, true) - outputs))});
+  }
+  // 3. The interpreter's sizes small enough for CI.
   if (!task.interpret_skip.empty()) {
     found.push_back({task.name, "interpreter_sizes", "skipped",
                      "the interpreter cannot run the task: " + task.interpret_skip});

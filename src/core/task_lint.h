@@ -13,7 +13,8 @@ namespace tritonize {
 /// One line of the lint's table.
 struct LintFinding {
   std::string task;
-  std::string check;   // memory, interpreter_sizes, baseline, copy_fails, expert:<name>, ...
+  std::string
+      check;  // memory, scratch_disk, interpreter_sizes, baseline, copy_fails, expert:<name>, ...
   std::string result;  // ok | FAIL | skipped
   std::string detail;
 };

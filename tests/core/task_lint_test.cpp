@@ -1,5 +1,6 @@
 #include "core/task_lint.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "core/task_suite.h"
@@ -114,18 +115,36 @@ TEST(TaskLintTest, TooLargeForTheGpuOrTheInterpreterFails) {
   Task matmul = *suite.Find("matmul");
   matmul.interpret_check_sizes = {"2048x2048x2048"};
   found = LintSizes(matmul, 80.0 * (1LL << 30));
-  ASSERT_EQ(found.size(), 2u);
-  EXPECT_EQ(found[1].check, "interpreter_sizes");
-  EXPECT_EQ(found[1].result, "FAIL");
-  EXPECT_NE(found[1].detail.find("2048x2048x2048"), std::string::npos) << found[1].detail;
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[2].check, "interpreter_sizes");
+  EXPECT_EQ(found[2].result, "FAIL");
+  EXPECT_NE(found[2].detail.find("2048x2048x2048"), std::string::npos) << found[2].detail;
 }
 
 TEST(TaskLintTest, ATaskTheInterpreterCannotRunSaysWhy) {
   const TaskSuite suite = Shipped();
   const auto found = LintSizes(*suite.Find("asin"), 80.0 * (1LL << 30));
-  ASSERT_EQ(found.size(), 2u);
-  EXPECT_EQ(found[1].result, "skipped");
-  EXPECT_NE(found[1].detail.find("libdevice"), std::string::npos);
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_EQ(found[2].result, "skipped");
+  EXPECT_NE(found[2].detail.find("libdevice"), std::string::npos);
+}
+
+// The lint says what a job of the task writes to the scratch disk, with a run's hidden seed and a
+// hidden size as large as the largest check size: the figures the runner's disk admission counts.
+TEST(TaskLintTest, TheScratchDiskAJobNeedsIsReported) {
+  const TaskSuite suite = Shipped();
+  const Task& vector_add = *suite.Find("vector_add");
+  const auto found = LintSizes(vector_add, 80.0 * (1LL << 30));
+  ASSERT_GE(found.size(), 2u);
+  EXPECT_EQ(found[1].check, "scratch_disk");
+  EXPECT_EQ(found[1].result, "info");
+  std::vector<std::string> sizes = vector_add.check_sizes;
+  sizes.push_back("134217728");  // the largest, standing for the hidden size
+  const double outputs =
+      JobDiskBytes(vector_add, {sizes, static_cast<int>(vector_add.seeds.size()) + 1, true}, false);
+  EXPECT_NE(found[1].detail.find(fmt::format("{:.1f} GiB of outputs", outputs / (1 << 30))),
+            std::string::npos)
+      << found[1].detail;
 }
 
 }  // namespace
