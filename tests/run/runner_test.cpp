@@ -79,19 +79,27 @@ class RunnerTest : public ::testing::Test {
     return impl;
   }
 
-  /// Runs the jobs and waits; results in submission order.
-  std::vector<RunnerOutcome> RunAll(Runner& runner, const std::vector<Implementation>& impls) {
-    std::vector<RunnerOutcome> outcomes(impls.size());
+  /// Runs the jobs (each of its task) and waits; results in submission order.
+  static std::vector<RunnerOutcome> RunAll(
+      Runner& runner, const std::vector<std::pair<const Task*, Implementation>>& jobs) {
+    std::vector<RunnerOutcome> outcomes(jobs.size());
     std::mutex mutex;
-    for (size_t i = 0; i < impls.size(); ++i) {
-      runner.Submit({suite_.Find("softmax"), impls[i], 0, impls[i].name, static_cast<int64_t>(i)},
-                    [&, i](const RunnerJob&, RunnerOutcome outcome) {
-                      std::lock_guard<std::mutex> lock(mutex);
-                      outcomes[i] = std::move(outcome);
-                    });
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      runner.Submit(
+          {jobs[i].first, jobs[i].second, 0, jobs[i].second.name, static_cast<int64_t>(i)},
+          [&, i](const RunnerJob&, RunnerOutcome outcome) {
+            std::lock_guard<std::mutex> lock(mutex);
+            outcomes[i] = std::move(outcome);
+          });
     }
     runner.Drain();
     return outcomes;
+  }
+  /// The same, every job of softmax.
+  std::vector<RunnerOutcome> RunAll(Runner& runner, const std::vector<Implementation>& impls) {
+    std::vector<std::pair<const Task*, Implementation>> jobs;
+    for (const auto& impl : impls) jobs.emplace_back(suite_.Find("softmax"), impl);
+    return RunAll(runner, jobs);
   }
 
   static std::vector<Hold> Holds(const std::vector<RunnerOutcome>& outcomes) {
@@ -399,16 +407,7 @@ TEST_F(RunnerTest, AJobThatDoesNotFitYetDoesNotHoldBackSmallerJobsBehindIt) {
       {&other, Candidate("b", "check 0.2\n")},
       {&small, Candidate("c", "check 0.3\n")},
       {&small, Candidate("d", "check 0.3\n")}};
-  std::vector<RunnerOutcome> outcomes(jobs.size());
-  std::mutex mutex;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    runner.Submit({jobs[i].first, jobs[i].second, 0, jobs[i].second.name, static_cast<int64_t>(i)},
-                  [&, i](const RunnerJob&, RunnerOutcome outcome) {
-                    std::lock_guard<std::mutex> lock(mutex);
-                    outcomes[i] = std::move(outcome);
-                  });
-  }
-  runner.Drain();
+  const auto outcomes = RunAll(runner, jobs);
   for (const auto& outcome : outcomes) {
     ASSERT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
   }
@@ -450,16 +449,7 @@ TEST_F(RunnerTest, AJobOvertakenOftenEnoughStartsBeforeTheJobsBehindIt) {
   for (int i = 0; i < 8; ++i) {
     jobs.push_back({&small, Candidate("s" + std::to_string(i), "check 0.1\n")});
   }
-  std::vector<RunnerOutcome> outcomes(jobs.size());
-  std::mutex mutex;
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    runner.Submit({jobs[i].first, jobs[i].second, 0, jobs[i].second.name, static_cast<int64_t>(i)},
-                  [&, i](const RunnerJob&, RunnerOutcome outcome) {
-                    std::lock_guard<std::mutex> lock(mutex);
-                    outcomes[i] = std::move(outcome);
-                  });
-  }
-  runner.Drain();
+  const auto outcomes = RunAll(runner, jobs);
   std::map<size_t, double> first_hold;
   double a_ended = 0;
   for (const auto& hold : Holds(outcomes)) {
