@@ -138,9 +138,10 @@ class Runner {
   void Work();
   /// Under mutex_: the index in queue_ of the first job that can start now (its GPU memory and
   /// scratch disk fit beside the running jobs'), or -1. The jobs it passes over are marked as
-  /// waiting. A job that cannot start does not hold back those behind it (a whole-suite run on the
-  /// H200 had 11 of 12 threads waiting on attention jobs while one ran), up to a bound: once the
-  /// queue's first job has been overtaken kMaxOvertakes times per thread, only it may start.
+  /// waiting. A job that cannot start does not hold back those behind it (in a whole-suite run on
+  /// the H200, 11 jobs waited about 360 s each, most threads blocked on the largest), up to a
+  /// bound: once the queue's first job has been overtaken kMaxOvertakes times per thread, only it
+  /// may start.
   int NextToStart();
   /// Under mutex_: what a queued job counts against GPU memory and disk now.
   double GpuBytes(const Pending& pending) const;
