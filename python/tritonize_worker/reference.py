@@ -26,10 +26,15 @@ from .cases import (
     split_outputs,
 )
 from .errors import JobFailure, describe, format_detail
-from .inputs import Draw, copy_args, draw_inputs, parse_size
+from .inputs import Draw, copy_args, draw_inputs, dtype_bytes, parse_size
 from .load import load_entry
 from .protocol import WORKER_ERROR, Request, Result
+from .schema import schema
 from .tensor_files import save_tensors
+
+# An output of at most this many bytes per element is stored as float32 (the schema's reference.narrow_bytes,
+# which the engine's disk estimate reads too).
+NARROW_BYTES: int = schema()["reference"]["narrow_bytes"]
 
 
 def run_reference(request: Request, result: Result) -> None:
@@ -61,18 +66,31 @@ def _compute(request: Request, baseline: Callable[..., Any], tensors: dict[str, 
                 outputs = _forward(task, baseline, cpu_draw.on(request.device), where)
                 shapes = output_shapes(task, outputs)
                 for spec in task.outputs:
-                    made.update(flatten(output_key(case, "forward", spec.name), spec, outputs[spec.name]))
-                made = _to_host(made)
+                    flat = flatten(output_key(case, "forward", spec.name), spec, outputs[spec.name])
+                    made.update(_to_host(flat, spec.dtype))
         if "backward" in task.modes:
             drawn = draw_grad_outputs(task, shapes, state) if shapes is not None else None
             with gpu.shared(f"reference outputs {case.size}"):
                 grads = _backward(request, baseline, cpu_draw.on(request.device), where, drawn)
-                made.update(_to_host({output_key(case, "backward", name): grad for name, grad in grads.items()}))
+                for spec in task.grad_inputs:
+                    key = output_key(case, "backward", f"grad_{spec.name}")
+                    made.update(_to_host({key: grads[f"grad_{spec.name}"]}, spec.dtype))
         tensors.update(made)
 
 
-def _to_host(tensors: dict[str, Any]) -> dict[str, Any]:
-    return {key: value.to("cpu") if hasattr(value, "detach") else value for key, value in tensors.items()}
+def _to_host(tensors: dict[str, Any], dtype: str) -> dict[str, Any]:
+    """The tensors in host memory as they are stored: the float64 values of an output of a narrow `dtype`
+    (NARROW_BYTES) as float32, rounded on the GPU before they are moved."""
+    import torch
+
+    narrow = dtype_bytes(dtype) <= NARROW_BYTES
+    stored = {}
+    for key, value in tensors.items():
+        if isinstance(value, torch.Tensor):
+            value = value.to(dtype=torch.float32) if narrow and value.dtype == torch.float64 else value
+            value = value.to("cpu")
+        stored[key] = value
+    return stored
 
 
 def _forward(task, baseline: Callable[..., Any], draw: Draw, where: str) -> dict[str, Any]:

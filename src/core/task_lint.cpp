@@ -34,6 +34,16 @@ bool Elements(const json& shape, const std::map<std::string, double>& dims, doub
   return true;
 }
 
+/// Bytes of one element of `dtype` at InputBytes' `bytes_per_element`.
+double Width(const std::string& dtype, double bytes_per_element) {
+  if (bytes_per_element > 0) return bytes_per_element;
+  const double own = ItemSize(dtype);
+  if (bytes_per_element == kReferenceStored) {
+    return own <= ManifestSchema()["reference"]["narrow_bytes"].get<double>() ? 4 : 8;
+  }
+  return own;
+}
+
 std::string GiB(double bytes) { return fmt::format("{:.1f} GiB", bytes / (1024.0 * 1024 * 1024)); }
 
 }  // namespace
@@ -54,7 +64,7 @@ bool InputBytes(const Task& task, const std::string& size, double bytes_per_elem
     for (const auto& shape : shapes) {
       double count = 0;
       if (!Elements(shape, dims, &count, err)) return false;
-      *bytes += count * (bytes_per_element > 0 ? bytes_per_element : ItemSize(input["dtype"]));
+      *bytes += count * Width(input["dtype"].get<std::string>(), bytes_per_element);
     }
   }
   return true;
@@ -166,14 +176,15 @@ double JobDiskBytes(const Task& task, const CheckPlanShape& plan, bool with_refe
   for (const auto& size : plan.sizes) {
     double inputs = 0;
     double wide = 0;
-    if (!InputBytes(task, size, 0, &inputs, &err) || !InputBytes(task, size, 8, &wide, &err)) {
+    if (!InputBytes(task, size, 0, &inputs, &err) ||
+        !InputBytes(task, size, kReferenceStored, &wide, &err)) {
       return 0;
     }
     const double cases = CheckCasesAt(task, size, plan.seeds, plan.run_seeded);
     // The first seed's cases are called twice more in forward mode (the determinism guard).
     const double repeated = cases == 1 ? 1 : cases / seeds;
     // A case's outputs: the forward's (ForwardOutputBytes), the backward's as large as the inputs
-    // at most (their gradients); the reference's the same in float64.
+    // at most (their gradients); the reference's the same as it stores them (float32 or float64).
     const double forward = has("forward") ? ForwardOutputBytes(task, size, inputs) : 0;
     const double backward = has("backward") ? inputs : 0;
     total += (cases * (1 + calls) + repeated) * forward + cases * backward;
@@ -225,8 +236,9 @@ std::vector<LintFinding> LintSizes(const Task& task, double gpu_bytes) {
     if (!biggest.empty()) plan.sizes.push_back(biggest);
     const double outputs = JobDiskBytes(task, plan, false);
     found.push_back({task.name, "scratch_disk", "info",
-                     fmt::format("a job writes up to about {} of outputs; the task's float64 "
-                                 "reference, kept until its last job ends, about {} more",
+                     fmt::format("a job writes up to about {} of outputs; the task's reference "
+                                 "(float64, float32 for narrow dtypes), kept until its last job "
+                                 "ends, about {} more",
                                  GiB(outputs), GiB(JobDiskBytes(task, plan, true) - outputs))});
   }
   // 3. The interpreter's sizes small enough for CI.

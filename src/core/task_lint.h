@@ -24,8 +24,13 @@ struct LintFinding {
 constexpr double kInterpretMaxElements = 1 << 20;
 constexpr double kInterpretMaxFlops = 1e9;
 
-/// Bytes of all tensor inputs at `size` at `bytes_per_element` (formulas round down); false with
-/// *err for a size or shape that does not evaluate.
+/// InputBytes' bytes_per_element for the width the reference step stores an input's dtype at:
+/// float32 for a dtype of the schema's reference.narrow_bytes or fewer, float64 for the others.
+constexpr double kReferenceStored = -1;
+
+/// Bytes of all tensor inputs at `size` at `bytes_per_element` (0: each input's own dtype;
+/// kReferenceStored: as the reference stores it; formulas round down); false with *err for a size
+/// or shape that does not evaluate.
 bool InputBytes(const Task& task, const std::string& size, double bytes_per_element, double* bytes,
                 std::string* err);
 
@@ -65,9 +70,9 @@ int CheckCasesAt(const Task& task, const std::string& size, int seeds, bool run_
 /// large as the inputs; the backward's as large as the inputs; in forward mode once more for the
 /// first seed's cases (the determinism guard) and for each extra call of a random op's property
 /// checks, the schema's output_check_calls), every mode's once more at the last size (the late
-/// check), plus, when `with_reference`, the task's float64 reference of the same cases; 0 when a
-/// size does not evaluate. On the H200 (2026-12-04) an estimate that left out the hidden size and
-/// seed and the property checks' calls let the suite fill the disk.
+/// check), plus, when `with_reference`, the task's reference of the same cases as it is stored
+/// (kReferenceStored); 0 when a size does not evaluate. On the H200 (2026-12-04) an estimate that
+/// left out the hidden size and seed and the property checks' calls let the suite fill the disk.
 double JobDiskBytes(const Task& task, const CheckPlanShape& plan, bool with_reference);
 
 /// The memory check over the check sizes (`gpu_bytes`: the GPU's memory) and the interpreter

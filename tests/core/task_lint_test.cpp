@@ -103,6 +103,26 @@ TEST(TaskLintTest, AJobsDiskIsItsOutputsAndForTheTasksFirstJobItsReference) {
   EXPECT_DOUBLE_EQ(JobDiskBytes(dropout, {{"1048576"}, 3, true}, false), (9 * (1 + 2) + 3) * x + x);
 }
 
+// A bfloat16 task's reference is stored as float32 (the schema's reference.narrow_bytes): twice its
+// outputs' bytes on the disk, not four times.
+TEST(TaskLintTest, ANarrowTasksReferenceIsCountedAsFloat32) {
+  const TaskSuite suite = Shipped();
+  const Task& rms_norm = *suite.Find("rms_norm");  // bfloat16 x[M, N] and weight[N], both modes
+  const double m = 64, n = 128;
+  // Two seeds, the manifest's draw and two distributions: 6 cases. The forward's output: its cost's
+  // bytes beyond the inputs (M N bfloat16s); the backward's: as large as the inputs.
+  const double inputs = (m * n + n) * 2;
+  const double forward = (2 * m * n * 2 + n * 2) - inputs;
+  const double reference = 6 * (forward + inputs) * 2;
+  const CheckPlanShape plan{{"64x128"}, 2, false};
+  EXPECT_DOUBLE_EQ(JobDiskBytes(rms_norm, plan, true) - JobDiskBytes(rms_norm, plan, false),
+                   reference);
+  double stored = 0;
+  std::string err;
+  ASSERT_TRUE(InputBytes(rms_norm, "64x128", kReferenceStored, &stored, &err)) << err;
+  EXPECT_DOUBLE_EQ(stored, 2 * inputs);
+}
+
 TEST(TaskLintTest, TooLargeForTheGpuOrTheInterpreterFails) {
   const TaskSuite suite = Shipped();
   Task attention = *suite.Find("attention");

@@ -7,7 +7,8 @@
 #   CALL_S=560 bash tools/device/session.sh quick candiag suite
 # Stages: quick, main, candidates (benchmarks/runner.sh), candiag (candidates with a monitor and py-spy
 # dumps), suite (tools/device/run.sh: SUITE_NAME, SUITE_TASKS, SUITE_S or CALL_S), acceptance (three main
-# jobs and tritonize compare --stability), serve (scripts/serve_load.py, SERVE_N), gputests (GPUTEST_K).
+# jobs and tritonize compare --stability), serve (scripts/serve_load.py, SERVE_N), gputests (GPUTEST_K), probe
+# (tools/device/attention_ws_probe.py: tutorial 06's forward with warp_specialize on and off).
 set -uo pipefail
 export OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT" /root/w
@@ -74,6 +75,8 @@ for stage in "$@"; do
       python3 scripts/serve_load.py --binary $BIN --gpus 0 --task softmax \
         --candidate llm_triton/claude-devsession-oneshot/softmax.py --submissions ${SERVE_N:-36} --clients 4 --no-kill --compare-eval \
         > $W/serve.txt 2>&1; echo "serve rc=$?" >> $W/serve.txt ;;
+    probe)
+      timeout ${PROBE_S:-240} python3 tools/device/attention_ws_probe.py > $W/probe.txt 2>&1; echo "probe rc=$?" >> $W/probe.txt ;;
     gputests)
       (cd python && timeout ${GPUTEST_S:-300} python3 -m pytest -q -rs -m gpu ${GPUTEST_K:+-k "$GPUTEST_K"} tests/test_gpu.py) > $W/gputests.txt 2>&1; echo "rc=$?" >> $W/gputests.txt ;;
     *) echo "unknown stage $stage" ;;

@@ -1,0 +1,67 @@
+"""The reference on disk: the float64 outputs of a narrow task (float16, bfloat16, float8) are stored as float32, the
+others as float64, and the compare step's verdicts are those of the float64 reference (the schema's
+reference.narrow_bytes; docs/tasks.md, "The reference on disk")."""
+
+import pytest
+import torch
+from conftest import step_request
+
+from tritonize_worker import reference as reference_step
+from tritonize_worker.candidate import run_candidate
+from tritonize_worker.compare import _compare_outputs
+from tritonize_worker.protocol import Result
+from tritonize_worker.tensor_files import load_tensors, save_tensors
+from tritonize_worker.watchdog import Watchdog
+
+
+def _floating(path) -> set:
+    return {tensor.dtype for tensor in load_tensors(path).values() if tensor.is_floating_point()}
+
+
+def _job(tmp_path, task: str, spoil: float = 0.0) -> list[dict]:
+    """The task's baseline through the reference, candidate and compare steps; `spoil`, when given, is added to one
+    element of the first output before the compare step reads it. Returns the compare step's check records."""
+    assert reference_step.run_reference(step_request(tmp_path, "reference", task), Result()) is None
+    candidate = Result()
+    run_candidate(step_request(tmp_path, "candidate", task), candidate, Watchdog(lambda *_: None))
+    assert candidate.status == "ok", candidate.message
+    if spoil:
+        outputs = load_tensors(tmp_path / "outputs.safetensors")
+        first = next(key for key in outputs if outputs[key].is_floating_point() and outputs[key].numel() > 1)
+        outputs[first] = outputs[first].clone()
+        outputs[first].view(-1)[3] += spoil
+        save_tensors(str(tmp_path / "outputs.safetensors"), outputs)
+    compared = Result()
+    _compare_outputs(step_request(tmp_path, "compare", task), compared, finished=True)
+    return compared.checks
+
+
+def test_a_float16_tasks_reference_is_float32_and_a_float32_tasks_float64(tmp_path):
+    (tmp_path / "half").mkdir()
+    (tmp_path / "single").mkdir()
+    reference_step.run_reference(step_request(tmp_path / "half", "reference", "layernorm"), Result())
+    reference_step.run_reference(step_request(tmp_path / "single", "reference", "softmax"), Result())
+
+    assert _floating(tmp_path / "half" / "reference.safetensors") == {torch.float32}
+    assert _floating(tmp_path / "single" / "reference.safetensors") == {torch.float64}
+
+
+@pytest.mark.parametrize("spoil", [0.0, 0.5], ids=["right", "one element off"])
+def test_the_verdicts_are_those_of_the_float64_reference(tmp_path, monkeypatch, spoil):
+    (tmp_path / "narrow").mkdir()
+    (tmp_path / "wide").mkdir()
+    narrow = _job(tmp_path / "narrow", "layernorm", spoil)
+    monkeypatch.setattr(reference_step, "NARROW_BYTES", 0)  # every output stored as float64, as before
+    wide = _job(tmp_path / "wide", "layernorm", spoil)
+    assert _floating(tmp_path / "wide" / "reference.safetensors") == {torch.float64}
+
+    def verdicts(checks):
+        return [(c["size"], c["seed"], c["mode"], c["output"], c["ok"], c["mismatches"]) for c in checks]
+
+    assert verdicts(narrow) == verdicts(wide)
+    assert all(c["ok"] for c in narrow) is (spoil == 0.0)
+    # float32 holds the float64 reference to 2^-24 of itself: the errors differ by at most that much.
+    largest = max(float(t.abs().max()) for t in load_tensors(tmp_path / "wide" / "reference.safetensors").values()
+                  if t.is_floating_point())
+    for a, b in zip(narrow, wide, strict=True):
+        assert abs(a["max_abs_err"] - b["max_abs_err"]) <= largest * 2**-24
