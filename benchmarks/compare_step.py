@@ -36,7 +36,7 @@ from tritonize_worker.compare import run_compare
 from tritonize_worker.inputs import torch_dtype
 from tritonize_worker.protocol import Result, parse_request
 from tritonize_worker.reference import run_reference
-from tritonize_worker.tensor_files import CALLS, load_tensors, save_tensors
+from tritonize_worker.tensor_files import CALLS, TensorFiles, save_tensors
 
 
 def request_for(task: str, folder: Path, role: str) -> dict:
@@ -89,7 +89,7 @@ def measure(task: str, repeat: int, later_calls: str) -> dict:
         reference_result = Result()
         run_reference(reference_request, reference_result)
         reference_s = time.perf_counter() - started
-        reference = load_tensors(reference_request.files.reference)
+        reference = dict(TensorFiles(reference_request.files.reference))  # its first file and its parts
         request = parse_request(request_for(task, folder, "compare"))
         save_tensors(request.files.outputs, outputs_like_a_right_candidate(request, reference, later_calls))
         (folder / "candidate_result").write_text(json.dumps({"status": "ok", "guards": []}))

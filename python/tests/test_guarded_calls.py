@@ -11,7 +11,7 @@ from tritonize_worker.guarded_calls import GuardedRunner
 from tritonize_worker.inputs import draw_inputs
 from tritonize_worker.manifest import parse_task
 from tritonize_worker.protocol import CheckPlan, Guards, Request, TimingPlan
-from tritonize_worker.tensor_files import OutputFile
+from tritonize_worker.tensor_files import TensorWriter
 from tritonize_worker.watchdog import Watchdog
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,7 +21,7 @@ def layernorm_runner(outputs_path: str = "") -> GuardedRunner:
     task = parse_task(tomllib.loads((REPO / "tasks" / "layernorm" / "task.toml").read_text()))
     request = Request(task, "", None, "cpu", True, CheckPlan(("5x96",), (0, 1)), TimingPlan(False), guards=Guards(7))
     return GuardedRunner(lambda *args: None, request, Watchdog(lambda *_: None), lambda: [], None,
-                         OutputFile(outputs_path))
+                         TensorWriter(outputs_path))
 
 
 def test_a_case_is_drawn_once_for_all_its_modes_and_each_mode_gets_a_fresh_draws_values(monkeypatch):

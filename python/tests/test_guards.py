@@ -1,5 +1,6 @@
 """The runtime guards and the trusted-function snapshot, on plain CPU tensors."""
 
+import os
 import time
 
 import pytest
@@ -127,10 +128,10 @@ def test_an_experts_kernels_include_those_of_the_library_it_imports_and_a_candid
 
 
 def test_outputs_are_written_once_the_later_ones_beside_the_first(tmp_path):
-    from tritonize_worker.tensor_files import LATER_SUFFIX, OutputFile, OutputFiles
+    from tritonize_worker.tensor_files import LATER_SUFFIX, TensorFiles, TensorWriter
 
     path = str(tmp_path / "outputs.safetensors")
-    outputs = OutputFile(path)
+    outputs = TensorWriter(path)
     outputs.add("a", torch.ones(3))
     outputs.save()  # after the checks
     first = (tmp_path / "outputs.safetensors").stat().st_mtime_ns
@@ -140,11 +141,37 @@ def test_outputs_are_written_once_the_later_ones_beside_the_first(tmp_path):
     outputs.save()
 
     assert (tmp_path / "outputs.safetensors").stat().st_mtime_ns == first
-    assert sorted(load_tensors(path)) == ["a"]
+    assert sorted(load_tensors(path)) == ["__parts__", "a"]
     assert sorted(load_tensors(path + LATER_SUFFIX)) == ["a@late", "b@late"]
     assert outputs.tensors.keys() == {"a@late", "b@late"}  # "a" is on disk, not in memory
-    both = OutputFiles(path)
+    both = TensorFiles(path)
     assert sorted(both) == ["a", "a@late", "b@late"] and len(both) == 3 and "b@late" in both
     assert torch.equal(both["a@late"], torch.full((3,), 2.0)) and torch.equal(both["a"], torch.ones(3))
     with pytest.raises(KeyError):
         both["c"]
+
+
+def test_a_writer_holds_a_bounded_amount_and_the_reader_reads_the_parts_the_first_file_names(tmp_path):
+    """Held tensors go to a part file once they come to the bound (host memory holds a bounded amount, not every
+    output); the first file names its parts, so a stale part left by an earlier writer of the path is not read."""
+    from tritonize_worker.tensor_files import TensorFiles, TensorWriter
+
+    path = str(tmp_path / "reference.safetensors")
+    save_tensors(path + ".part3", {"stale": torch.ones(1)})  # an earlier attempt's third part
+    writer = TensorWriter(path, part_bytes=64)
+    writer.add("a", torch.ones(8))  # 32 bytes: held
+    writer.spill()
+    assert not os.path.exists(path + ".part1") and writer.tensors.keys() == {"a"}
+    writer.add("b", torch.ones(8))  # 64 bytes: to part 1
+    writer.spill()
+    assert sorted(load_tensors(path + ".part1")) == ["a", "b"] and writer.tensors == {}
+    writer.add("c", torch.full((16,), 2.0))  # 64 bytes: to part 2
+    writer.spill()
+    writer.add("d", torch.zeros(2))  # held until the first save
+    assert not os.path.exists(path)
+    writer.save()
+
+    files = TensorFiles(path)
+    assert sorted(files) == ["a", "b", "c", "d"] and "stale" not in files and "__parts__" not in files
+    assert torch.equal(files["c"], torch.full((16,), 2.0)) and torch.equal(files["d"], torch.zeros(2))
+    assert writer.tensors == {}

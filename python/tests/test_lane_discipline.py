@@ -10,21 +10,21 @@ import pytest
 import torch
 from conftest import TASKS_DIR, step_request
 
-from tritonize_worker import candidate, compare, inputs, lane
+from tritonize_worker import candidate, compare, inputs, lane, tensor_files
 from tritonize_worker.candidate import run_candidate
 from tritonize_worker.guarded_calls import GuardedRunner
 from tritonize_worker.manifest import parse_task
 from tritonize_worker.protocol import CheckPlan, Guards, Request, Result, TimingPlan
 from tritonize_worker.reference import run_reference
-from tritonize_worker.tensor_files import OutputFile, TensorFile
+from tritonize_worker.tensor_files import TensorFile, TensorWriter
 from tritonize_worker.watchdog import Watchdog
 
 
 @pytest.fixture
 def held_during(monkeypatch):
-    """(what, the hold held then) for every draw of a tensor and every tensor read from a file."""
+    """(what, the hold held then) for every draw of a tensor, every tensor read from a file and every file written."""
     seen: list[tuple[str, str]] = []
-    draw_tensor, get = inputs.draw_tensor, TensorFile.__getitem__
+    draw_tensor, get, save = inputs.draw_tensor, TensorFile.__getitem__, tensor_files.save_tensors
 
     def drawing(*args, **kwargs):
         seen.append(("draw", lane.current()._held))
@@ -34,14 +34,20 @@ def held_during(monkeypatch):
         seen.append(("read", lane.current()._held))
         return get(self, key)
 
+    def writing(*args, **kwargs):
+        seen.append(("write", lane.current()._held))
+        return save(*args, **kwargs)
+
     monkeypatch.setattr(inputs, "draw_tensor", drawing)
+    monkeypatch.setattr(tensor_files, "save_tensors", writing)
     monkeypatch.setattr(TensorFile, "__getitem__", reading)
     lane.configure(None)  # holds without lock files still record what is held
     yield seen
     lane.configure(None)
 
 
-def test_the_reference_and_candidate_steps_draw_every_input_outside_the_lane(tmp_path, held_during):
+def test_the_reference_and_candidate_steps_draw_and_write_outside_the_lane(tmp_path, held_during, monkeypatch):
+    monkeypatch.setattr(tensor_files, "PART_BYTES", 1)  # every case's tensors to a part file of their own
     run_reference(step_request(tmp_path, "reference"), Result())
     reference_draws = len(held_during)
     result = Result()
@@ -49,7 +55,8 @@ def test_the_reference_and_candidate_steps_draw_every_input_outside_the_lane(tmp
 
     assert result.status == "ok", result.message
     assert reference_draws > 0 and len(held_during) > reference_draws
-    assert {kind for kind, _ in held_during} == {"draw"}
+    assert {kind for kind, _ in held_during} == {"draw", "write"}
+    assert [kind for kind, _ in held_during].count("write") > 4  # the parts of both files
     assert [held for _, held in held_during if held] == []
 
 
@@ -93,7 +100,7 @@ def test_the_profiled_share_check_draws_inputs_and_dys_outside_the_lane(held_dur
     request = Request(task, "", None, "cpu", True, CheckPlan(("37x93",), (0, 1)), TimingPlan(False), guards=Guards(7))
     runner = GuardedRunner(lambda x, shape, weight, bias, eps: torch.nn.functional.layer_norm(x, shape, weight, bias,
                                                                                               eps),
-                           request, Watchdog(lambda *_: None), lambda: [], None, OutputFile(""))
+                           request, Watchdog(lambda *_: None), lambda: [], None, TensorWriter(""))
 
     candidate._profile(runner, "37x93", "backward", "the backward mode", {})
 

@@ -7,6 +7,7 @@ import torch
 from conftest import step_request
 
 from tritonize_worker import reference as reference_step
+from tritonize_worker import tensor_files
 from tritonize_worker.candidate import run_candidate
 from tritonize_worker.compare import _compare_outputs
 from tritonize_worker.protocol import Result
@@ -26,11 +27,13 @@ def _job(tmp_path, task: str, spoil: float = 0.0) -> list[dict]:
     run_candidate(step_request(tmp_path, "candidate", task), candidate, Watchdog(lambda *_: None))
     assert candidate.status == "ok", candidate.message
     if spoil:
-        outputs = load_tensors(tmp_path / "outputs.safetensors")
-        first = next(key for key in outputs if outputs[key].is_floating_point() and outputs[key].numel() > 1)
-        outputs[first] = outputs[first].clone()
-        outputs[first].view(-1)[3] += spoil
-        save_tensors(str(tmp_path / "outputs.safetensors"), outputs)
+        # The spoiled tensor goes into the first file, which a reader takes it from before any part.
+        path = str(tmp_path / "outputs.safetensors")
+        outputs = tensor_files.TensorFiles(path)
+        first = sorted(key for key in outputs if outputs[key].is_floating_point() and outputs[key].numel() > 1)[0]
+        spoiled = outputs[first].clone()
+        spoiled.view(-1)[3] += spoil
+        save_tensors(path, {**load_tensors(path), first: spoiled})
     compared = Result()
     _compare_outputs(step_request(tmp_path, "compare", task), compared, finished=True)
     return compared.checks
@@ -65,3 +68,18 @@ def test_the_verdicts_are_those_of_the_float64_reference(tmp_path, monkeypatch, 
                   if t.is_floating_point())
     for a, b in zip(narrow, wide, strict=True):
         assert abs(a["max_abs_err"] - b["max_abs_err"]) <= largest * 2**-24
+
+
+def test_a_job_whose_files_are_in_parts_gets_the_same_verdicts(tmp_path, monkeypatch):
+    """The reference and the outputs written in parts (tensor_files.PART_BYTES, host memory's bound) are read whole
+    by the compare step."""
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "parts").mkdir()
+    whole = _job(tmp_path / "whole", "layernorm", 0.5)
+    monkeypatch.setattr(tensor_files, "PART_BYTES", 1)
+    parts = _job(tmp_path / "parts", "layernorm", 0.5)
+
+    assert (tmp_path / "parts" / "reference.safetensors.part2").exists()
+    assert (tmp_path / "parts" / "outputs.safetensors.part2").exists()
+    assert not (tmp_path / "whole" / "reference.safetensors.part1").exists()
+    assert parts == whole and len(parts) > 4 and not all(c["ok"] for c in parts)

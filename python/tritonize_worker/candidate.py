@@ -22,7 +22,7 @@ from .load import check_syntax, load_module, read_source
 from .observe import OpObserver
 from .protocol import EXEMPT_KINDS, TRUSTED_KINDS, Request, Result
 from .static_checks import check_source
-from .tensor_files import OutputFile
+from .tensor_files import TensorWriter
 from .trusted import TrustedSnapshot
 from .tuning import AutotuneLog
 from .watchdog import Watchdog
@@ -91,7 +91,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     # happens, the outputs made so far are saved: values are judged first (docs/security.md, verdict precedence).
     clock.lap("import")
     result.phase = "check"
-    outputs = OutputFile(request.files.outputs)
+    outputs = TensorWriter(request.files.outputs)
     watchdog.before_timeout = outputs.save
     runner = GuardedRunner(entry, request, watchdog, patched, observer, outputs)
     # The GPU lane is shared call by call (lane.py): another job's timing waits at most for one check's calls.
@@ -105,6 +105,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
                     runner.prepare(case)  # CPU work (the draw; after the forward mode, dy), before the lane is taken
                     with gpu.shared(f"check {case.size}"):
                         runner.run(case, mode, repeat=case.seed == first_seed)
+                    outputs.spill()  # writing a file is CPU work: outside the hold
             # 4. The guards that need more than one call.
             clock.lap("check")
             result.phase = "guards"

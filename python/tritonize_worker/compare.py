@@ -27,7 +27,7 @@ from .guards import timed_triton_share
 from .inputs import torch_dtype
 from .properties import check_properties
 from .protocol import STATUSES, TRUSTED_KINDS, WORKER_ERROR, Request, Result
-from .tensor_files import CALLS, OutputFiles, TensorFile
+from .tensor_files import CALLS, TensorFiles
 
 _PASSED_KEYS = ("status", "message", "detail", "phase", "rejected_by")
 MAX_EVIDENCE_LINES = 8
@@ -74,8 +74,9 @@ def _compare_outputs(request: Request, result: Result, finished: bool) -> list[C
     """Every planned output, and every later call's output on a check input, against its reference. An output the
     candidate step never reached (it failed before) is not a failure; one missing from a finished step is."""
     started, started_cpu = time.perf_counter(), time.process_time()
-    reference = TensorFile(request.files.reference)  # one tensor at a time, as each output is compared
-    outputs = OutputFiles(request.files.outputs)  # the first file and the later one
+    # Each tensor read from its file as it is compared: the first file, its parts, the later one (TensorWriter).
+    reference = TensorFiles(request.files.reference)
+    outputs = TensorFiles(request.files.outputs)
     task = request.task
     failures = []
     import torch

@@ -34,7 +34,7 @@ from .manifest import DEFAULT_DISTRIBUTION
 from .observe import ObserverError, OpObserver
 from .properties import variants
 from .protocol import Request
-from .tensor_files import OutputFile
+from .tensor_files import TensorWriter
 from .watchdog import Watchdog
 
 # The per-call guards, recorded as passed at the end when none failed (output_follows_input records itself).
@@ -49,7 +49,7 @@ class GuardedRunner:
         watchdog: Watchdog,
         patched: Callable[[], list[str]],
         observer: OpObserver | None,
-        outputs: OutputFile,
+        outputs: TensorWriter,
     ):
         self.entry = entry
         self.patched = patched  # TrustedSnapshot.patched, bound before the import

@@ -30,7 +30,7 @@ from .inputs import Draw, copy_args, draw_inputs, dtype_bytes, parse_size
 from .load import load_entry
 from .protocol import WORKER_ERROR, Request, Result
 from .schema import schema
-from .tensor_files import save_tensors
+from .tensor_files import TensorWriter
 
 # An output of at most this many bytes per element is stored as float32 (the schema's reference.narrow_bytes,
 # which the engine's disk estimate reads too).
@@ -42,17 +42,20 @@ def run_reference(request: Request, result: Result) -> None:
 
     result.phase = "reference"
     baseline = load_baseline(request)
-    tensors: dict[str, torch.Tensor] = {}
-    _compute(request, baseline, tensors)  # takes the lane case by case
-    result.guards.append(lint_reference_varies(request, tensors))
-    save_tensors(request.files.reference, tensors)
+    compared = _lint_keys(request)
+    kept: dict[str, torch.Tensor] = {}  # the lint's two tensors, which may be in a part file by the end
+    writer = TensorWriter(request.files.reference)
+    _compute(request, baseline, writer, compared, kept)  # takes the lane case by case
+    result.guards.append(lint_reference_varies(request, compared, kept))
+    writer.save()  # last: the engine takes the file as made once it is there
 
 
-def _compute(request: Request, baseline: Callable[..., Any], tensors: dict[str, Any]) -> None:
+def _compute(request: Request, baseline: Callable[..., Any], writer: TensorWriter, compared, kept: dict) -> None:
     """The baseline in float64 on every check case. Each case's inputs are drawn on the CPU, and the backward mode's
     dys too once the forward showed the outputs' shapes, before the lane is taken (lane.py: CPU work holds nothing);
     its outputs go to host memory case by case, so the GPU holds one case's float64 outputs at a time, not the
-    task's (an attention task's come to about 24 GB), which is what the engine's memory estimate counts."""
+    task's (an attention task's come to about 24 GB), which is what the engine's memory estimate counts, and from
+    there to the file's parts (TensorWriter), so host memory holds about PART_BYTES of them, not the task's."""
     task = request.task
     gpu = lane.current()
     for case in check_cases(task, request.check.sizes, request.check.seeds, request.guards.run_seed):
@@ -75,7 +78,11 @@ def _compute(request: Request, baseline: Callable[..., Any], tensors: dict[str, 
                 for spec in task.grad_inputs:
                     key = output_key(case, "backward", f"grad_{spec.name}")
                     made.update(_to_host({key: grads[f"grad_{spec.name}"]}, spec.dtype))
-        tensors.update(made)
+        for key, value in made.items():
+            writer.add(key, value)
+            if key in compared:
+                kept[key] = value
+        writer.spill()  # writing a file is CPU work: outside the lane's holds
 
 
 def _to_host(tensors: dict[str, Any], dtype: str) -> dict[str, Any]:
@@ -125,25 +132,35 @@ def _split(task, value, where: str) -> dict:
         raise JobFailure("runtime_error", f"{WORKER_ERROR}{failure.message}") from failure
 
 
-def lint_reference_varies(request: Request, tensors: dict[str, Any]) -> dict:
-    """The task lint: at the largest check size checked with two seeds (a large size is checked with one:
-    cases.FULL_CHECK_BYTES), the reference's first output differs between the first two seeds."""
-    import torch
-
+def _lint_keys(request: Request) -> tuple[str, ...]:
+    """The size and the two tensors the lint compares: the first output at the largest check size checked with two
+    seeds (a large size is checked with one: cases.FULL_CHECK_BYTES), for the first two seeds; () when no size has
+    two."""
     task, sizes, seeds = request.task, request.check.sizes, request.check.seeds
     if len(seeds) < 2:
         raise JobFailure("runtime_error", f"{WORKER_ERROR}task lint reference_varies: needs two seeds")
     cases = check_cases(task, sizes, seeds, request.guards.run_seed)
     both = [size for size in sizes if Case(size, seeds[1]) in cases]
     if not both:
-        return {"check": "reference_varies", "ok": True, "size": None,
-                "note": "not made: every check size is large, and checked with one seed"}
+        return ()
     largest = max(both, key=lambda s: _numel(s, task.dims))
     first = task.outputs[0]
     suffix = ".0" if first.kind == "tensor_list" else ""
-    a = tensors[output_key(Case(largest, seeds[0]), "forward", first.name) + suffix]
-    b = tensors[output_key(Case(largest, seeds[1]), "forward", first.name) + suffix]
+    return (largest, *(output_key(Case(largest, seed), "forward", first.name) + suffix for seed in seeds[:2]))
+
+
+def lint_reference_varies(request: Request, compared: tuple[str, ...], tensors: dict[str, Any]) -> dict:
+    """The task lint: the reference's first output differs between the first two seeds at the size `compared`
+    names (`_lint_keys`)."""
+    import torch
+
+    if not compared:
+        return {"check": "reference_varies", "ok": True, "size": None,
+                "note": "not made: every check size is large, and checked with one seed"}
+    largest, first, second = compared
+    a, b = tensors[first], tensors[second]
     if a.shape == b.shape and torch.equal(a, b):
+        seeds = request.check.seeds
         raise JobFailure(
             "runtime_error",
             f"{WORKER_ERROR}task lint reference_varies: the reference output at size {largest} is the same for"

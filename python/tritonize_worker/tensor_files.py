@@ -106,23 +106,48 @@ CALLS = {"repeat": "repeated call", "late": "late check"}
 # The outputs a candidate step makes after its first save (the late check after timing), beside the first file.
 LATER_SUFFIX = ".later"
 
+# A writer holds at most about this many bytes of tensors in host memory: beyond it, what it holds goes to the next
+# part file (`<path>.part<N>`, N from 1) and leaves host memory. On the H200 (2026-12-04) twelve jobs holding their
+# outputs and a task's reference whole until the end (up to 12 and 39 GB) filled the host's 125 GB.
+PART_BYTES = 512 << 20
+PART_SUFFIX = ".part"
+# The first file's entry that says how many part files belong to it (an int64 scalar): a reference made again
+# after a failure may leave more parts than its new file names, and only the named ones are read.
+PARTS_KEY = "__parts__"
 
-class OutputFile:
-    """The candidate's outputs, copied to the CPU as each call returns (so that a later GPU fault or a timeout
-    cannot lose them), saved whatever happens next: the compare step judges every value that was produced.
 
-    The first save writes every output made so far to `path` (after the checks, or at a timeout); each later save
-    writes the outputs made since then to `path` + LATER_SUFFIX. No output is written twice (the late check used to
-    write every check output again: seconds a job, gigabytes for a large task), and none is kept in host memory once
-    it is in the first file. `OutputFiles` reads both."""
+class TensorWriter:
+    """Tensors written as they are made: added to host memory (copied from the GPU), moved to a part file once
+    PART_BYTES are held (`spill`, which the caller calls outside any GPU hold: writing files is CPU work, lane.py),
+    and the rest written to `path` by the first `save`, which names the parts and marks the whole as complete: the
+    engine takes a file at `path` as made, and a reader reads `path` first. Each later `save` writes what was made
+    since to `path` + LATER_SUFFIX. No tensor is written twice, and none is kept in host memory once written.
+    `TensorFiles` reads them all. An empty `path` writes nothing."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, part_bytes: int | None = None):
         self.path = path
-        self.tensors: dict[str, torch.Tensor] = {}  # not yet in the first file
+        self.part_bytes = PART_BYTES if part_bytes is None else part_bytes
+        self.tensors: dict[str, torch.Tensor] = {}  # not yet written
+        self.parts = 0
+        self._held = 0
         self._first_written = False
 
     def add(self, key: str, tensor: torch.Tensor) -> None:
-        self.tensors[key] = tensor.detach().to("cpu", copy=True)
+        held = tensor.detach().to("cpu", copy=True)
+        previous = self.tensors.get(key)
+        self._held += held.numel() * held.element_size() - (
+            previous.numel() * previous.element_size() if previous is not None else 0
+        )
+        self.tensors[key] = held
+
+    def spill(self) -> None:
+        """Moves what is held to the next part file once it comes to PART_BYTES (before the first save only: later
+        outputs are few)."""
+        if not self.path or self._first_written or self._held < self.part_bytes:
+            return
+        self.parts += 1
+        save_tensors(f"{self.path}{PART_SUFFIX}{self.parts}", self.tensors)
+        self.tensors, self._held = {}, 0
 
     def save(self) -> None:
         if not self.path:
@@ -131,31 +156,37 @@ class OutputFile:
             if self.tensors:
                 save_tensors(self.path + LATER_SUFFIX, dict(self.tensors))
             return
-        save_tensors(self.path, dict(self.tensors))
+        import torch
+
+        save_tensors(self.path, {**self.tensors, PARTS_KEY: torch.tensor(self.parts, dtype=torch.int64)})
         self._first_written = True
-        self.tensors = {}
+        self.tensors, self._held = {}, 0
 
 
-class OutputFiles(Mapping):
-    """A candidate step's outputs (OutputFile): the first file and, when there is one, the later one."""
+class TensorFiles(Mapping):
+    """The tensors a `TensorWriter` wrote: its first file, the parts that file names and, when there is one, the later
+    file; each tensor read when it is first asked for (TensorFile)."""
 
     def __init__(self, path: str):
-        self._files = [TensorFile(path)]
+        first = TensorFile(path)
+        parts = int(first[PARTS_KEY]) if PARTS_KEY in first else 0
+        self._files = [first] + [TensorFile(f"{path}{PART_SUFFIX}{n}") for n in range(1, parts + 1)]
         if os.path.exists(path + LATER_SUFFIX):
             self._files.append(TensorFile(path + LATER_SUFFIX))
+        self._where: dict[str, TensorFile] = {}
+        for file in self._files:
+            for key in file:
+                if key != PARTS_KEY:
+                    self._where.setdefault(key, file)
 
     def __getitem__(self, key: str) -> torch.Tensor:
-        for file in self._files:
-            if key in file:
-                return file[key]
-        raise KeyError(key)
+        return self._where[key][key]
 
     def __contains__(self, key: object) -> bool:
-        return any(key in file for file in self._files)
+        return key in self._where
 
     def __iter__(self) -> Iterator[str]:
-        for i, file in enumerate(self._files):
-            yield from (key for key in file if not any(key in earlier for earlier in self._files[:i]))
+        return iter(self._where)
 
     def __len__(self) -> int:
-        return sum(1 for _ in self)
+        return len(self._where)

@@ -48,6 +48,20 @@ fs::path ReferenceDir(const WorkerOptions& options) {
   return options.scratch_dir.parent_path() / "references";
 }
 
+/// Removes a tensor file the worker wrote and the files that belong to it: every file beside it
+/// whose name is its name and a dot and more (tensor_files.py: its parts, `<name>.part<N>`, the
+/// later outputs, `<name>.later`, and a write cut short, `<name>.<pid>.partial`).
+void RemoveTensorFile(const fs::path& path) {
+  std::error_code ec;
+  fs::remove(path, ec);
+  const std::string prefix = path.filename().string() + ".";
+  std::vector<fs::path> belonging;
+  for (const auto& entry : fs::directory_iterator(path.parent_path(), ec)) {
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) belonging.push_back(entry.path());
+  }
+  for (const auto& file : belonging) fs::remove(file, ec);
+}
+
 /// The reference outputs for this task, sizes and seeds: made once, then reused (within a run the
 /// hidden size and seed are the same for every job of a task). *made_lane gets the lane holds of
 /// the step when this call made it.
@@ -103,7 +117,10 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
   if (ok) {
     entry.path = *path;
     entry.step_dir = step_dir;
-  } else if (OutOfGpuMemory(*failure) || OutOfScratchDisk(*failure)) {
+    return true;
+  }
+  RemoveTensorFile(*path);  // what a failed step wrote (its parts, its first file)
+  if (OutOfGpuMemory(*failure) || OutOfScratchDisk(*failure)) {
     // Not the baseline's verdict but the GPU's or the disk's state (other jobs' memory or files):
     // the next job of the task, or this one run again with the GPU to itself, makes it again.
     entry.made = false;
@@ -124,11 +141,7 @@ class OutputsRemover {
   OutputsRemover& operator=(const OutputsRemover&) = delete;
   ~OutputsRemover() { Now(); }
   void Now() const {
-    if (keep_) return;
-    std::error_code ec;
-    fs::remove(path_, ec);
-    // The outputs made after the candidate step's first save (tensor_files.py, LATER_SUFFIX).
-    fs::remove(path_.string() + ".later", ec);
+    if (!keep_) RemoveTensorFile(path_);
   }
 
  private:
@@ -183,7 +196,7 @@ void ReferenceCache::RemoveMade(const std::string& task) {
     if (!task.empty() && entry->task != task) continue;
     std::lock_guard<std::mutex> held(entry->mutex);
     std::error_code ec;
-    if (!entry->path.empty()) fs::remove(entry->path, ec);
+    if (!entry->path.empty()) RemoveTensorFile(entry->path);
     if (!entry->step_dir.empty()) fs::remove_all(entry->step_dir, ec);
     entry->path.clear();
     entry->step_dir.clear();

@@ -421,5 +421,62 @@ TEST(ReferenceCacheTest, RemovesTheFilesItMadeForATaskAndLeavesTheOthers) {
   EXPECT_TRUE(cache.Find("a1", "attention").made);
 }
 
+/// Names of the files under `dir` (recursively) that begin with `prefix`.
+std::vector<std::string> FilesStartingWith(const fs::path& dir, const std::string& prefix) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.rfind(prefix, 0) == 0) found.push_back(name);
+  }
+  return found;
+}
+
+// Writes the tensor file named in the request's files.<$1> as the worker may (python/
+// tritonize_worker/tensor_files.py): the file, its parts `<name>.part<N>`, the later outputs
+// `<name>.later`, a write cut short `<name>.<pid>.partial`; and a file of another name beside it.
+constexpr const char* kWriteParts = R"sh(parts() {
+  f=$(field "$1")
+  for g in "$f" "$f.part1" "$f.part2" "$f.later" "$f.77.partial"; do : > "$g"; done
+  : > "$(dirname "$f")/notes.safetensors.part1"
+}
+)sh";
+
+/// kWriteParts, and a reference step that writes the reference in parts and then does `then`.
+std::string PartsAndAReferenceStepThat(const std::string& then) {
+  return std::string(kWriteParts) + "request=\"$4\"\nif [ \"$(field role)\" = reference ]; then\n" +
+         "  parts reference\n" + then + "\n  exit 0\nfi\n";
+}
+
+// A job's outputs go with every part of them when it ends; a file of another name stays.
+TEST_F(WorkerTest, AJobsOutputsGoWithEveryPartOfThem) {
+  FakePython(R"(parts outputs; echo '{"schema_version": 2, "status": "ok"}' > "$result")",
+             kWriteParts);
+  ASSERT_EQ(Run().status, Status::kOk);
+  EXPECT_EQ(FilesStartingWith(dir_ / "jobs", "outputs.safetensors"), std::vector<std::string>{});
+  EXPECT_EQ(FilesStartingWith(dir_ / "jobs", "notes.safetensors").size(), 1u);
+}
+
+// A reference made in parts is kept for the run's other jobs, then removed whole.
+TEST_F(WorkerTest, AReferenceGoesWithEveryPartOfIt) {
+  FakePython(R"(echo '{"schema_version": 2, "status": "ok"}' > "$result")",
+             PartsAndAReferenceStepThat(R"(echo '{"schema_version": 2, "status": "ok"}' > "$6")"));
+  ASSERT_EQ(Run().status, Status::kOk);
+  EXPECT_EQ(FilesStartingWith(dir_ / "references", "softmax-").size(), 5u);
+  references_.RemoveMade();
+  EXPECT_EQ(FilesStartingWith(dir_ / "references", "softmax-"), std::vector<std::string>{});
+  EXPECT_EQ(FilesStartingWith(dir_ / "references", "notes.safetensors").size(), 1u);
+}
+
+// A reference step that fails leaves none of what it wrote (the next attempt writes its own).
+TEST_F(WorkerTest, AReferenceStepThatFailsLeavesNoPartsBehind) {
+  FakePython(R"(echo '{"schema_version": 2, "status": "ok"}' > "$result")",
+             PartsAndAReferenceStepThat(R"(rm "$(field reference)"
+  echo '{"schema_version": 2, "status": "runtime_error", "message": "worker error: no"}' > "$6")"));
+  const JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kRuntimeError) << r.message;
+  EXPECT_EQ(FilesStartingWith(dir_ / "references", "softmax-"), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace tritonize
