@@ -83,3 +83,14 @@ def test_a_job_whose_files_are_in_parts_gets_the_same_verdicts(tmp_path, monkeyp
     assert (tmp_path / "parts" / "outputs.safetensors.part2").exists()
     assert not (tmp_path / "whole" / "reference.safetensors.part1").exists()
     assert parts == whole and len(parts) > 4 and not all(c["ok"] for c in parts)
+
+
+def test_a_random_ops_reference_stores_none_of_its_outputs_and_still_lints(tmp_path):
+    """dropout's output is checked by its properties (properties.py), never against the reference's values: the
+    reference step makes them (the lint compares two seeds') and writes none."""
+    result = Result()
+    reference_step.run_reference(step_request(tmp_path, "reference", "dropout"), result)
+
+    assert sorted(load_tensors(tmp_path / "reference.safetensors")) == ["__parts__"]
+    lint = next(record for record in result.guards if record["check"] == "reference_varies")
+    assert lint["ok"] and lint["size"]

@@ -161,10 +161,14 @@ double JobDiskBytes(const Task& task, const CheckPlanShape& plan, bool with_refe
   const auto has = [&](const char* mode) {
     return std::find(modes.begin(), modes.end(), mode) != modes.end();
   };
-  // Forward calls a case makes besides the checked one, for its outputs' checks (a random op's).
+  // Forward calls a case makes besides the checked one, for its outputs' checks (a random op's);
+  // whether the reference stores any forward output (one checked by its properties it does not).
   double calls = 0;
-  for (const auto& output : task.manifest.value("outputs", json::array())) {
+  const json outputs = task.manifest.value("outputs", json::array());
+  bool by_value = outputs.empty();  // the one output a manifest without [[outputs]] has
+  for (const auto& output : outputs) {
     const std::string check = output.value("check", "values");
+    by_value = by_value || check == "values";
     if (schema["output_check_calls"].contains(check)) {
       calls = std::max(calls, schema["output_check_calls"][check].get<double>());
     }
@@ -188,7 +192,9 @@ double JobDiskBytes(const Task& task, const CheckPlanShape& plan, bool with_refe
     const double forward = has("forward") ? ForwardOutputBytes(task, size, inputs) : 0;
     const double backward = has("backward") ? inputs : 0;
     total += (cases * (1 + calls) + repeated) * forward + cases * backward;
-    if (with_reference && inputs > 0) total += cases * (forward + backward) * wide / inputs;
+    if (with_reference && inputs > 0) {
+      total += cases * ((by_value ? forward : 0) + backward) * wide / inputs;
+    }
     last = forward + backward;
   }
   // The late check: every mode once more on a case of the last size.

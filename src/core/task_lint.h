@@ -71,7 +71,8 @@ int CheckCasesAt(const Task& task, const std::string& size, int seeds, bool run_
 /// first seed's cases (the determinism guard) and for each extra call of a random op's property
 /// checks, the schema's output_check_calls), every mode's once more at the last size (the late
 /// check), plus, when `with_reference`, the task's reference of the same cases as it is stored
-/// (kReferenceStored); 0 when a size does not evaluate. On the H200 (2026-12-04) an estimate that
+/// (kReferenceStored; no forward output when every output is checked by its properties); 0 when a
+/// size does not evaluate. On the H200 (2026-12-04) an estimate that
 /// left out the hidden size and seed and the property checks' calls let the suite fill the disk.
 double JobDiskBytes(const Task& task, const CheckPlanShape& plan, bool with_reference);
 

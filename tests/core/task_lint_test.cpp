@@ -101,6 +101,9 @@ TEST(TaskLintTest, AJobsDiskIsItsOutputsAndForTheTasksFirstJobItsReference) {
   // With a run seed: three seeds (the hidden one), three draws (the manifest's, p_high, the hidden
   // variant): 9 cases, 3 of them the first seed's.
   EXPECT_DOUBLE_EQ(JobDiskBytes(dropout, {{"1048576"}, 3, true}, false), (9 * (1 + 2) + 3) * x + x);
+  // Its reference stores none of them: no value of a random op's output is compared.
+  EXPECT_DOUBLE_EQ(JobDiskBytes(dropout, {{"1048576"}, 3, true}, true),
+                   JobDiskBytes(dropout, {{"1048576"}, 3, true}, false));
 }
 
 // A bfloat16 task's reference is stored as float32 (the schema's reference.narrow_bytes): twice its
