@@ -471,8 +471,8 @@ TEST_F(WorkerTest, AReferenceGoesWithEveryPartOfIt) {
 // A reference step that fails leaves none of what it wrote (the next attempt writes its own).
 TEST_F(WorkerTest, AReferenceStepThatFailsLeavesNoPartsBehind) {
   FakePython(R"(echo '{"schema_version": 2, "status": "ok"}' > "$result")",
-             PartsAndAReferenceStepThat(R"(rm "$(field reference)"
-  echo '{"schema_version": 2, "status": "runtime_error", "message": "worker error: no"}' > "$6")"));
+             PartsAndAReferenceStepThat(R"sh(rm "$(field reference)"
+  echo '{"schema_version": 2, "status": "runtime_error", "message": "worker error: no"}' > "$6")sh"));
   const JobResult r = Run();
   EXPECT_EQ(r.status, Status::kRuntimeError) << r.message;
   EXPECT_EQ(FilesStartingWith(dir_ / "references", "softmax-"), std::vector<std::string>{});
