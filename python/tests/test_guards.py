@@ -175,3 +175,38 @@ def test_a_writer_holds_a_bounded_amount_and_the_reader_reads_the_parts_the_firs
     assert sorted(files) == ["a", "b", "c", "d"] and "stale" not in files and "__parts__" not in files
     assert torch.equal(files["c"], torch.full((16,), 2.0)) and torch.equal(files["d"], torch.zeros(2))
     assert writer.tensors == {}
+
+
+def test_a_save_from_the_watchdogs_thread_waits_for_a_part_being_written(tmp_path, monkeypatch):
+    """At a phase timeout the watchdog's thread saves and ends the process while the main thread may be writing a
+    part: the first file must not name a part that is not yet whole, nor leave out what the part holds."""
+    import threading
+
+    from tritonize_worker import tensor_files
+    from tritonize_worker.tensor_files import TensorFiles, TensorWriter
+
+    writing, release = threading.Event(), threading.Event()
+    save = tensor_files.save_tensors
+
+    def slow_part(path, tensors):
+        if path.endswith(".part1"):
+            writing.set()
+            assert release.wait(5)
+        return save(path, tensors)
+
+    monkeypatch.setattr(tensor_files, "save_tensors", slow_part)
+    path = str(tmp_path / "outputs.safetensors")
+    writer = TensorWriter(path, part_bytes=1)
+    writer.add("a", torch.ones(4))
+    spilling = threading.Thread(target=writer.spill)
+    spilling.start()
+    assert writing.wait(5)
+    saving = threading.Thread(target=writer.save)  # the watchdog's
+    saving.start()
+    saving.join(0.2)
+    assert saving.is_alive() and not os.path.exists(path)  # it waits for the part
+    release.set()
+    spilling.join(5)
+    saving.join(5)
+
+    assert sorted(TensorFiles(path)) == ["a"] and int(load_tensors(path)["__parts__"]) == 1

@@ -9,6 +9,7 @@ is the fallback (torch's restricted unpickler: tensors and plain containers only
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -122,7 +123,11 @@ class TensorWriter:
     and the rest written to `path` by the first `save`, which names the parts and marks the whole as complete: the
     engine takes a file at `path` as made, and a reader reads `path` first. Each later `save` writes what was made
     since to `path` + LATER_SUFFIX. No tensor is written twice, and none is kept in host memory once written.
-    `TensorFiles` reads them all. An empty `path` writes nothing."""
+    `TensorFiles` reads them all. An empty `path` writes nothing.
+
+    Thread-safe: the watchdog's thread saves at a phase timeout (candidate.py) while the main thread may be adding
+    or spilling, and then ends the process; the first file must name only parts already written whole. The copy
+    from the GPU is made outside the lock, so a main thread stuck in the driver never keeps the save waiting."""
 
     def __init__(self, path: str, part_bytes: int | None = None):
         self.path = path
@@ -131,36 +136,40 @@ class TensorWriter:
         self.parts = 0
         self._held = 0
         self._first_written = False
+        self._lock = threading.Lock()
 
     def add(self, key: str, tensor: torch.Tensor) -> None:
         held = tensor.detach().to("cpu", copy=True)
-        previous = self.tensors.get(key)
-        self._held += held.numel() * held.element_size() - (
-            previous.numel() * previous.element_size() if previous is not None else 0
-        )
-        self.tensors[key] = held
+        with self._lock:
+            previous = self.tensors.get(key)
+            self._held += held.numel() * held.element_size() - (
+                previous.numel() * previous.element_size() if previous is not None else 0
+            )
+            self.tensors[key] = held
 
     def spill(self) -> None:
         """Moves what is held to the next part file once it comes to PART_BYTES (before the first save only: later
         outputs are few)."""
-        if not self.path or self._first_written or self._held < self.part_bytes:
-            return
-        self.parts += 1
-        save_tensors(f"{self.path}{PART_SUFFIX}{self.parts}", self.tensors)
-        self.tensors, self._held = {}, 0
+        with self._lock:
+            if not self.path or self._first_written or self._held < self.part_bytes:
+                return
+            save_tensors(f"{self.path}{PART_SUFFIX}{self.parts + 1}", self.tensors)
+            self.parts += 1
+            self.tensors, self._held = {}, 0
 
     def save(self) -> None:
         if not self.path:
             return
-        if self._first_written:
-            if self.tensors:
-                save_tensors(self.path + LATER_SUFFIX, dict(self.tensors))
-            return
-        import torch
+        with self._lock:
+            if self._first_written:
+                if self.tensors:
+                    save_tensors(self.path + LATER_SUFFIX, dict(self.tensors))
+                return
+            import torch
 
-        save_tensors(self.path, {**self.tensors, PARTS_KEY: torch.tensor(self.parts, dtype=torch.int64)})
-        self._first_written = True
-        self.tensors, self._held = {}, 0
+            save_tensors(self.path, {**self.tensors, PARTS_KEY: torch.tensor(self.parts, dtype=torch.int64)})
+            self._first_written = True
+            self.tensors, self._held = {}, 0
 
 
 class TensorFiles(Mapping):
