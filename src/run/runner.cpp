@@ -573,6 +573,8 @@ double Runner::JobBytes(const std::string& task, double with_reference, double w
   return reference_counted_.count(task) > 0 ? without : with_reference;
 }
 
+bool Runner::KeepsReady(const fs::path& dir) const { return warm_ && warm_->Holds(dir); }
+
 RunnerStats Runner::Stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   RunnerStats stats;

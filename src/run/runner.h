@@ -119,6 +119,9 @@ class Runner {
   int jobs() const { return options_.jobs; }
   /// Since the runner was made.
   RunnerStats Stats() const;
+  /// Whether `dir` is the folder of a pre-started candidate process the runner keeps ready
+  /// (RunnerOptions::warm): a caller that clears its scratch between jobs leaves it.
+  bool KeepsReady(const std::filesystem::path& dir) const;
 
  private:
   struct Pending {

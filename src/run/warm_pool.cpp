@@ -122,6 +122,16 @@ std::unique_ptr<StepSlot> WarmPool::Claim(const Step& step) {
   return fresh_.Claim(step);
 }
 
+bool WarmPool::Holds(const fs::path& dir) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [key, ready] : ready_) {
+    for (const Warm& warm : ready) {
+      if (warm.step.dir == dir) return true;
+    }
+  }
+  return false;
+}
+
 int WarmPool::warm_claims() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return warm_claims_;

@@ -31,6 +31,9 @@ class WarmPool : public Launcher {
 
   /// Starts `per_key` processes for steps like `step` now (before the first job needs them).
   void Prime(const Step& step);
+  /// Whether `dir` is the folder of a process kept ready (started, not yet claimed): one that
+  /// clears a scratch folder between jobs (serve's lanes) leaves it.
+  bool Holds(const std::filesystem::path& dir) const;
   /// Claims served by a pre-started process, and by a fresh one.
   int warm_claims() const;
   int fresh_claims() const;

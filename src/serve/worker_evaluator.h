@@ -46,6 +46,8 @@ class WorkerEvaluator : public Evaluator {
  private:
   std::filesystem::path LaneDir(int lane) const;
   std::string GpuOf(size_t lane) const;  // the CUDA_VISIBLE_DEVICES of a lane; empty: none
+  /// Removes what the lane's last jobs left in `jobs`, but the folder of a process kept ready.
+  void ClearJobs(int lane, const std::filesystem::path& jobs) const;
   JobResult RunRepeats(int lane, const Task& task, const Implementation& impl,
                        const WorkerOptions& worker, int repeat);
 

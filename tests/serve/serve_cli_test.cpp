@@ -136,6 +136,26 @@ TEST_F(ServeCliTest, VerdictMatchesEval) {
   EXPECT_EQ(served_keys, eval_keys) << "the same object";
 }
 
+// A lane starts the next evaluation's candidate process while the current one runs, and the next
+// evaluation takes it: no job of a busy server waits for Python to start and import torch.
+TEST_F(ServeCliTest, TheNextEvaluationTakesAProcessStartedBeforeItCame) {
+  REQUIRE_PYTHON();
+  Start({"--lanes", "1"});
+  auto client = Client();
+  for (int i = 0; i < 2; ++i) {
+    const std::string code = "# evaluation " + std::to_string(i) + "\n" + Fixture("softmax_ok.py");
+    const json accepted = Submit(client, {{"task", "softmax"}, {"code", code}});
+    const json served = WaitFinal(client, accepted["id"]);
+    ASSERT_EQ(served["status"], "done") << served.dump(2) << server_.Log();
+    EXPECT_EQ(served["verdict"]["status"], "ok") << served.dump(2);
+  }
+  auto r = client.Get("/v1/health");
+  ASSERT_TRUE(r && r->status == 200);
+  const json lane = json::parse(r->body)["workers"]["lanes"][0];
+  EXPECT_EQ(lane["fresh_claims"], 1) << lane.dump();  // the first: none was ready yet
+  EXPECT_EQ(lane["warm_claims"], 1) << lane.dump();
+}
+
 // A candidate that hangs and one that crashes its worker: each its verdict, and the server
 // goes on to the next.
 TEST_F(ServeCliTest, HangingAndCrashingCandidatesGetVerdicts) {
