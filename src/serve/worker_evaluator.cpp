@@ -1,12 +1,13 @@
 #include "serve/worker_evaluator.h"
 
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <mutex>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "core/candidates.h"
 #include "exec/subprocess.h"
@@ -43,6 +44,7 @@ WorkerEvaluator::WorkerEvaluator(WorkerEvaluatorOptions options) : options_(std:
                            ? std::max(static_cast<size_t>(std::max(1, options_.cpu_lanes)), per_gpu)
                            : options_.gpus.size() * per_gpu;
   lane_options_.reserve(lanes);
+  warm_ = static_cast<long>(lanes) < sysconf(_SC_NPROCESSORS_ONLN);
   for (size_t lane = 0; lane < lanes; ++lane) {
     WorkerOptions worker = options_.worker;
     worker.scratch_dir = LaneDir(static_cast<int>(lane)) / "jobs";
@@ -66,8 +68,10 @@ WorkerEvaluator::WorkerEvaluator(WorkerEvaluatorOptions options) : options_(std:
     runner.jobs = 1;
     if (per_gpu > 1) runner.servers_per_gpu = 1;  // one evaluation at a time: one compare at a time
     // The next evaluation's candidate process starts Python, imports torch and Triton and sets up
-    // CUDA while this one runs (3-5 s a job on the H100 and H200, in every job before).
-    runner.warm = true;
+    // CUDA while this one runs (3-5 s a job on the H100 and H200, in every job before), where a
+    // core is free for it: with as many lanes as cores, each lane's spare process takes CPU from
+    // the running evaluations (docs/serve.md, "Pre-started processes").
+    runner.warm = warm_;
     std::vector<std::string> errors;
     const std::string gpu = options_.gpus.empty() ? std::string() : GpuOf(lane);
     runner.lanes = MakeLanes(gpu, options_.worker.interpret, DefaultLanesDir(), &errors);
@@ -202,6 +206,7 @@ nlohmann::json WorkerEvaluator::Describe() const {
                      {"device", options_.worker.interpret ? "cpu" : "cuda"},
                      {"cuda_visible_devices", lane_options_[lane].cuda_visible_devices},
                      {"cpu_threads", lane_options_[lane].cpu_threads},
+                     {"pre_started", warm_ && !options_.slurm},
                      {"warm_claims", stats.warm_claims},
                      {"fresh_claims", stats.fresh_claims}});
   }

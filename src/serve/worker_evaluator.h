@@ -55,6 +55,7 @@ class WorkerEvaluator : public Evaluator {
   std::vector<WorkerOptions> lane_options_;
   std::vector<std::unique_ptr<SlurmStepLauncher>> slurm_;  // with --launcher slurm, one a lane
   std::vector<std::unique_ptr<Runner>> runners_;  // one a lane, over lane_options_
+  bool warm_ = false;  // lanes keep their next candidate process ready (fewer lanes than cores)
 };
 
 }  // namespace tritonize
