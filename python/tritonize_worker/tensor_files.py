@@ -108,8 +108,9 @@ CALLS = {"repeat": "repeated call", "late": "late check"}
 LATER_SUFFIX = ".later"
 
 # A writer holds at most about this many bytes of tensors in host memory: beyond it, what it holds goes to the next
-# part file (`<path>.part<N>`, N from 1) and leaves host memory. On the H200 (2026-12-04) twelve jobs holding their
-# outputs and a task's reference whole until the end (up to 12 and 39 GB) filled the host's 125 GB.
+# part file (`<path>.part<N>`, N from 1) and leaves host memory. On the H200 (2026-12-04) twelve jobs, each holding its
+# outputs, and reference steps holding a task's whole reference until the end, filled the host's 125 GB; the task lint
+# still puts an rms_norm job's outputs at 12 GiB and its float64 reference at 39 GiB.
 PART_BYTES = 512 << 20
 PART_SUFFIX = ".part"
 # The first file's entry that says how many part files belong to it (an int64 scalar): a reference made again
