@@ -13,8 +13,8 @@ namespace tritonize {
 /// One line of the lint's table.
 struct LintFinding {
   std::string task;
-  std::string
-      check;  // memory, scratch_disk, interpreter_sizes, baseline, copy_fails, expert:<name>, ...
+  // memory, scratch_disk, interpreter_sizes, baseline, copy_fails, expert:<name>, ...
+  std::string check;
   std::string result;  // ok | FAIL | skipped
   std::string detail;
 };
@@ -72,8 +72,8 @@ int CheckCasesAt(const Task& task, const std::string& size, int seeds, bool run_
 /// checks, the schema's output_check_calls), every mode's once more at the last size (the late
 /// check), plus, when `with_reference`, the task's reference of the same cases as it is stored
 /// (kReferenceStored; no forward output when every output is checked by its properties); 0 when a
-/// size does not evaluate. On the H200 (2026-12-04) an estimate that
-/// left out the hidden size and seed and the property checks' calls let the suite fill the disk.
+/// size does not evaluate. On the H200 (2026-12-04) an estimate that left out the hidden size and
+/// seed and the property checks' calls let the suite fill the disk.
 double JobDiskBytes(const Task& task, const CheckPlanShape& plan, bool with_reference);
 
 /// The memory check over the check sizes (`gpu_bytes`: the GPU's memory) and the interpreter
