@@ -195,6 +195,17 @@ bool StepResultOf(const Step& step, const SubprocessResult& run, const WorkerOpt
   return true;
 }
 
+// The driver's own answer (what torch.cuda.is_available() comes to, without importing torch):
+// exit 0 if cuInit succeeds and sees a device, 3 otherwise.
+constexpr const char* kCudaProbe = R"(import ctypes, sys
+try:
+    cuda = ctypes.CDLL("libcuda.so.1")
+except OSError:
+    sys.exit(3)
+count = ctypes.c_int(0)
+sys.exit(0 if cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0 and count.value > 0 else 3)
+)";
+
 bool CudaWorksInSandbox(const WorkerOptions& options, const SandboxPolicy& policy,
                         const fs::path& dir, const std::string& cuda_visible_devices) {
   // Asked from many runner threads at once: the first asks, the others wait for its answer.
@@ -207,8 +218,7 @@ bool CudaWorksInSandbox(const WorkerOptions& options, const SandboxPolicy& polic
   auto found = cache.find(key);
   if (found != cache.end()) return found->second;
   SubprocessOptions sub;
-  sub.argv = {options.python, "-c",
-              "import sys, torch; sys.exit(0 if torch.cuda.is_available() else 3)"};
+  sub.argv = {options.python, "-c", kCudaProbe};
   if (!devices.empty()) sub.env["CUDA_VISIBLE_DEVICES"] = devices;
   sub.env["HOME"] = dir.string();
   sub.env["TMPDIR"] = dir.string();

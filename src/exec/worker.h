@@ -109,7 +109,9 @@ JobResult StepFailure(Status status, std::string phase, std::string message, std
 std::string StepPrefix(const Step& step);
 
 /// Whether CUDA initialises inside the full sandbox on this machine, asked once per Python and
-/// devices (thread-safe): on one H100 machine cuInit failed inside the mount namespace.
+/// devices (thread-safe): on one H100 machine cuInit failed inside the mount namespace. It asks the
+/// driver (libcuda.so.1: cuInit, then a device count), not torch: every job of a run's first wave
+/// waits for the answer, and importing torch took 2-3 s of it.
 bool CudaWorksInSandbox(const WorkerOptions& options, const SandboxPolicy& policy,
                         const std::filesystem::path& dir, const std::string& cuda_visible_devices);
 

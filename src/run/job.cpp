@@ -265,6 +265,7 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   // Waiting for a process (a warm one from the pool, a step server) is part of the job's wall time
   // that no step's own figure holds: recorded as `claim_s`.
   auto claimed = std::chrono::steady_clock::now();
+  const double setup_s = SecondsSince(started);  // the sandbox's probes, the first job's CUDA one
   std::unique_ptr<StepSlot> slot = context.candidate->Claim(candidate);
   const double candidate_claim_s = SecondsSince(claimed);
   const fs::path dir = slot->dir();  // a pre-started process has its own folder
@@ -283,7 +284,9 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   const bool candidate_ran = slot->Run(candidate_request, &candidate_result, &failure);
   const std::string sandbox = slot->sandbox();
   slot.reset();
+  const auto candidate_ended = std::chrono::steady_clock::now();
   if (!reference_made.get()) return reference_failure;
+  const double reference_wait_s = SecondsSince(candidate_ended);
   const double reference_wall_s = reference_failure.wall_s;  // 0 when the reference was reused
   if (!candidate_ran) {
     failure.environment["sandbox"] = sandbox;
@@ -320,8 +323,10 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   result.environment["sandbox"] = sandbox;
   if (!reference_lane.is_null()) result.environment["reference_lane"] = reference_lane;
   // Where the job's time went, step by step (the candidate's own phases are in phase_s).
-  result.environment["step_s"] = {{"reference", reference_wall_s},
+  result.environment["step_s"] = {{"setup", setup_s},
+                                  {"reference", reference_wall_s},
                                   {"candidate", candidate_wall_s},
+                                  {"reference_wait", reference_wait_s},
                                   {"compare", failure.wall_s}};
   result.environment["claim_s"] = {{"candidate", candidate_claim_s}, {"compare", compare_claim_s}};
   // The job's own wall time: its reference and candidate steps overlap.
