@@ -20,7 +20,12 @@ def job(tmp_path):
     """Writes the reference, the outputs (right unless told) and the candidate step's result; runs the compare."""
 
     def run(
-        candidate: dict, outputs: dict | None = None, drop: tuple = (), kind: str = "candidate", device: str = "cpu"
+        candidate: dict,
+        outputs: dict | None = None,
+        drop: tuple = (),
+        kind: str = "candidate",
+        device: str = "cpu",
+        tamper=None,
     ) -> Result:
         raw = make_request("softmax", CANDIDATES_DIR / "softmax_triton.py")
         raw["implementation"]["kind"] = kind
@@ -40,11 +45,25 @@ def job(tmp_path):
         written = {k: v for k, v in {**right, **(outputs or {})}.items() if k not in drop}
         save_tensors(request.files.outputs, written)
         (tmp_path / "candidate_result").write_text(json.dumps({"guards": [], **candidate}))
+        if tamper is not None:
+            tamper(tmp_path)
         result = Result()
         run_compare(request, result)
         return result
 
     return run
+
+
+def link_in_place_of(name):
+    """What a candidate could leave in its folder: its file moved elsewhere (another job's, say) and a link to it."""
+
+    def tamper(folder):
+        elsewhere = folder / "elsewhere"
+        elsewhere.mkdir(exist_ok=True)
+        (folder / name).rename(elsewhere / name)
+        (folder / name).symlink_to(elsewhere / name)
+
+    return tamper
 
 
 def key(size="37x93", seed=0, call="", distribution="default"):
@@ -207,3 +226,20 @@ def test_a_tensor_file_gives_every_tensor_as_the_whole_file_does(tmp_path, fmt, 
         assert torch.equal(lazy[key], tensor) and torch.equal(lazy[key], written[key])
     with pytest.raises(KeyError):
         lazy["missing"]
+
+
+@pytest.mark.parametrize("name", ["outputs", "candidate_result"])
+def test_a_link_in_place_of_a_candidates_file_is_rejected_and_nothing_of_it_is_judged(job, name):
+    # The file it points at holds right values and an ok result: read through the link, the job would pass.
+    result = job({"status": "ok"}, tamper=link_in_place_of(name))
+    assert result.status == "rejected" and result.rejected_by == "files"
+    assert "symbolic link" in result.message and result.checks == [] and result.timings == []
+
+
+def test_a_link_in_place_of_the_later_outputs_is_rejected(job):
+    def tamper(folder):
+        save_tensors(str(folder / "right.later"), {key(call="late"): torch.zeros(37, 93)})
+        (folder / "outputs.later").symlink_to(folder / "right.later")
+
+    result = job({"status": "ok"}, tamper=tamper)
+    assert result.status == "rejected" and result.rejected_by == "files"

@@ -27,7 +27,7 @@ from .guards import timed_triton_share
 from .inputs import torch_dtype
 from .properties import check_properties
 from .protocol import STATUSES, TRUSTED_KINDS, WORKER_ERROR, Request, Result
-from .tensor_files import CALLS, TensorFiles
+from .tensor_files import CALLS, NotARegularFile, TensorFiles, regular_file
 
 _PASSED_KEYS = ("status", "message", "detail", "phase", "rejected_by")
 MAX_EVIDENCE_LINES = 8
@@ -35,11 +35,22 @@ MAX_EVIDENCE_LINES = 8
 
 def run_compare(request: Request, result: Result) -> None:
     result.phase = "compare"
+    try:
+        _judge(request, result)
+    except NotARegularFile as exc:
+        # Only a candidate makes a link of its own files (to another job's outputs, to a file of the engine's user):
+        # nothing of it is read, and the job is rejected, whatever else its files say.
+        result.checks.clear()
+        result.fail("rejected", f"the candidate's files: {exc}")
+        result.rejected_by = "files"
+
+
+def _judge(request: Request, result: Result) -> None:
     candidate = _read_candidate_result(request.files.candidate_result)
     result.environment = candidate.get("environment") if isinstance(candidate.get("environment"), dict) else {}
     result.guards = [g for g in candidate.get("guards", []) if isinstance(g, dict)]
     finished = candidate["status"] == "ok"
-    failures = _compare_outputs(request, result, finished) if os.path.exists(request.files.outputs) else []
+    failures = _compare_outputs(request, result, finished) if os.path.lexists(request.files.outputs) else []
     evidence = _evidence(result.guards)
     if failures:
         message, detail = failure_report(failures)
@@ -53,7 +64,7 @@ def run_compare(request: Request, result: Result) -> None:
         result.detail = _with_evidence(result.detail, [e for e in evidence if not e.startswith(result.message + " (")
                                                        and e != result.message])
         return
-    if not os.path.exists(request.files.outputs):
+    if not os.path.lexists(request.files.outputs):
         raise ValueError(f"{WORKER_ERROR}the candidate step ended ok but wrote no outputs file")
     timings = candidate.get("timings", [])
     timings = [t for t in timings if isinstance(t, dict)] if isinstance(timings, list) else []
@@ -283,7 +294,7 @@ def _pass_on(candidate: dict[str, Any], result: Result) -> None:
 
 
 def _read_candidate_result(path: str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as file:
+    with open(regular_file(path), encoding="utf-8") as file:
         data = json.load(file)
     if not isinstance(data, dict) or data.get("status") not in STATUSES:
         raise ValueError(f"the candidate step's result {path} is not a result object")

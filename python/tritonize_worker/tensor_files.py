@@ -9,6 +9,7 @@ is the fallback (torch's restricted unpickler: tensors and plain containers only
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
@@ -60,13 +61,29 @@ def load_tensors(path: str) -> dict[str, torch.Tensor]:
     return load_file(path, device="cpu")
 
 
+class NotARegularFile(ValueError):
+    """A file the candidate step left is a symbolic link or no file at all."""
+
+
+def regular_file(path: str) -> str:
+    """`path`, if it is a regular file and no symbolic link: the compare step reads what the candidate step left in a
+    folder the candidate could write to, where a link would make it read another file as the candidate's (another
+    job's outputs, a file of the engine's user). Raises FileNotFoundError if there is none, NotARegularFile if it is
+    not a regular file."""
+    mode = os.lstat(path).st_mode
+    if not stat.S_ISREG(mode):
+        what = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+        raise NotARegularFile(f"{os.path.basename(path)} is {what}, where the candidate step writes a regular file")
+    return path
+
+
 class TensorFile(Mapping):
     """The tensors of a file written by `save_tensors`, each read from the file when it is first asked for: a task's
     float64 reference holds every output of every check case (gigabytes for an attention task), and a compare step
     needs one at a time. A torch.save file (the fallback format) is read whole."""
 
     def __init__(self, path: str):
-        self.path = path
+        self.path = regular_file(path)
         self._whole: dict[str, torch.Tensor] | None = None
         self._file = None
         with open(path, "rb") as file:
@@ -181,7 +198,7 @@ class TensorFiles(Mapping):
         first = TensorFile(path)
         parts = int(first[PARTS_KEY]) if PARTS_KEY in first else 0
         self._files = [first] + [TensorFile(f"{path}{PART_SUFFIX}{n}") for n in range(1, parts + 1)]
-        if os.path.exists(path + LATER_SUFFIX):
+        if os.path.lexists(path + LATER_SUFFIX):
             self._files.append(TensorFile(path + LATER_SUFFIX))
         self._where: dict[str, TensorFile] = {}
         for file in self._files:

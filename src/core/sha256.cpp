@@ -1,12 +1,15 @@
 #include "core/sha256.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace tritonize {
 namespace {
@@ -83,6 +86,36 @@ bool ReadFile(const std::filesystem::path& path, std::string* contents, std::str
   std::ostringstream buffer;
   buffer << in.rdbuf();
   *contents = buffer.str();
+  return true;
+}
+
+bool ReadRegularFile(const std::filesystem::path& path, std::string* contents, std::string* err,
+                     size_t max_bytes) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    *err = errno == ELOOP ? fmt::format("{}: a symbolic link, not read", path.string())
+                          : fmt::format("{}: cannot read: {}", path.string(), std::strerror(errno));
+    return false;
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    *err = fmt::format("{}: not a regular file, not read", path.string());
+    return false;
+  }
+  const auto size = static_cast<size_t>(st.st_size);
+  off_t from = max_bytes > 0 && size > max_bytes ? static_cast<off_t>(size - max_bytes) : 0;
+  contents->clear();
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = pread(fd, buffer, sizeof buffer, from);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    contents->append(buffer, static_cast<size_t>(n));
+    from += n;
+    if (max_bytes > 0 && contents->size() >= max_bytes) break;  // it grew while read
+  }
+  close(fd);
   return true;
 }
 

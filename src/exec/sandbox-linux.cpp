@@ -1,18 +1,18 @@
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "exec/sandbox.h"
 
@@ -25,6 +25,18 @@
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
@@ -34,6 +46,9 @@
 
 namespace tritonize {
 namespace {
+
+// The most writable folders a sandbox takes (a job's folder and its caches).
+constexpr size_t kMaxWritable = 16;
 
 // struct mount_attr of linux/mount.h, which older headers lack.
 struct MountAttr {
@@ -61,6 +76,23 @@ bool WriteFile(const char* path, const std::string& text) {
   ssize_t n = write(fd, text.data(), text.size());
   close(fd);
   return n == static_cast<ssize_t>(text.size());
+}
+
+// Async-signal-safe: the folders of `path` that do not exist yet, made (a writable folder's place
+// in the empty file system that hides its parent). No allocation: a copy on the stack.
+bool MakeFolders(const char* path) {
+  char prefix[4096];
+  const size_t length = strlen(path);
+  if (length >= sizeof prefix) return false;
+  memcpy(prefix, path, length + 1);
+  for (size_t i = 1; i <= length; ++i) {
+    if (prefix[i] != '/' && prefix[i] != '\0') continue;
+    const char kept = prefix[i];
+    prefix[i] = '\0';
+    if (mkdir(prefix, 0755) != 0 && errno != EEXIST) return false;
+    prefix[i] = kept;
+  }
+  return true;
 }
 
 int Fail(const char** stage, const char* name) {
@@ -286,16 +318,32 @@ int ApplySandbox(const PreparedSandbox& sandbox, const char** stage) {
     }
   }
   if (sandbox.filesystem) {
-    for (const auto& dir : sandbox.writable) {
-      // A mount of its own, so that its flags can differ from its parent's.
-      if (mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
-        return Fail(stage, "bind-mounting a writable folder");
-      }
+    // Each writable folder gets a mount of its own, so that its flags can differ from its
+    // parent's: a copy of it taken before anything is hidden, since it may lie inside a hidden
+    // folder (the job's own folder inside the jobs folder, whose other jobs' folders are hidden),
+    // and put back in its place after.
+    int clones[kMaxWritable];
+    if (sandbox.writable.size() > kMaxWritable) {
+      errno = E2BIG;
+      return Fail(stage, "too many writable folders");
+    }
+    for (size_t i = 0; i < sandbox.writable.size(); ++i) {
+      clones[i] = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, sandbox.writable[i].c_str(),
+                                           OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE));
+      if (clones[i] < 0) return Fail(stage, "copying a writable folder's mount");
     }
     for (const auto& dir : sandbox.hidden) {
       if (mount("tmpfs", dir.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0555") != 0) {
         return Fail(stage, "hiding a folder");
       }
+    }
+    for (size_t i = 0; i < sandbox.writable.size(); ++i) {
+      const char* dir = sandbox.writable[i].c_str();
+      if (!MakeFolders(dir)) return Fail(stage, "making a writable folder's place");
+      if (syscall(SYS_move_mount, clones[i], "", AT_FDCWD, dir, MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+        return Fail(stage, "mounting a writable folder");
+      }
+      close(clones[i]);
     }
     if (SetReadOnly("/", true) != 0) return Fail(stage, "mount_setattr read-only /");
     for (const auto& dir : sandbox.writable) {

@@ -42,7 +42,9 @@ std::vector<std::string> SandboxEnvironment(const char* const* inherited,
 struct SandboxPolicy {
   SandboxMode mode = SandboxMode::kAuto;
   std::vector<std::filesystem::path> writable;  // the only writable places (the job's folder)
-  std::vector<std::filesystem::path> hidden;    // covered by an empty tmpfs (reference files)
+  // Covered by an empty tmpfs (reference files, other jobs' folders); a writable folder inside
+  // one is put back, as it was.
+  std::vector<std::filesystem::path> hidden;
   std::vector<std::string> environment = DefaultEnvironmentAllowList();  // in every mode
   double cpu_s = 0;           // RLIMIT_CPU, CPU seconds of all threads
   long long file_bytes = 0;   // RLIMIT_FSIZE, largest file written

@@ -1,4 +1,5 @@
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,8 +14,7 @@
 #include <fstream>
 #include <thread>
 
-#include <fmt/format.h>
-
+#include "core/sha256.h"
 #include "exec/subprocess.h"
 
 extern char** environ;
@@ -424,16 +424,13 @@ int KillProcessesIn(const std::filesystem::path& dir) {
 }
 
 std::string TailOfFile(const std::filesystem::path& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  std::streamoff from = size > static_cast<std::streamoff>(max_bytes)
-                            ? size - static_cast<std::streamoff>(max_bytes)
-                            : 0;
-  in.seekg(from);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (from > 0) {
+  // A step's log is in a folder its process could write to: never read through a link there.
+  std::string text;
+  std::string err;
+  if (max_bytes == 0 || !ReadRegularFile(path, &text, &err, max_bytes)) return {};
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > max_bytes) {
     auto nl = text.find('\n');
     if (nl != std::string::npos) text = text.substr(nl + 1);
   }

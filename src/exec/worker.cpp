@@ -1,15 +1,17 @@
 #include "exec/worker.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "core/sha256.h"
 #include "core/task_lint.h"
@@ -57,9 +59,21 @@ fs::path StepResultPath(const Step& step) { return step.dir / (step.name + "-res
 
 bool WriteStepRequest(const Step& step, const nlohmann::json& request, JobResult* failure) {
   const fs::path path = StepRequestPath(step);
-  std::ofstream out(path);
-  out << request.dump(2);
-  if (!out) {
+  // A new file, never one found there: a link in a folder a candidate could write to would send the
+  // request, and the step's reply, elsewhere.
+  std::error_code removed;
+  fs::remove(path, removed);
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  const std::string text = request.dump(2);
+  bool written = fd >= 0;
+  for (size_t done = 0; written && done < text.size();) {
+    const ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    written = n > 0;
+    if (written) done += static_cast<size_t>(n);
+  }
+  if (fd >= 0 && close(fd) != 0) written = false;
+  if (!written) {
     *failure = StepFailure(Status::kCrashed, "spawn",
                            fmt::format("cannot write {} (disk full?)", path.string()), "");
     return false;
@@ -130,7 +144,8 @@ bool ReadStepResult(const Step& step, int exit_code, const std::string& stderr_t
   const std::string where = StepPrefix(step);
   std::string text;
   std::string err;
-  if (!ReadFile(StepResultPath(step), &text, &err)) {
+  // In the step's folder, which a candidate could write to: never read through a link.
+  if (!ReadRegularFile(StepResultPath(step), &text, &err)) {
     *failure =
         StepFailure(Status::kCrashed, "run",
                     fmt::format("{}worker exited with code {} and wrote no result{}{}", where,

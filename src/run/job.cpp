@@ -26,9 +26,14 @@ std::string SafeName(const std::string& name) {
 /// The compiler caches that a trusted implementation's repeats share within one engine process
 /// (so only the first pays for compiling); empty for candidate code, whose every process starts
 /// with an empty cache it cannot have prepared.
+/// The folder of every such cache: hidden from candidate steps.
+fs::path CachesDir(const WorkerOptions& options) {
+  return options.scratch_dir.parent_path() / "caches";
+}
+
 fs::path SharedCacheDir(const Task& task, const Implementation& impl, const WorkerOptions& options) {
   if (!IsTrustedKind(impl.kind)) return {};
-  const fs::path dir = options.scratch_dir.parent_path() / "caches" /
+  const fs::path dir = CachesDir(options) /
                        fmt::format("{}-{}-{}", SafeName(task.name), SafeName(impl.name), getpid());
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -250,7 +255,15 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   SandboxPolicy& policy = *candidate.sandbox;
   policy.writable.clear();
   if (!cache.empty()) policy.writable.push_back(cache);
-  policy.hidden = {ReferenceDir(options)};
+  // Hidden besides what the options hide (serve: the other lanes' folders): the references, every
+  // other job's folder (a baseline's outputs on the same inputs, copied as a candidate's own, would
+  // pass its checks), and the trusted implementations' caches (an expert's compiled kernels); the
+  // job's own folder and cache, inside them, are put back (exec/sandbox.h).
+  // (Each made now if it is not there: a folder that does not exist yet cannot be hidden.)
+  for (const fs::path& dir : {ReferenceDir(options), options.scratch_dir, CachesDir(options)}) {
+    fs::create_directories(dir, made_dir);
+    policy.hidden.push_back(dir);
+  }
   // (A cluster's node applies the sandbox itself: tritonize sandbox-run, run/launcher_slurm.h.)
   if (!options.interpret && policy.mode != SandboxMode::kOff && context.candidate->local() &&
       ProbeSandbox().filesystem &&
@@ -294,15 +307,21 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   }
   const double candidate_wall_s = failure.wall_s;
 
-  // 3. The verdict, from the files, in a process that never imports candidate code.
+  // 3. The verdict, from the files, in a process that never imports candidate code, with a folder
+  // of its own for its request, result and lane status: the candidate's folder may hold links it
+  // left there (to a key of the engine's user, to the reference), which a trusted process writing
+  // a file of that name would follow. It reads the candidate's files without following any.
+  const fs::path compare_dir = NewJobDir(options, task.name + "-" + impl.name + "-compare");
+  if (context.on_candidate_dir) context.on_candidate_dir(compare_dir);
   nlohmann::json compare_request = candidate_request;
   compare_request["role"] = "compare";  // keeps the lane: it compares on the job's GPU
   compare_request.erase("cache_dir");
   compare_request["files"] = {{"reference", reference.string()},
                               {"outputs", outputs.string()},
                               {"candidate_result", (dir / "candidate-result.json").string()}};
+  AddLane(context, compare_dir, &compare_request);
   nlohmann::json final_result;
-  Step compare{"compare", dir, "", options.timeout_s, std::nullopt, {}, Devices(context)};
+  Step compare{"compare", compare_dir, "", options.timeout_s, std::nullopt, {}, Devices(context)};
   claimed = std::chrono::steady_clock::now();
   std::unique_ptr<StepSlot> compare_slot = context.trusted->Claim(compare);
   const double compare_claim_s = SecondsSince(claimed);

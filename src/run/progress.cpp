@@ -1,12 +1,13 @@
 #include "run/progress.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <map>
 
-#include <fmt/format.h>
+#include "core/sha256.h"
 
 namespace tritonize {
 namespace {
@@ -17,11 +18,11 @@ std::string Clock(double seconds) {
 }
 
 std::string StatusLine(const std::filesystem::path& path) {
-  if (path.empty()) return {};
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
+  // Written in the job's folder, which its candidate could write to: never read through a link.
+  std::string text;
+  std::string err;
+  if (path.empty() || !ReadRegularFile(path, &text, &err, 4096)) return {};
+  return text.substr(0, text.find('\n'));
 }
 
 double Share(double part, double wall) { return wall > 0 ? 100.0 * part / wall : 0.0; }

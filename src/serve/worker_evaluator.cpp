@@ -50,6 +50,14 @@ WorkerEvaluator::WorkerEvaluator(WorkerEvaluatorOptions options) : options_(std:
     worker.scratch_dir = LaneDir(static_cast<int>(lane)) / "jobs";
     if (!options_.gpus.empty()) worker.cuda_visible_devices = GpuOf(lane);
     if (!options_.slurm) worker.cpu_threads = CpuThreadsPerJob(static_cast<int>(lanes));
+    // A candidate sees nothing of the other lanes: their jobs, references and the sources other
+    // clients submitted. (Made first: a folder that does not exist cannot be hidden.)
+    for (size_t other = 0; other < lanes; ++other) {
+      if (other == lane) continue;
+      std::error_code ec;
+      fs::create_directories(LaneDir(static_cast<int>(other)), ec);
+      worker.sandbox.hidden.push_back(LaneDir(static_cast<int>(other)));
+    }
     lane_options_.push_back(std::move(worker));
   }
   for (size_t lane = 0; lane < lanes && options_.slurm; ++lane) {

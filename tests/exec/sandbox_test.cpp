@@ -130,6 +130,41 @@ TEST_F(SandboxTest, TheCandidateSeesNoKeyOfTheEnginesEnvironmentInAnyMode) {
   unsetenv("ANTHROPIC_API_KEY");
 }
 
+TEST_F(SandboxTest, AHiddenFolderShowsNothingButTheJobsOwnFolderPutBackInIt) {
+  if (!ProbeSandbox().filesystem) {
+    GTEST_SKIP() << "no filesystem layer here: " << ProbeSandbox().why_not;
+  }
+  // The jobs folder: the job's own folder and another job's, whose outputs a candidate would copy.
+  const fs::path jobs = dir_ / "jobs";
+  fs::create_directories(jobs / "mine");
+  fs::create_directories(jobs / "other");
+  std::ofstream(jobs / "other" / "outputs") << "the baseline's outputs";
+  std::ofstream(jobs / "mine" / "request") << "my request";
+  SubprocessOptions o;
+  o.argv = {"/bin/sh", "-c",
+            "ls -a ..; cat ../other/outputs; cat request; echo; echo made > new; "
+            "echo planted > ../planted && echo planted beside"};
+  o.cwd = jobs / "mine";
+  o.stdout_path = dir_ / "out";
+  o.stderr_path = dir_ / "err";
+  SandboxPolicy policy;
+  policy.writable = {jobs / "mine"};
+  policy.hidden = {jobs};
+  o.sandbox = policy;
+  const SubprocessResult r = RunSubprocess(o);
+  ASSERT_TRUE(r.started) << r.spawn_error;
+  EXPECT_NE(Out().find("mine"), std::string::npos) << Out();
+  EXPECT_EQ(Out().find("other"), std::string::npos) << Out();
+  EXPECT_EQ(Out().find("the baseline's outputs"), std::string::npos) << Out();
+  EXPECT_NE(Out().find("my request"), std::string::npos) << Out();  // put back as it was
+  EXPECT_EQ(Out().find("planted beside"), std::string::npos) << Out();
+  std::string made;
+  std::getline(std::ifstream(jobs / "mine" / "new"), made);
+  EXPECT_EQ(made, "made");  // written through to the real folder
+  EXPECT_FALSE(fs::exists(jobs / "planted"));
+  EXPECT_TRUE(fs::exists(jobs / "other" / "outputs"));  // hidden, not touched
+}
+
 TEST_F(SandboxTest, ThePidLayerShowsOnlyTheJobsProcessesAndHidesItsInit) {
   if (!ProbeSandbox().pid) GTEST_SKIP() << "no pid namespace here: " << ProbeSandbox().why_not;
   setenv("ANTHROPIC_API_KEY", "sk-test-secret", 1);

@@ -173,5 +173,14 @@ TEST_F(SubprocessTest, TailKeepsWholeLastLines) {
   EXPECT_EQ(TailOfFile(dir_ / "missing", 16), "");
 }
 
+TEST_F(SubprocessTest, ATailIsNeverReadThroughALink) {
+  // A candidate can replace its log with a link to a file of the engine's user (a key), whose
+  // tail would go into the job's error detail, the store and the report.
+  std::ofstream(dir_ / "key") << "sk-secret-of-the-user\n";
+  fs::create_symlink(dir_ / "key", dir_ / "candidate-stderr.log");
+  EXPECT_EQ(TailOfFile(dir_ / "candidate-stderr.log", 1000), "");
+  EXPECT_EQ(TailOfFile(dir_ / "key", 1000), "sk-secret-of-the-user");
+}
+
 }  // namespace
 }  // namespace tritonize
