@@ -26,13 +26,19 @@ def job(tmp_path):
         kind: str = "candidate",
         device: str = "cpu",
         tamper=None,
+        late: dict | None = None,
+        parts: int = 1,
     ) -> Result:
+        """`late`: outputs the candidate step wrote after timing (the later file). `parts`: 2 runs the compare step's
+        first part between the checks' outputs and the later file, as the engine does while the candidate times."""
         raw = make_request("softmax", CANDIDATES_DIR / "softmax_triton.py")
         raw["implementation"]["kind"] = kind
         if device == "cuda":
             raw.update(device="cuda", interpret=False)
         raw["role"] = "compare"
         raw["files"] = {name: str(tmp_path / name) for name in ("reference", "outputs", "candidate_result")}
+        if parts == 2:
+            raw["files"]["compared"] = str(tmp_path / "compared")
         request = parse_request(raw)
         torch.manual_seed(0)  # the same reference every call, whichever device compares
         reference, right = {}, {}
@@ -44,6 +50,12 @@ def job(tmp_path):
         save_tensors(request.files.reference, reference)
         written = {k: v for k, v in {**right, **(outputs or {})}.items() if k not in drop}
         save_tensors(request.files.outputs, written)
+        if parts == 2:
+            first = Result()
+            run_compare(parse_request({**raw, "files": {**raw["files"], "candidate_result": ""}}), first)
+            assert first.status == "ok" and first.checks == [], first.message
+        if late:
+            save_tensors(request.files.outputs + ".later", late)
         (tmp_path / "candidate_result").write_text(json.dumps({"guards": [], **candidate}))
         if tamper is not None:
             tamper(tmp_path)
@@ -243,3 +255,34 @@ def test_a_link_in_place_of_the_later_outputs_is_rejected(job):
 
     result = job({"status": "ok"}, tamper=tamper)
     assert result.status == "rejected" and result.rejected_by == "files"
+
+
+def same_checks(a: Result, b: Result) -> bool:
+    order = lambda result: sorted(json.dumps(check, sort_keys=True) for check in result.checks)  # noqa: E731
+    return order(a) == order(b)
+
+
+@pytest.mark.parametrize(
+    "outputs, late",
+    [
+        (None, None),  # every value right
+        ({key("64x128", 1): torch.zeros(64, 128)}, None),  # a wrong value among the checks'
+        (None, {key("64x128", 1, "late"): torch.zeros(64, 128)}),  # a wrong value in the late check, written later
+        (None, {key("64x128", 1, "late"): torch.softmax(torch.randn(64, 128), -1)}),  # a late value far off, too
+    ],
+)
+def test_the_compare_step_in_two_parts_gives_the_one_parts_verdict_and_records(job, outputs, late):
+    whole = job({"status": "ok"}, outputs=outputs, late=late)
+    two = job({"status": "ok"}, outputs=outputs, late=late, parts=2)
+    assert (two.status, two.message, two.detail) == (whole.status, whole.message, whole.detail)
+    assert same_checks(two, whole) and len(two.checks) == len(whole.checks)
+    assert two.environment["compare"]["first_part"]["outputs"] > 0
+    if late:  # the second part compared what the first could not see
+        assert whole.status == "wrong_result" and "late check" in two.message
+
+
+def test_the_first_part_never_reads_the_later_file_which_may_be_half_written(job, tmp_path):
+    # A later file being written while the first part runs: not read (the second part reads it whole).
+    (tmp_path / "outputs.later").write_bytes(b"half a safetensors header")
+    result = job({"status": "ok"}, parts=2, late={key("64x128", 1, "late"): torch.zeros(64, 128)})
+    assert result.status == "wrong_result" and "late check" in result.message, result.message

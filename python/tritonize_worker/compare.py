@@ -36,7 +36,10 @@ MAX_EVIDENCE_LINES = 8
 def run_compare(request: Request, result: Result) -> None:
     result.phase = "compare"
     try:
-        _judge(request, result)
+        if request.files.candidate_result:
+            _judge(request, result)
+        else:
+            _compare_first_part(request, result)
     except NotARegularFile as exc:
         # Only a candidate makes a link of its own files (to another job's outputs, to a file of the engine's user):
         # nothing of it is read, and the job is rejected, whatever else its files say.
@@ -50,7 +53,9 @@ def _judge(request: Request, result: Result) -> None:
     result.environment = candidate.get("environment") if isinstance(candidate.get("environment"), dict) else {}
     result.guards = [g for g in candidate.get("guards", []) if isinstance(g, dict)]
     finished = candidate["status"] == "ok"
-    failures = _compare_outputs(request, result, finished) if os.path.lexists(request.files.outputs) else []
+    earlier = _read_first_part(request.files.compared)
+    outputs_written = os.path.lexists(request.files.outputs)
+    failures = _compare_outputs(request, result, finished, earlier) if outputs_written else []
     evidence = _evidence(result.guards)
     if failures:
         message, detail = failure_report(failures)
@@ -81,13 +86,67 @@ def _judge(request: Request, result: Result) -> None:
     result.phase = "time" if result.timings else "check"
 
 
-def _compare_outputs(request: Request, result: Result, finished: bool) -> list[CheckFailure]:
+@dataclasses.dataclass
+class Judged:
+    """What the compare step found for one planned output: the output keys it compared (the output, a list's items,
+    the later calls'), a record for each, and a failure for each wrong one."""
+
+    keys: list[str]
+    records: list[dict]
+    failures: list[CheckFailure]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "keys": self.keys,
+            "records": self.records,
+            "failures": [{"headline": f.headline, "listing": f.listing} for f in self.failures],
+        }
+
+
+def _compare_first_part(request: Request, result: Result) -> None:
+    """The compare step's first part, while the candidate step still runs (its timing): every value output the
+    candidate step wrote with its checks (the file and its parts, complete once the file is there; not the later
+    file, which it may be writing), judged, and what was found written to files.compared for the second part."""
+    judged: dict[str, Judged] = {}
+    _compare_outputs(request, result, False, first_part=judged)
+    done = {"judged": {key: part.to_json() for key, part in judged.items()}, "compare": result.environment["compare"]}
+    result.checks.clear()  # they are the second part's to give
+    partial = f"{request.files.compared}.{os.getpid()}.partial"
+    with open(partial, "w", encoding="utf-8") as file:
+        json.dump(done, file)
+    os.replace(partial, request.files.compared)
+
+
+def _read_first_part(path: str) -> tuple[dict[str, Judged], dict[str, Any]] | None:
+    """What the first part found, when there was one (written by the engine's own compare process, in its folder)."""
+    if not path or not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as file:
+        done = json.load(file)
+    judged = {}
+    for key, part in done["judged"].items():
+        failures = [CheckFailure(failure["headline"], failure["listing"]) for failure in part["failures"]]
+        judged[key] = Judged(part["keys"], part["records"], failures)
+    return judged, done["compare"]
+
+
+def _compare_outputs(
+    request: Request,
+    result: Result,
+    finished: bool,
+    earlier: tuple[dict[str, Judged], dict[str, Any]] | None = None,
+    first_part: dict[str, Judged] | None = None,
+) -> list[CheckFailure]:
     """Every planned output, and every later call's output on a check input, against its reference. An output the
-    candidate step never reached (it failed before) is not a failure; one missing from a finished step is."""
+    candidate step never reached (it failed before) is not a failure; one missing from a finished step is.
+
+    `earlier`: what the first part judged (run_compare), which is taken as it is; only the outputs it had not seen are
+    compared. `first_part`: this is the first part, which judges the value outputs there are into it."""
     started, started_cpu = time.perf_counter(), time.process_time()
     # Each tensor read from its file as it is compared: the first file, its parts, the later one (TensorWriter).
     reference = TensorFiles(request.files.reference)
-    outputs = TensorFiles(request.files.outputs)
+    outputs = TensorFiles(request.files.outputs, later=first_part is None)
+    judged_before, compared_before = earlier if earlier is not None else ({}, {})
     task = request.task
     failures = []
     import torch
@@ -98,7 +157,22 @@ def _compare_outputs(request: Request, result: Result, finished: bool) -> list[C
     cases = check_cases(task, request.check.sizes, request.check.seeds, request.guards.run_seed)
     for planned in planned_outputs(task, cases):
         tolerance = tolerance_for(task, planned.case, planned.name, request.guards.run_seed)
-        if planned.spec is not None and planned.spec.check != "values":
+        before = judged_before.get(planned.key)
+        if first_part is not None and planned.spec is not None and planned.spec.check != "values":
+            continue  # checked by its properties, from every output at once: the second part's
+        if before is not None:
+            # The first part's findings, then the outputs it had not seen (the late check's), compared now.
+            result.checks.extend(before.records)
+            failures.extend(before.failures)
+            unseen = [name for name in _keys_of(outputs, planned.key) if name not in before.keys]
+            if not unseen:
+                continue
+            # (A list's length is read again, not compared again.)
+            wanted = unseen + [name for name in _keys_of(outputs, planned.key) if name.endswith(".len")]
+            records, fell_back = _values(planned, reference, {name: outputs[name] for name in wanted}, tolerance,
+                                         False, device, gpu)
+            on_cpu += fell_back
+        elif planned.spec is not None and planned.spec.check != "values":
             reached = planned.key in outputs or any(k.startswith(planned.key + ".") for k in outputs)
             if not reached and not finished:
                 continue  # never reached
@@ -112,35 +186,53 @@ def _compare_outputs(request: Request, result: Result, finished: bool) -> list[C
                     records = check_properties(request, planned, outputs, tolerance)
             else:
                 records = check_properties(request, planned, outputs, tolerance)
-        elif device == "cuda":
-            # GPU work: it shares the job's lane (lane.py), one output and its later calls' at a time. Other jobs
-            # share the GPU's memory: an output that does not fit now is compared on the CPU, not failed.
-            # Read from disk before the lane is taken: reading files is CPU work, which holds nothing (lane.py).
-            expected, got = _loaded(reference, planned.key), _loaded(outputs, planned.key)
-            try:
-                with gpu.shared(f"compare {planned.case.size}"):
-                    records = _compare_values(planned, expected, got, tolerance, finished, device)
-            except torch.OutOfMemoryError:
-                torch.cuda.empty_cache()
-                on_cpu += 1
-                records = _compare_values(planned, expected, got, tolerance, finished)
-            del expected, got
         else:
-            records = _compare_values(planned, reference, outputs, tolerance, finished)
+            records, fell_back = _values(planned, reference, outputs, tolerance, finished, device, gpu)
+            on_cpu += fell_back
+        found = Judged(_keys_of(outputs, planned.key), [], [])
         for record_, comparison in records:
-            result.checks.append(record_)
+            found.records.append(record_)
             if not comparison.ok:
                 where = f"{record_['output']} at {planned.case.where()} ({planned.mode})"
-                failures.append(CheckFailure(f"{where}: {comparison.problem}", comparison.listing))
+                found.failures.append(CheckFailure(f"{where}: {comparison.problem}", comparison.listing))
+        result.checks.extend(found.records)
+        failures.extend(found.failures)
+        if first_part is not None and found.records:
+            first_part[planned.key] = found
     result.phase = "check"
-    # Where the step's time goes: loading the tensor files and comparing every value (wall and CPU seconds).
+    # Where the step's time goes: loading the tensor files and comparing every value (wall and CPU seconds); with a
+    # first part, the sum of both, and the first part's own figures (it ran while the candidate step timed).
     result.environment["compare"] = {
         "device": device,
-        "cpu_fallbacks": on_cpu,
-        "wall_s": round(time.perf_counter() - started, 3),
-        "cpu_s": round(time.process_time() - started_cpu, 3),
+        "cpu_fallbacks": on_cpu + compared_before.get("cpu_fallbacks", 0),
+        "wall_s": round(time.perf_counter() - started + compared_before.get("wall_s", 0), 3),
+        "cpu_s": round(time.process_time() - started_cpu + compared_before.get("cpu_s", 0), 3),
     }
+    if compared_before:
+        result.environment["compare"]["first_part"] = {
+            "outputs": len(judged_before),
+            "wall_s": compared_before.get("wall_s", 0),
+            "cpu_s": compared_before.get("cpu_s", 0),
+        }
     return failures
+
+
+def _values(planned: PlannedOutput, reference, outputs, tolerance, finished: bool, device: str, gpu: lane.Lane):
+    """_compare_values on the device, and whether it fell back to the CPU for want of GPU memory (0 or 1)."""
+    if device != "cuda":
+        return _compare_values(planned, reference, outputs, tolerance, finished), 0
+    import torch
+
+    # GPU work: it shares the job's lane (lane.py), one output and its later calls' at a time. Other jobs share the
+    # GPU's memory: an output that does not fit now is compared on the CPU, not failed. Read from disk before the
+    # lane is taken: reading files is CPU work, which holds nothing (lane.py).
+    expected, got = _loaded(reference, planned.key), _loaded(outputs, planned.key)
+    try:
+        with gpu.shared(f"compare {planned.case.size}"):
+            return _compare_values(planned, expected, got, tolerance, finished, device), 0
+    except torch.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        return _compare_values(planned, expected, got, tolerance, finished), 1
 
 
 def compare_device(request: Request) -> str:
@@ -209,10 +301,15 @@ def _text(candidate: dict[str, Any], key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _keys_of(file: Mapping[str, Any], key: str) -> list[str]:
+    """The file's keys of one planned output: the output itself, a list's items and length (key.i, key.len) and the
+    later calls' outputs (key@call)."""
+    return [name for name in file if name == key or name.startswith((f"{key}.", f"{key}@"))]
+
+
 def _loaded(file: Mapping[str, Any], key: str) -> dict[str, Any]:
-    """The file's tensors of one planned output, in memory: the output itself, a list's items and length (key.i,
-    key.len) and the later calls' outputs (key@call)."""
-    return {name: file[name] for name in file if name == key or name.startswith((f"{key}.", f"{key}@"))}
+    """The file's tensors of one planned output (_keys_of), in memory."""
+    return {name: file[name] for name in _keys_of(file, key)}
 
 
 def _compare_values(

@@ -102,6 +102,10 @@ class Files:
     reference: str = ""  # written by the reference step, read by the compare step
     outputs: str = ""  # written by the candidate step, read by the compare step
     candidate_result: str = ""  # the candidate step's result, read by the compare step
+    # The compare step in two parts (compare.py): a request without candidate_result compares the values the
+    # candidate step wrote after its checks, while it still times, and writes what it found here (a folder of the
+    # engine's, no candidate's); the request with candidate_result reads it and compares only what is left.
+    compared: str = ""
 
 
 @dataclass(frozen=True)
@@ -334,15 +338,29 @@ def _parse_lane(fields: _Fields) -> LaneSpec | None:
 _FILES_BY_ROLE = {
     "reference": ("reference",),
     "candidate": ("outputs",),
-    "compare": ("reference", "outputs", "candidate_result"),
+    "compare": ("reference", "outputs"),
 }
+
+
+# Optional: the compare step's two parts (Files.compared).
+_OPTIONAL_FILES_BY_ROLE = {"compare": ("candidate_result", "compared")}
 
 
 def _parse_files(fields: _Fields, role: str | None) -> Files | None:
     if role not in _FILES_BY_ROLE:
         return None
-    values = {name: fields.get(name, str) for name in _FILES_BY_ROLE[role]}
-    return None if None in values.values() else Files(**values)
+    optional = _OPTIONAL_FILES_BY_ROLE.get(role, ())
+    values = {
+        name: fields.get(name, str, "") if name in optional else fields.get(name, str)
+        for name in dict.fromkeys(_FILES_BY_ROLE[role] + optional)
+    }
+    if None in values.values():
+        return None
+    if role == "compare" and not values["candidate_result"] and not values["compared"]:
+        fields.problem("candidate_result", "a compare request names the candidate step's result, or, for its first "
+                       "part, the file where that part writes what it compared (compared)")
+        return None
+    return Files(**values)
 
 
 def _parse_guards(fields: _Fields) -> Guards | None:

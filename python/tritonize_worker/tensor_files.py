@@ -191,14 +191,14 @@ class TensorWriter:
 
 
 class TensorFiles(Mapping):
-    """The tensors a `TensorWriter` wrote: its first file, the parts that file names and, when there is one, the later
-    file; each tensor read when it is first asked for (TensorFile)."""
+    """The tensors a `TensorWriter` wrote: its first file, the parts that file names and, when there is one and
+    `later` is true, the later file; each tensor read when it is first asked for (TensorFile)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, later: bool = True):
         first = TensorFile(path)
         parts = int(first[PARTS_KEY]) if PARTS_KEY in first else 0
         self._files = [first] + [TensorFile(f"{path}{PART_SUFFIX}{n}") for n in range(1, parts + 1)]
-        if os.path.lexists(path + LATER_SUFFIX):
+        if later and os.path.lexists(path + LATER_SUFFIX):
             self._files.append(TensorFile(path + LATER_SUFFIX))
         self._where: dict[str, TensorFile] = {}
         for file in self._files:

@@ -1,13 +1,13 @@
 #include "run/job.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <future>
-
-#include <fmt/format.h>
+#include <thread>
 
 #include "core/sha256.h"
 #include "exec/roofline_check.h"
@@ -240,12 +240,13 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   std::error_code made_dir;
   fs::create_directories(ReferenceDir(options), made_dir);
   // Declared after what it writes: an early return waits for it (a std::async future does).
-  std::future<bool> reference_made = std::async(std::launch::async, [&] {
-    const bool made = EnsureReference(request, context, task.name, &reference, &reference_failure,
-                                      &reference_lane);
-    if (context.on_reference_done) context.on_reference_done();
-    return made;
-  });
+  std::shared_future<bool> reference_made =
+      std::async(std::launch::async, [&] {
+        const bool made = EnsureReference(request, context, task.name, &reference,
+                                          &reference_failure, &reference_lane);
+        if (context.on_reference_done) context.on_reference_done();
+        return made;
+      }).share();
 
   // 2. The candidate, alone in its sandbox: it writes only to its folder and cannot read the
   // reference files.
@@ -293,8 +294,44 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   candidate_request["files"] = {{"outputs", outputs.string()}};
   if (!cache.empty()) candidate_request["cache_dir"] = cache.string();
   AddLane(context, dir, &candidate_request);
+  // The compare step's request: the candidate's files, the reference's once it is made; its lane
+  // status in a folder of its own (step 3).
+  nlohmann::json compare_request = candidate_request;
+  compare_request["role"] = "compare";  // keeps the lane: it compares on the job's GPU
+  compare_request.erase("cache_dir");
+  compare_request["files"] = {{"outputs", outputs.string()}};
+
+  // 2b. The compare step's first part, beside the candidate step's timing: once the outputs file is
+  // there (written whole after the checks, before timing: docs/protocol.md) and the reference is
+  // made, the values are compared while the candidate times, and the compare step after it has
+  // only the late check's outputs left. Not for a cluster's steps (their files are on its nodes),
+  // nor without timing (nothing comes after the checks to run beside).
+  std::atomic<bool> candidate_over{false};
+  const bool beside = options.timing && !options.interpret && context.candidate->local() &&
+                      context.trusted->local();
+  std::future<fs::path> first_part = std::async(std::launch::async, [&]() -> fs::path {
+    std::error_code ec;
+    while (beside && !candidate_over.load() && !fs::exists(outputs, ec)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!beside || candidate_over.load() || !reference_made.get()) return {};
+    const fs::path part_dir = NewJobDir(options, task.name + "-" + impl.name + "-compare-first");
+    nlohmann::json part_request = compare_request;
+    part_request["files"]["reference"] = reference.string();
+    part_request["files"]["compared"] = (part_dir / "compared.json").string();
+    AddLane(context, part_dir, &part_request);
+    Step step{"compare", part_dir, "", options.timeout_s, std::nullopt, {}, Devices(context)};
+    nlohmann::json part_result;
+    JobResult part_failure;
+    const bool ran = context.trusted->Claim(step)->Run(part_request, &part_result, &part_failure);
+    // A first part that failed is no verdict: the compare step then does it all.
+    if (!ran || part_result.value("status", "") != "ok") return {};
+    return fs::exists(part_dir / "compared.json", ec) ? part_dir / "compared.json" : fs::path();
+  });
+
   nlohmann::json candidate_result;
   const bool candidate_ran = slot->Run(candidate_request, &candidate_result, &failure);
+  candidate_over.store(true);
   const std::string sandbox = slot->sandbox();
   slot.reset();
   const auto candidate_ended = std::chrono::steady_clock::now();
@@ -313,12 +350,10 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   // a file of that name would follow. It reads the candidate's files without following any.
   const fs::path compare_dir = NewJobDir(options, task.name + "-" + impl.name + "-compare");
   if (context.on_candidate_dir) context.on_candidate_dir(compare_dir);
-  nlohmann::json compare_request = candidate_request;
-  compare_request["role"] = "compare";  // keeps the lane: it compares on the job's GPU
-  compare_request.erase("cache_dir");
-  compare_request["files"] = {{"reference", reference.string()},
-                              {"outputs", outputs.string()},
-                              {"candidate_result", (dir / "candidate-result.json").string()}};
+  compare_request["files"]["reference"] = reference.string();
+  compare_request["files"]["candidate_result"] = (dir / "candidate-result.json").string();
+  const fs::path first_compared = first_part.get();
+  if (!first_compared.empty()) compare_request["files"]["compared"] = first_compared.string();
   AddLane(context, compare_dir, &compare_request);
   nlohmann::json final_result;
   Step compare{"compare", compare_dir, "", options.timeout_s, std::nullopt, {}, Devices(context)};

@@ -225,9 +225,10 @@ Runner::Runner(const WorkerOptions& options, RunnerOptions runner_options)
   options_.jobs = std::max(1, options_.jobs);
   started_ = std::chrono::steady_clock::now();
   // Compare steps of many jobs at once queue for the servers (on the H200, 15-35 s with 4 for 12
-  // jobs): one per two jobs a lane.
-  const int per_gpu = std::max(options_.servers_per_gpu,
-                               options_.jobs / (2 * static_cast<int>(options_.lanes.size())));
+  // jobs): as many as a lane has jobs, since each job's compare step now has a first part that
+  // runs beside its candidate's timing (run/job.h). Each starts when first needed.
+  const int per_gpu =
+      std::max(options_.servers_per_gpu, options_.jobs / static_cast<int>(options_.lanes.size()));
   if (options_.steps == nullptr) {
     trusted_ = std::make_unique<ServerLauncher>(
         options, options.scratch_dir.parent_path() / "servers", per_gpu);

@@ -20,14 +20,20 @@ constexpr const char* kField =
     R"sh(field() { grep -o "\"$1\": \"[^\"]*\"" "$request" | head -1 | cut -d'"' -f4; }
 )sh";
 // The trusted steps of the stand-in: the reference writes an empty reference file, the compare
-// step passes the candidate's result on. `served` is "" in a fresh process, " (served)" in a
-// server's loop.
+// step passes the candidate's result on; its first part (a request without the candidate's
+// result) writes an empty `compared` file. Both keep their last request and its path. `served` is
+// "" in a fresh process, " (served)" in a server's loop.
 constexpr const char* kTrusted =
     R"sh(trusted() {
   role=$(field role)
+  if [ "$role" = compare ] && [ -z "$(field candidate_result)" ]; then role="compare-first"; fi
   echo "$role$1" >> "$(dirname "$0")/steps.log" 2>/dev/null
+  case "$role" in compare*)
+    cp "$request" "$(dirname "$0")/$role-request.json"; echo "$request" > "$(dirname "$0")/$role-request-path";;
+  esac
   case "$role" in
     reference) : > "$(field reference)"; echo '{"schema_version": 2, "status": "ok"}' > "$result"; return 0;;
+    compare-first) echo '{}' > "$(field compared)"; echo '{"schema_version": 2, "status": "ok"}' > "$result"; return 0;;
     compare) cp "$(field candidate_result)" "$result"; return 0;;
   esac
   return 1
@@ -105,6 +111,40 @@ TEST_F(WorkerTest, ReadsTheResultFile) {
   EXPECT_EQ(r.status, Status::kOk) << r.message;
   ASSERT_EQ(r.timings.size(), 1u);
   EXPECT_EQ(r.timings[0].kernel_us.size(), 2u);
+}
+
+TEST_F(WorkerTest, TheValuesAreComparedWhileTheCandidateStillTimes) {
+  // The outputs file written whole after the checks, then a second of "timing": the compare
+  // step's first part runs in it, and the compare step after it is told what the first part wrote.
+  FakePython(R"sh(: > "$(field outputs)"; sleep 1; echo timed >> "$(dirname "$0")/steps.log"
+  echo '{"schema_version": 2, "status": "ok"}' > "$result")sh");
+  JobResult r = Run();
+  EXPECT_EQ(r.status, Status::kOk) << r.message;
+  EXPECT_NE(Steps().find("compare-first\ntimed\ncompare\n"), std::string::npos) << Steps();
+  std::ifstream first(dir_ / "compare-first-request.json");
+  const nlohmann::json part = nlohmann::json::parse(first);
+  std::ifstream last(dir_ / "compare-request.json");
+  const nlohmann::json request = nlohmann::json::parse(last);
+  ASSERT_TRUE(request["files"].contains("compared")) << request.dump(2);
+  EXPECT_EQ(request["files"]["compared"], part["files"]["compared"]);
+  // Neither part's folder (its request, its result, what it compared) is the candidate's, which
+  // the candidate could fill with links.
+  const fs::path candidate_dir =
+      fs::path(request["files"]["outputs"].get<std::string>()).parent_path();
+  EXPECT_NE(fs::path(part["files"]["compared"].get<std::string>()).parent_path(), candidate_dir);
+  for (const char* role : {"compare-first", "compare"}) {
+    std::string path;
+    std::getline(std::ifstream(dir_ / (std::string(role) + "-request-path")), path);
+    EXPECT_NE(fs::path(path).parent_path(), candidate_dir) << role;
+  }
+}
+
+TEST_F(WorkerTest, ACandidateThatEndsBeforeItsOutputsGetsOneCompareStep) {
+  FakePython(R"(echo '{"schema_version": 2, "status": "ok"}' > "$result")");
+  EXPECT_EQ(Run().status, Status::kOk);
+  EXPECT_EQ(Steps().find("compare-first"), std::string::npos) << Steps();
+  std::ifstream last(dir_ / "compare-request.json");
+  EXPECT_FALSE(nlohmann::json::parse(last)["files"].contains("compared"));
 }
 
 TEST_F(WorkerTest, RequestCarriesTheManifestAndSizes) {
