@@ -350,9 +350,10 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   // a file of that name would follow. It reads the candidate's files without following any.
   const fs::path compare_dir = NewJobDir(options, task.name + "-" + impl.name + "-compare");
   if (context.on_candidate_dir) context.on_candidate_dir(compare_dir);
+  // The first part first: until it has ended it may still be copying the request.
+  const fs::path first_compared = first_part.get();
   compare_request["files"]["reference"] = reference.string();
   compare_request["files"]["candidate_result"] = (dir / "candidate-result.json").string();
-  const fs::path first_compared = first_part.get();
   if (!first_compared.empty()) compare_request["files"]["compared"] = first_compared.string();
   AddLane(context, compare_dir, &compare_request);
   nlohmann::json final_result;
