@@ -119,3 +119,63 @@ def test_a_switch_without_the_wrapper_reaches_every_autotuner_seen(picks):
     assert list(kernel.cache.values()) == [LARGE]
     picks.at("1024")
     assert list(kernel.cache.values()) == [SMALL]
+
+
+def make_pointer_keyed_kernel():
+    # As tutorial 08's TMA kernel: keyed on an argument its caller makes anew at every call.
+    @triton.autotune(configs=[SMALL, LARGE], key=["ptrs"])
+    @triton.jit
+    def double(ptrs, x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+        offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        tl.store(y_ptr + offsets, tl.load(x_ptr + offsets, mask=offsets < n) * 2, mask=offsets < n)
+
+    return double
+
+
+def launch_with_fresh_pointers(kernel, n: int, pointers: int = 4) -> None:
+    x = torch.arange(n, dtype=torch.float32)
+    y = torch.empty_like(x)
+    ptrs = torch.arange(pointers, dtype=torch.int64)  # a new object at every call, as the tutorial's wrapper makes
+    kernel[lambda meta: (triton.cdiv(n, meta["BLOCK"]),)](ptrs, x, y, n)
+    assert torch.equal(y, x * 2)
+
+
+def test_an_autotuner_keyed_on_a_tensor_tunes_once_per_size_not_once_per_tensor_object(picks):
+    kernel = make_pointer_keyed_kernel()
+    timer = picks.with_timer(ScriptedTimer("small", "large", "small"))
+
+    picks.at("64")
+    for _ in range(3):  # Triton alone tunes at each of these calls: the key holds the tensor object
+        launch_with_fresh_pointers(kernel, 64)
+    assert timer.asked == 2
+    assert kernel.best_config is SMALL
+    picks.at("1024")
+    launch_with_fresh_pointers(kernel, 1024)
+    launch_with_fresh_pointers(kernel, 1024)
+    assert (timer.asked, kernel.best_config) == (4, LARGE)
+    # A tensor of another shape is another key: it tunes.
+    launch_with_fresh_pointers(kernel, 1024, pointers=8)
+    assert timer.asked == 6
+    assert picks.tensor_keyed() == ["double"]
+    assert next(str(part) for part in kernel.cache).startswith("(tensor(torch.int64, [4], cpu)")
+
+
+def test_without_the_views_the_same_kernel_tunes_at_every_call():
+    # What the views change: plain Triton, with the same timer, tunes once per tensor object.
+    kernel = make_pointer_keyed_kernel()
+    timer = ScriptedTimer("small", "small", "small")
+    undo = install(timer)
+    try:
+        for _ in range(3):
+            launch_with_fresh_pointers(kernel, 64)
+    finally:
+        undo()
+    assert timer.asked == 6
+
+
+def test_an_autotuner_keyed_on_plain_values_is_not_counted_as_tensor_keyed(picks):
+    kernel = make_kernel(["group"])
+    picks.with_timer(ScriptedTimer("small"))
+    picks.at("64")
+    launch(kernel, 64)
+    assert picks.tensor_keyed() == []

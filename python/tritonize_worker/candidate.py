@@ -132,6 +132,9 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
             environment.fields["autotune_timer"] = timer.record()
         if environment is not None and tunings.entries:
             environment.fields["autotune_log"] = tunings.entries
+        if environment is not None and tuning.per_size.tensor_keyed():
+            # Autotuners keyed on a tensor argument, tuned once per size and not per tensor object (tuning.py).
+            environment.fields["autotune_keys_by_value"] = tuning.per_size.tensor_keyed()
         if environment is not None and (autotune_timer.batching.keys or autotune_timer.batching.off):
             environment.fields["autotune_batches"] = autotune_timer.batching.record()
         # 6. What it does once warmed up: the last input again, observed, after hundreds of timed calls.

@@ -180,6 +180,12 @@ class PerSizePicks:
     size run with that pick, and the timing at the size runs with the same one (no tuning in the timing). An
     autotuner keyed on the shapes picks as before (its keys at a size are only ever made at that size).
 
+    A view also holds a key's tensors by what they are (dtype, shape, device), not by which object they are
+    (`SizeView`). Triton puts a keyed tensor argument itself into the key, and a tensor hashes by identity: tutorial
+    08's TMA kernel is keyed on the pointer arrays its wrapper makes anew at every call, so it tuned its 16
+    configurations at every call, the timed ones included, holding the GPU lane for minutes (the H200 suite run of
+    2026-12-05 stalled on it). In a view it tunes once per size, like a kernel whose caller keeps its arrays.
+
     `install` wraps Autotuner.run (for the checks, which make the first call at every size) to register each
     autotuner and show it the current size's view; `at(size)` switches every registered autotuner's view at once,
     outside any timed region, so that no wrapper is in the timed calls once the wrapper is gone."""
@@ -227,6 +233,7 @@ class PerSizePicks:
 
         if "_tritonize_views" not in tuner.__dict__:
             # Its picks so far (made before any size was set) become the current size's.
+            tuner.cache = SizeView(tuner.cache)
             tuner.__dict__["_tritonize_views"] = {self.size: tuner.cache}
             tuner.__dict__["_tritonize_size"] = self.size
             self._tuners.append(weakref.ref(tuner))
@@ -238,8 +245,74 @@ class PerSizePicks:
         if tuner.__dict__["_tritonize_size"] == self.size:
             return
         views[tuner.__dict__["_tritonize_size"]] = tuner.cache
-        tuner.cache = views.setdefault(self.size, {})
+        tuner.cache = views.setdefault(self.size, SizeView())
         tuner.__dict__["_tritonize_size"] = self.size
+
+    def tensor_keyed(self) -> list[str]:
+        """The autotuners seen whose keys held a tensor (SizeView): their tuning differs from Triton's own."""
+        names = set()
+        for ref in self._tuners:
+            tuner = ref()
+            views = tuner.__dict__.get("_tritonize_views", {}) if tuner is not None else {}
+            if any(view.held_tensors for view in views.values()):
+                names.add(kernel_name(tuner))
+        return sorted(names)
+
+
+class KeyedTensor(tuple):
+    """A tensor in an autotuner's key, as a size's view holds it: its dtype, shape and device."""
+
+    def __repr__(self) -> str:
+        dtype, shape, device = self
+        return f"tensor({dtype}, {list(shape)}, {device})"
+
+    __str__ = __repr__
+
+
+def key_by_value(key: Any) -> tuple[Any, bool]:
+    """`key` with every tensor in it (in tuples too) replaced by a KeyedTensor; and whether there was one."""
+    if isinstance(key, tuple) and not isinstance(key, KeyedTensor):
+        parts = [key_by_value(part) for part in key]
+        return tuple(part for part, _ in parts), any(held for _, held in parts)
+    if hasattr(key, "data_ptr") and hasattr(key, "dtype") and hasattr(key, "shape"):
+        return KeyedTensor((str(key.dtype), tuple(key.shape), str(getattr(key, "device", "")))), True
+    return key, False
+
+
+class SizeView(dict):
+    """One size's view of an autotuner's cache (PerSizePicks): a dict whose keys hold tensors by value."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__()
+        self.held_tensors = False
+        for key, value in dict(*args).items():
+            self[key] = value
+
+    def _key(self, key: Any) -> Any:
+        key, held = key_by_value(key)
+        self.held_tensors = self.held_tensors or held
+        return key
+
+    def __contains__(self, key: Any) -> bool:
+        return super().__contains__(self._key(key))
+
+    def __getitem__(self, key: Any) -> Any:
+        return super().__getitem__(self._key(key))
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        super().__setitem__(self._key(key), value)
+
+    def __delitem__(self, key: Any) -> None:
+        super().__delitem__(self._key(key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return super().get(self._key(key), default)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        return super().setdefault(self._key(key), default)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        return super().pop(self._key(key), *default)
 
 
 # The job's: GuardedRunner._call, the profiled share check and the timing switch it to the size they call at.
