@@ -163,7 +163,9 @@ class PlanRun {
     if (!outcome.ran || Interrupted()) {
       // Not started, or cut short: storing it would make --resume keep a "crashed" job.
       if (outcome.ran) {
-        Note(fmt::format("{}: interrupted (not stored: --resume runs it again)", Label(job)));
+        Note(fmt::format("{}: interrupted after {:.0f} s{} (not stored: --resume runs it again)",
+                         Label(job), outcome.result.wall_s,
+                         outcome.last_status.empty() ? "" : ", while: " + outcome.last_status));
       }
       return;  // NotRun at the end
     }

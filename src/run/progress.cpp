@@ -34,8 +34,13 @@ bool StderrIsTerminal() {
   return isatty(STDERR_FILENO) && term != nullptr && std::string(term) != "dumb";
 }
 
-Progress::Progress(const Runner& runner, size_t total, std::ostream& out, bool live)
-    : runner_(runner), total_(total), out_(out), live_(live),
+Progress::Progress(const Runner& runner, size_t total, std::ostream& out, bool live, double quiet_s)
+    : runner_(runner),
+      total_(total),
+      out_(out),
+      live_(live),
+      quiet_s_(quiet_s),
+      last_line_(std::chrono::steady_clock::now()),
       started_(std::chrono::steady_clock::now()) {
   if (live_) {
     thread_ = std::thread([this] {
@@ -46,6 +51,19 @@ Progress::Progress(const Runner& runner, size_t total, std::ostream& out, bool l
           Draw();
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+    });
+  } else if (quiet_s_ > 0) {
+    thread_ = std::thread([this] {
+      while (!stop_.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const auto now = std::chrono::steady_clock::now();
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (std::chrono::duration<double>(now - last_line_).count() < quiet_s_) continue;
+        if (runner_.Running().empty() && runner_.Queued() == 0) continue;
+        out_ << InProgress();
+        out_.flush();
+        last_line_ = now;
       }
     });
   }
@@ -63,6 +81,7 @@ void Progress::Print(const std::string& line) {
   out_ << line << "\n";
   if (live_) Draw();
   out_.flush();
+  last_line_ = std::chrono::steady_clock::now();
 }
 
 void Progress::Finish(const RunnerStats& stats) {
@@ -80,9 +99,13 @@ std::string Progress::View() {
   std::map<int, std::string> timing;  // lane -> what holds it exclusively
   std::map<int, int> preparing;
   std::map<int, int> waiting;
+  std::string alone;  // jobs that wait to run alone, or run alone
   for (const auto& job : running) {
     const std::string status = StatusLine(job.status_file);
-    if (status.rfind("exclusive", 0) == 0) {
+    if (!job.note.empty()) {
+      alone += fmt::format("  {:<8} {}: {}\n", lanes[static_cast<size_t>(job.lane)].label,
+                           job.label, job.note);
+    } else if (status.rfind("exclusive", 0) == 0) {
       timing[job.lane] = fmt::format("{} ({})", job.label, status.substr(10));
     } else if (status.rfind("waiting exclusive", 0) == 0) {
       ++waiting[job.lane];
@@ -107,9 +130,32 @@ std::string Progress::View() {
   if (done_ > 0 && done_ < total_) {
     eta = ", ETA " + Clock(elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_));
   }
+  view += alone;
   view += fmt::format("  {} preparing, {} queued, {}/{} done, {} elapsed{}\n", total_preparing,
                       runner_.Queued(), done_, total_, Clock(elapsed), eta);
+  for (const std::string& line : runner_.Waits()) view += "    " + line + "\n";
   return view;
+}
+
+std::string Progress::InProgress() {
+  const auto running = runner_.Running();
+  const auto& lanes = runner_.lanes();
+  const auto now = std::chrono::steady_clock::now();
+  std::string text = fmt::format("tritonize: {} elapsed, {}/{} done, {} in progress, {} queued\n",
+                                 Clock(std::chrono::duration<double>(now - started_).count()),
+                                 done_, total_, running.size(), runner_.Queued());
+  for (const auto& job : running) {
+    std::string doing = job.note;
+    if (doing.empty()) {
+      doing = StatusLine(job.status_file);
+      if (doing.empty()) doing = "no hold of its lane (CPU work, or not started on the GPU yet)";
+    }
+    text += fmt::format(
+        "  {} on {}: {} s, {}\n", job.label, lanes[static_cast<size_t>(job.lane)].label,
+        static_cast<int>(std::chrono::duration<double>(now - job.started).count()), doing);
+  }
+  for (const std::string& line : runner_.Waits()) text += "  queued: " + line + "\n";
+  return text;
 }
 
 void Progress::Draw() {

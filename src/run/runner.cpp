@@ -315,7 +315,7 @@ void Runner::Drain() {
   idle_.wait(lock, [&] { return active_ == 0; });
 }
 
-int Runner::PickLane(double bytes) {
+int Runner::PickLane(double bytes) const {
   int best = -1;
   for (size_t i = 0; i < lane_jobs_.size(); ++i) {
     if (lane_closers_[i] > 0) continue;
@@ -340,10 +340,6 @@ double Runner::DiskBytes(const Pending& pending) const {
 }
 
 int Runner::NextToStart() {
-  // Overtakes allowed per thread before the queue's first job blocks those behind it.
-  constexpr int kMaxOvertakes = 2;
-  // How far the search looks: a service's queue may hold thousands of jobs.
-  constexpr size_t kSearched = 256;
   if (PickLane(-1) < 0) return -1;  // every lane is closed for a job running alone
   const auto now = std::chrono::steady_clock::now();
   const size_t searched = queue_.front().overtaken >= kMaxOvertakes * options_.jobs
@@ -392,6 +388,7 @@ void Runner::Work() {
       }
       start = start && !Interrupted();
     }
+    CountWait(queued);
     const int id = next_id_++;
     RunnerOutcome outcome;
     int lane = 0;
@@ -409,23 +406,11 @@ void Runner::Work() {
       }
       disk_used_ += queued.disk_without;
       if (reference_counted_.insert(task.name).second) reference_bytes = bytes - queued.gpu_without;
-      if (queued.waits_for != 0) {
-        const double waited =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - queued.waits_since)
-                .count();
-        if (queued.waits_for == 'm') {
-          ++memory_waits_;
-          memory_wait_s_ += waited;
-        } else {
-          ++disk_waits_;
-          disk_wait_s_ += waited;
-        }
-      }
       job_disk = queued.disk_without;
       lane = PickLane(bytes);
       ++lane_jobs_[static_cast<size_t>(lane)];
       lane_bytes_[static_cast<size_t>(lane)] += bytes;
-      running_[id] = {queued.job.label, lane, std::chrono::steady_clock::now(), {}};
+      running_[id] = {queued.job.label, lane, std::chrono::steady_clock::now(), {}, {}};
     }
     lock.unlock();
     outcome.lane = lane;
@@ -459,9 +444,10 @@ void Runner::Work() {
       // step, with --slurm-gres on a GPU of its own), so emptying a lane frees no GPU memory.
       if (options_.jobs > 1 && options_.steps == nullptr && !Interrupted()) {
         if (OutOfGpuMemory(outcome.result)) {
-          outcome.result = RunAlone(queued.job, context, lane, std::move(outcome.result), false);
+          outcome.result =
+              RunAlone(queued.job, context, id, lane, std::move(outcome.result), false);
         } else if (OutOfScratchDisk(outcome.result)) {
-          outcome.result = RunAlone(queued.job, context, lane, std::move(outcome.result), true);
+          outcome.result = RunAlone(queued.job, context, id, lane, std::move(outcome.result), true);
         }
       }
     } else {
@@ -472,6 +458,14 @@ void Runner::Work() {
 
     lock.lock();
     if (start) {
+      // Read before the job's entry goes: an interrupted job's line says what it was doing.
+      const auto entry = running_.find(id);
+      if (entry != running_.end() && !entry->second.status_file.empty()) {
+        std::string text, err;
+        if (ReadRegularFile(entry->second.status_file, &text, &err, 4096)) {
+          outcome.last_status = text.substr(0, text.find('\n'));
+        }
+      }
       running_.erase(id);
       --lane_jobs_[static_cast<size_t>(lane)];
       lane_bytes_[static_cast<size_t>(lane)] -= bytes;
@@ -486,7 +480,20 @@ void Runner::Work() {
   }
 }
 
-JobResult Runner::RunAlone(const RunnerJob& job, const JobContext& context, int lane,
+void Runner::CountWait(const Pending& pending) {
+  if (pending.waits_for == 0) return;
+  const double waited =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - pending.waits_since).count();
+  if (pending.waits_for == 'm') {
+    ++memory_waits_;
+    memory_wait_s_ += waited;
+  } else {
+    ++disk_waits_;
+    disk_wait_s_ += waited;
+  }
+}
+
+JobResult Runner::RunAlone(const RunnerJob& job, const JobContext& context, int id, int lane,
                            JobResult first, bool disk) {
   const auto index = static_cast<size_t>(lane);
   std::vector<size_t> closed{index};
@@ -499,6 +506,10 @@ JobResult Runner::RunAlone(const RunnerJob& job, const JobContext& context, int 
   if (disk && disk_budget_ > 0) disk_budget_ = std::min(disk_budget_, 0.75 * disk_used_);
   --lane_jobs_[index];  // not on the GPU while it waits
   for (const size_t i : closed) ++lane_closers_[i];
+  if (const auto entry = running_.find(id); entry != running_.end()) {
+    entry->second.note = disk ? "waits to run alone: found the scratch disk full beside other jobs"
+                              : "waits to run alone: out of GPU memory beside other jobs";
+  }
   changed_.notify_all();
   // One closer at a time runs, once every other job of its lanes has ended.
   changed_.wait(lock, [&] {
@@ -507,6 +518,10 @@ JobResult Runner::RunAlone(const RunnerJob& job, const JobContext& context, int 
   });
   for (const size_t i : closed) lane_alone_[i] = true;
   ++lane_jobs_[index];
+  if (const auto entry = running_.find(id); entry != running_.end()) {
+    entry->second.note = disk ? "runs alone (the scratch disk was full beside other jobs)"
+                              : "runs alone (out of GPU memory beside other jobs)";
+  }
   lock.unlock();
   const double waited_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
   JobResult result = RunJob(*job.task, job.impl, context, job.process);
@@ -550,6 +565,90 @@ size_t Runner::Queued() const {
   return queue_.size();
 }
 
+std::vector<std::string> Runner::Waits() const {
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> lines;
+  if (queue_.empty()) return lines;
+  int running = 0;
+  for (const int jobs : lane_jobs_) running += jobs;
+  // Lanes closed for a job that runs alone: nothing starts there until it has.
+  std::string alone;
+  for (const auto& [id, job] : running_) {
+    if (!job.note.empty()) alone += (alone.empty() ? "" : ", ") + job.label;
+  }
+  for (size_t i = 0; i < options_.lanes.size(); ++i) {
+    if (lane_closers_[i] == 0) continue;
+    lines.push_back(
+        fmt::format("{} takes no new job until {} has run alone ({} other jobs still "
+                    "run there)",
+                    options_.lanes[i].label, alone.empty() ? "a job" : alone,
+                    lane_jobs_[i] - (lane_alone_[i] ? 1 : 0)));
+  }
+  // As NextToStart looks: the queue's head alone once it has been overtaken often enough.
+  const bool head_only = queue_.front().overtaken >= kMaxOvertakes * options_.jobs;
+  const size_t searched = head_only ? 1 : std::min(queue_.size(), kSearched);
+  int memory = 0, disk = 0, ready = 0;
+  const Pending* first_memory = nullptr;
+  const Pending* first_disk = nullptr;
+  double memory_need = 0, disk_need = 0;
+  for (size_t i = 0; i < searched; ++i) {
+    const Pending& pending = queue_[i];
+    const double gpu = GpuBytes(pending);
+    const double files = DiskBytes(pending);
+    if (PickLane(gpu) < 0) {
+      if (first_memory == nullptr) {
+        first_memory = &pending;
+        memory_need = gpu;
+      }
+      ++memory;
+    } else if (!DiskFits(files)) {
+      if (first_disk == nullptr) {
+        first_disk = &pending;
+        disk_need = files;
+      }
+      ++disk;
+    } else {
+      ++ready;
+    }
+  }
+  if (head_only && queue_.size() > 1) {
+    lines.push_back(
+        fmt::format("{} has been overtaken {} times: the {} jobs behind it wait for it "
+                    "to start",
+                    queue_.front().job.label, queue_.front().overtaken, queue_.size() - 1));
+  }
+  if (memory > 0) {
+    std::string counted;
+    for (size_t i = 0; i < options_.lanes.size(); ++i) {
+      counted +=
+          fmt::format("{}{} counts {:.1f} of {:.1f} GiB for {} jobs", counted.empty() ? "" : ", ",
+                      options_.lanes[i].label, lane_bytes_[i] / kGiB,
+                      0.8 * options_.lanes[i].memory_bytes / kGiB, lane_jobs_[i]);
+    }
+    lines.push_back(fmt::format("{} wait for GPU memory: the first, {}, needs {:.1f} GiB; {}",
+                                memory, first_memory->job.label, memory_need / kGiB, counted));
+  }
+  if (disk > 0) {
+    std::string kept;
+    for (const auto& [task, bytes] : reference_disk_) {
+      if (bytes > 0) {
+        kept += fmt::format("{}{} {:.1f}", kept.empty() ? "" : ", ", task, bytes / kGiB);
+      }
+    }
+    lines.push_back(fmt::format(
+        "{} wait for room on the scratch disk: the first, {}, needs {:.1f} GiB; {:.1f} of {:.1f} "
+        "GiB counted for {} running jobs and the references kept{}",
+        disk, first_disk->job.label, disk_need / kGiB, disk_used_ / kGiB, disk_budget_ / kGiB,
+        running, kept.empty() ? "" : " (" + kept + " GiB)"));
+  }
+  if (ready > 0 && running >= options_.jobs) {
+    lines.push_back(fmt::format("{} wait for one of the {} jobs in progress to end (--jobs {})",
+                                ready, running, options_.jobs));
+  }
+  return lines;
+}
+
 bool Runner::DiskFits(double bytes) const {
   int running = 0;
   for (const int jobs : lane_jobs_) running += jobs;
@@ -590,6 +689,12 @@ RunnerStats Runner::Stats() const {
   stats.memory_wait_s = memory_wait_s_;
   stats.disk_waits = disk_waits_;
   stats.disk_wait_s = disk_wait_s_;
+  for (const Pending& pending : queue_) {  // still waiting: counted up to now
+    if (pending.waits_for == 0) continue;
+    const double waited = std::chrono::duration<double>(now - pending.waits_since).count();
+    (pending.waits_for == 'm' ? stats.memory_waits : stats.disk_waits) += 1;
+    (pending.waits_for == 'm' ? stats.memory_wait_s : stats.disk_wait_s) += waited;
+  }
   if (warm_) {
     stats.warm_claims = warm_->warm_claims();
     stats.fresh_claims = warm_->fresh_claims();

@@ -60,6 +60,7 @@ struct RunnerOutcome {
   JobResult result;
   bool ran = false;     // false: not started (interrupted, or refused by `admit`)
   int lane = -1;        // the lane it ran on
+  std::string last_status;  // what its worker last said it did on the lane (for an interrupted job)
 };
 
 /// What the live view shows of one job in progress.
@@ -68,6 +69,8 @@ struct RunningJob {
   int lane = 0;
   std::chrono::steady_clock::time_point started;
   std::filesystem::path status_file;  // the worker's line of what it does on the lane now
+  std::string
+      note;  // set while it waits to run alone: why (the live view shows it, not its status)
 };
 
 /// Each lane's share of the wall time it was held (exclusively, or shared by some job).
@@ -84,9 +87,12 @@ struct RunnerStats {
   std::vector<LaneUse> lanes;
   int warm_claims = 0;   // candidate steps in a pre-started process
   int fresh_claims = 0;  // in a process started for them
-  int memory_waits = 0;  // jobs that waited to start until their GPU's memory had room for them
+  // Jobs that waited to start until their GPU's memory (the scratch disk) had room for them, and
+  // the seconds they waited: those that then started, and those still queued or never started (an
+  // interrupted run's) up to now.
+  int memory_waits = 0;
   double memory_wait_s = 0;
-  int disk_waits = 0;  // jobs that waited to start until the scratch disk had room for their files
+  int disk_waits = 0;
   double disk_wait_s = 0;
 };
 
@@ -115,6 +121,10 @@ class Runner {
   /// The jobs in progress and the number queued, for the live view.
   std::vector<RunningJob> Running() const;
   size_t Queued() const;
+  /// Why the queued jobs do not start now, one line per reason, with the figures the runner
+  /// counted ("3 wait for GPU memory: the first, attention expert, needs 32.0 GiB; GPU 0 counts
+  /// 96.0 of 112.0 GiB for 2 jobs"); none when the queue is empty or every queued job could start.
+  std::vector<std::string> Waits() const;
   const std::vector<GpuLane>& lanes() const { return options_.lanes; }
   int jobs() const { return options_.jobs; }
   /// Since the runner was made.
@@ -138,7 +148,14 @@ class Runner {
     char waits_for = 0;     // 'm' GPU memory, 'd' scratch disk: why it could not start when asked
     std::chrono::steady_clock::time_point waits_since;
   };
+  // Overtakes allowed per thread before the queue's first job blocks those behind it.
+  static constexpr int kMaxOvertakes = 2;
+  // How far the search looks: a service's queue may hold thousands of jobs.
+  static constexpr size_t kSearched = 256;
+
   void Work();
+  /// Under mutex_: counts a job's wait for memory or disk (it starts now, or never will).
+  void CountWait(const Pending& pending);
   /// Under mutex_: the index in queue_ of the first job that can start now (its GPU memory and
   /// scratch disk fit beside the running jobs'), or -1. The jobs it passes over are marked as
   /// waiting. A job that cannot start does not hold back those behind it (in a whole-suite run on
@@ -152,7 +169,7 @@ class Runner {
   /// Under mutex_: the open lane with the fewest jobs where a job that needs `bytes` of GPU memory
   /// fits beside the jobs running there (a lane without jobs always fits; `bytes` < 0: memory not
   /// considered), -1 when none is.
-  int PickLane(double bytes);
+  int PickLane(double bytes) const;
   /// Under mutex_: what a job of `task` counts against its lane's memory: `with_reference` when no
   /// job of the task has started yet (that one makes the task's reference), else `without`.
   double JobBytes(const std::string& task, double with_reference, double without) const;
@@ -166,8 +183,8 @@ class Runner {
   /// itself (the disk is the machine's), and the disk budget shrinks to three quarters of what
   /// the running jobs' estimates came to (they under-counted). `first` is the crowded run's result.
   /// Not with RunnerOptions::steps: a cluster's lanes are no GPUs or disk of this machine.
-  JobResult RunAlone(const RunnerJob& job, const JobContext& context, int lane, JobResult first,
-                     bool disk);
+  JobResult RunAlone(const RunnerJob& job, const JobContext& context, int id, int lane,
+                     JobResult first, bool disk);
 
   const WorkerOptions& worker_;
   RunnerOptions options_;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -464,6 +465,95 @@ TEST_F(RunnerTest, AJobOvertakenOftenEnoughStartsBeforeTheJobsBehindIt) {
   int beside_a = 0;
   for (size_t i = 2; i < jobs.size(); ++i) beside_a += first_hold[i] < a_ended ? 1 : 0;
   EXPECT_EQ(beside_a, 4);
+}
+
+// While a job waits for GPU memory, the runner says so with the figures it counted, and the
+// statistics count the wait before the job starts (an interrupted run's footer then shows it).
+TEST_F(RunnerTest, AQueuedJobSaysItWaitsForGpuMemoryWithTheFiguresCounted) {
+  const Task& big = *suite_.Find("attention");
+  const Task& other = *suite_.Find("attention_noncausal");
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  runner_options.lanes[0].memory_bytes = (JobGpuBytes(big, true) + 1) / 0.8;  // one at a time
+  Runner runner(options_, runner_options);
+  std::ostringstream out;
+  Progress progress(runner, 2, out, /*live=*/false, /*quiet_s=*/0.5);
+  std::atomic<int> ended{0};
+  runner.Submit({&big, Candidate("a", "check 3.0\n"), 0, "attention a", 0},
+                [&](const RunnerJob&, RunnerOutcome) { ++ended; });
+  runner.Submit({&other, Candidate("b", "check 0.1\n"), 0, "attention_noncausal b", 1},
+                [&](const RunnerJob&, RunnerOutcome) { ++ended; });
+  std::vector<std::string> waits;
+  for (int tries = 0; tries < 50 && waits.empty(); ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    waits = runner.Waits();
+  }
+  ASSERT_EQ(waits.size(), 1u);
+  EXPECT_EQ(waits[0].rfind("1 wait for GPU memory: the first, attention_noncausal b, needs ", 0),
+            0u)
+      << waits[0];
+  EXPECT_NE(waits[0].find("; GPU 0 counts "), std::string::npos) << waits[0];
+  EXPECT_NE(waits[0].find(" GiB for 1 jobs"), std::string::npos) << waits[0];
+  const RunnerStats waiting = runner.Stats();
+  EXPECT_EQ(waiting.memory_waits, 1);
+  EXPECT_GT(waiting.memory_wait_s, 0.0);
+  EXPECT_EQ(ended.load(), 0);
+  // A minute's silence in a log, here half a second: the state of the run, then and there.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  const std::string text = out.str();
+  EXPECT_NE(text.find(" elapsed, 0/2 done, 1 in progress, 1 queued\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  attention a on GPU 0: "), std::string::npos) << text;
+  EXPECT_NE(text.find(" s, shared check\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  queued: 1 wait for GPU memory: the first, attention_noncausal b"),
+            std::string::npos)
+      << text;
+  runner.Drain();
+  progress.Finish(runner.Stats());
+  EXPECT_TRUE(runner.Waits().empty());
+  EXPECT_EQ(runner.Stats().memory_waits, 1);  // b's wait, counted once
+}
+
+TEST_F(RunnerTest, AQueuedJobSaysItWaitsForTheScratchDiskWithTheReferencesKept) {
+  const Task& small = *suite_.Find("softmax");
+  const Task& other = *suite_.Find("layernorm");
+  const CheckPlanShape plan{CheckSizesFor(small, options_),
+                            static_cast<int>(CheckSeedsFor(small, options_).size()), false};
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  runner_options.disk_bytes = JobDiskBytes(small, plan, true) + 1;  // a's files and no more
+  Runner runner(options_, runner_options);
+  runner.Submit({&small, Candidate("a", "check 2.0\n"), 0, "softmax a", 0},
+                [](const RunnerJob&, RunnerOutcome) {});
+  runner.Submit({&other, Candidate("b", "check 0.1\n"), 0, "layernorm b", 1},
+                [](const RunnerJob&, RunnerOutcome) {});
+  std::vector<std::string> waits;
+  for (int tries = 0; tries < 50 && waits.empty(); ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    waits = runner.Waits();
+  }
+  ASSERT_EQ(waits.size(), 1u);
+  EXPECT_EQ(
+      waits[0].rfind("1 wait for room on the scratch disk: the first, layernorm b, needs ", 0), 0u)
+      << waits[0];
+  EXPECT_NE(waits[0].find("GiB counted for 1 running jobs and the references kept (softmax "),
+            std::string::npos)
+      << waits[0];
+  runner.Drain();
+}
+
+// What a job's worker last said it did on its lane is handed back with its end: an interrupted
+// job's line says it ("interrupted after 312 s, while: exclusive timing forward 4096").
+TEST_F(RunnerTest, WhatAJobLastDidOnItsLaneIsHandedBack) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  Runner runner(options_, runner_options);
+  const auto outcomes = RunAll(
+      runner, {Candidate("dies", "check 0.1\ndie_timing\n"), Candidate("ends", "time 0.1\n")});
+  EXPECT_EQ(outcomes[0].last_status, "exclusive timing");  // it died holding the lane
+  EXPECT_EQ(outcomes[1].last_status, "");                  // it gave the lane back
 }
 
 // The task's first job counts its float64 reference only until the reference is made: then a
