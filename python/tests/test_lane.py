@@ -186,3 +186,16 @@ def test_a_compile_hook_set_before_still_runs_and_undo_restores_it():
         assert knobs.runtime.jit_cache_hook(key="k") is None and seen == ["before", "before"]
     finally:
         knobs.runtime.jit_cache_hook = None
+
+
+def test_the_compile_hooks_also_tell_the_watchdog_when_a_compile_starts_and_ends():
+    from triton import knobs
+
+    seen = []
+    undo = lane.release_while_compiling((lambda: seen.append("started"), lambda: seen.append("ended")))
+    try:
+        knobs.runtime.jit_cache_hook(key="k")
+        knobs.runtime.jit_post_compile_hook(key="k")
+    finally:
+        undo()
+    assert seen == ["started", "ended"]

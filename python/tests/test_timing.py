@@ -209,3 +209,19 @@ def test_a_low_sm_clock_is_below_three_quarters_of_the_maximum():
     assert not clock_is_low({"sm_clock_mhz": 1485, "sm_clock_max_mhz": 1980})
     assert not clock_is_low({"sm_clock_mhz": None, "sm_clock_max_mhz": 1980})
     assert not clock_is_low(None)
+
+
+def test_each_exclusive_hold_is_bounded_by_its_warm_ups_pace_not_by_every_calls_timeout():
+    from types import SimpleNamespace
+
+    from tritonize_worker.protocol import Guards, TimingPlan
+    from tritonize_worker.timing import HANG_FACTOR, hold_limits
+
+    plan = TimingPlan(True, ("4096",), warmup_calls=10, calls=50, timeout_s=10.0, host_calls=50, host_rounds=5)
+    request = SimpleNamespace(timing=plan, guards=Guards(call_s=60.0))
+    first, second = hold_limits(request, per_call_s=0.001)
+    # The first pass: 250 host-timed and 50 event-timed calls at 20 times 1 ms, beside the call timeout.
+    assert first == 60.0 + HANG_FACTOR * 0.001 * 300
+    # The second: two sampling attempts, each its 10 s timeout twice over and one batch of 50 calls past it.
+    assert second == 60.0 + 2 * (2 * 10.0 + HANG_FACTOR * 0.001 * 50)
+    assert hold_limits(SimpleNamespace(timing=plan, guards=Guards()), 0.001) == (0.0, 0.0)

@@ -3,6 +3,7 @@ are judged first, NaN is named where it is, forbidden ops are caught where they 
 the candidate's own failures and rejections come after wrong values."""
 
 import json
+import time
 
 import pytest
 from conftest import CANDIDATES_DIR
@@ -111,3 +112,17 @@ def test_patching_the_workers_own_checker_is_seen(run_worker, request_for):
 
     assert result["rejected_by"] == "trusted_functions", result["message"]
     assert "TrustedSnapshot.patched" in result["message"] and "torch.equal" in result["message"]
+
+
+def test_a_first_call_that_never_ends_after_its_compile_has_the_call_timeout(run_worker, request_for):
+    # A kernel that never ends holds the GPU lane (another job's timing waits for it): after its compile, the first
+    # call's GPU work is stopped at the call timeout (2 s here), not at the compile timeout (60 s).
+    started = time.monotonic()
+    result, _ = run(run_worker, request_for, "softmax_hangs_after_its_compile", compile_s=60, call_s=2)
+
+    assert result["status"] == "timeout", result["message"]
+    assert result["message"] == (
+        "the compile phase took longer than its 2 s timeout (its GPU work after its last compile ended, which has the"
+        " call timeout)"
+    )
+    assert time.monotonic() - started < 40

@@ -73,8 +73,10 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         stop_batching = autotune_timer.batch_by_key()
         # Each size's own picks (tuning.PerSizePicks): registers the autotuners as they run (it wraps the others).
         stop_views = tuning.per_size.install()
-    # Compiles give the job's shared hold of its GPU lane up while they run (lane.py).
-    lane.release_while_compiling()
+    # Compiles give the job's shared hold of its GPU lane up while they run (lane.py), and the GPU work after one
+    # has the call timeout (watchdog.py).
+    compile_events = (watchdog.compile_started, watchdog.compile_ended)
+    lane.release_while_compiling(compile_events)
     observer = OpObserver(task.forbidden) if impl.kind in OBSERVED_KINDS and task.forbidden else None
     clock.lap("setup")
     patched = TrustedSnapshot().patched  # bound now: a class attribute patched later is not the one called
@@ -85,7 +87,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         # The baseline under torch.compile: importing Inductor took over 10 s on the H100 once, which is not the
         # implementation's import; Inductor compiles at the first call, under the compile timeout.
         entry = compiled(entry, impl.compile_mode)
-        lane.release_while_dynamo_compiles()
+        lane.release_while_dynamo_compiles(compile_events)
 
     # 3. Every check input, with the guards around each call and the op observer watching every thread. Whatever
     # happens, the outputs made so far are saved: values are judged first (docs/security.md, verdict precedence).
@@ -198,14 +200,17 @@ def _time(entry, request: Request, result: Result, watchdog: Watchdog, environme
 
     from .timing import run_timings
 
-    task = request.task
     result.phase = "time"
-    plan = request.timing
-    calls = (plan.warmup_calls + 2 * plan.calls + 2) * len(plan.sizes) * len(task.modes)
-    watchdog.enter("time", request.guards.call_s * calls if request.guards.call_s else 0.0)
+    # Each stretch of the timing sets its own deadline (timing.run_timings: an exclusive hold is bounded by its
+    # warm-up's pace); until the first, the call timeout.
+    watchdog.enter("time", request.guards.call_s)
     if environment is not None:
         environment.record_clock("sm_clock_mhz_before")
-    run_timings(entry, request, result.timings, environment, flush)
+
+    def watch(limit_s: float, what: str) -> None:
+        watchdog.enter("time", limit_s, what)
+
+    run_timings(entry, request, result.timings, environment, flush, watch=watch)
     with lane.current().shared("timing done"):
         torch.cuda.synchronize()
     if environment is not None:

@@ -124,7 +124,10 @@ class GuardedRunner:
         first = (size, mode) not in first_call_s
         tuning.per_size.at(size)  # the autotuners' picks at this size (tuning.PerSizePicks)
         limits = self.request.guards
-        self.watchdog.enter("compile" if first else "call", limits.compile_s if first else limits.call_s)
+        if first:  # compiles and tunes; the GPU work after its last compile has the call timeout (watchdog.py)
+            self.watchdog.enter("compile", limits.compile_s, after_compile_s=limits.call_s)
+        else:
+            self.watchdog.enter("call", limits.call_s)
         stream = torch.cuda.current_stream() if self.device == "cuda" else None
         observed = self.observer.call(where) if self.observer is not None else _nothing()
         with candidate_code(where), observed:

@@ -28,10 +28,12 @@ def run_job(request: Request, on_timeout=None) -> Result:
     if environment is not None:
         environment.fields["phase_s"] = {"environment": round(time.perf_counter() - started, 3)}
 
-    def timed_out(phase: str, limit_s: float) -> None:
+    def timed_out(phase: str, limit_s: float, what: str = "") -> None:
         result.phase = phase
         result.status, result.rejected_by = "timeout", ""
-        result.message = f"the {phase} phase took longer than its {limit_s:g} s timeout"
+        result.message = f"the {phase} phase took longer than its {round(limit_s, 1):g} s timeout" + (
+            f" ({what})" if what else ""
+        )
         result.detail = ""
         if environment is not None:
             result.environment = environment.fields

@@ -178,9 +178,12 @@ class Lane:
             pass  # the live view only
 
 
-def release_while_compiling() -> Callable[[], None]:
+def release_while_compiling(
+    also: tuple[Callable[[], None], Callable[[], None]] | None = None,
+) -> Callable[[], None]:
     """Makes every Triton JIT compile in this process give the shared hold up while it runs (knobs.runtime's
     jit_cache_hook, called before a compile, and jit_post_compile_hook, after it; hooks already set still run).
+    `also`: two more functions to call as a compile starts and as it ends (the watchdog's, watchdog.py).
     Returns the function that undoes it. A no-op without Triton."""
     try:
         from triton import knobs
@@ -191,10 +194,14 @@ def release_while_compiling() -> Callable[[], None]:
 
     def starting(*args, **kwargs):
         current().suspend()
+        if also is not None:
+            also[0]()
         # A true answer would skip the compile: only a hook set before this one may give one.
         return before(*args, **kwargs) if before is not None else None
 
     def ended(*args, **kwargs):
+        if also is not None:
+            also[1]()
         current().resume()
         return after(*args, **kwargs) if after is not None else None
 
@@ -206,13 +213,23 @@ def release_while_compiling() -> Callable[[], None]:
     return undo
 
 
-def release_while_dynamo_compiles() -> None:
+def release_while_dynamo_compiles(also: tuple[Callable[[], None], Callable[[], None]] | None = None) -> None:
     """The same for torch.compile: Dynamo's compile start and end callbacks (the end one runs when a compile
     fails too). For the compile column, whose first call at each size traces and compiles with Inductor."""
     from torch._dynamo.callback import callback_handler
 
-    callback_handler.register_start_callback(lambda _args: current().suspend())
-    callback_handler.register_end_callback(lambda _args: current().resume())
+    def starting(_args) -> None:
+        current().suspend()
+        if also is not None:
+            also[0]()
+
+    def ended(_args) -> None:
+        if also is not None:
+            also[1]()
+        current().resume()
+
+    callback_handler.register_start_callback(starting)
+    callback_handler.register_end_callback(ended)
 
 
 def _synchronize() -> None:

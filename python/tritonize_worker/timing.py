@@ -180,18 +180,50 @@ def clock_is_low(snapshot: dict[str, Any] | None) -> bool:
     return snapshot["sm_clock_mhz"] < MIN_SM_CLOCK_FRACTION * snapshot["sm_clock_max_mhz"]
 
 
+# How many times its warm-up's wall time a call may take inside an exclusive hold before the hold is taken for a hang.
+HANG_FACTOR = 20
+
+
+def hold_limits(
+    request: Request, per_call_s: float
+) -> tuple[float, float]:
+    """The seconds the work of each pass's exclusive hold at one size and mode may take once its warm-up has run at
+    `per_call_s` a call: the call timeout, plus HANG_FACTOR times what the calls would take at the warm-up's pace
+    (the first pass: host rounds and event-timed calls; the second: up to two sampling attempts, each the sampling
+    timeout and one batch past it, with the timeout twice over for the profiler's own work). 0: no limit (the
+    request sets no call timeout)."""
+    call_s = request.guards.call_s
+    if call_s <= 0:
+        return 0.0, 0.0
+    plan = request.timing
+    first = call_s + HANG_FACTOR * per_call_s * (plan.host_calls * plan.host_rounds + plan.calls)
+    second = call_s + 2 * (2 * plan.timeout_s + HANG_FACTOR * per_call_s * max(plan.calls, 1))
+    return first, second
+
+
 def run_timings(
     entry: Callable[..., Any],
     request: Request,
     records: list[dict],
     environment: Environment | None = None,
     flush: Callable[[], None] | None = None,
+    watch: Callable[[float, str], None] | None = None,
 ) -> None:
     """Times every timed size and mode, appending one record each to `records`. CUDA only.
 
     Two passes: first the host overhead and the call latency of every size and mode, then the profiled kernel
     times, so that no host-side figure is taken in a process where the profiler (CUPTI) has been started.
+
+    `watch(limit_s, what)` sets the time the next stretch of work may take (the job's watchdog): a kernel that
+    hangs inside an exclusive hold stalls every job of the GPU, so each hold is bounded by its warm-up's pace
+    (hold_limits) rather than by the call timeout times every call of the phase.
     """
+    guards = request.guards
+
+    def watching(limit_s: float, what: str) -> None:
+        if watch is not None:
+            watch(limit_s, what)
+
     import torch
 
     from .l2_flush import L2Flush
@@ -208,12 +240,17 @@ def run_timings(
             where = f"timing the {mode} mode at size {size}"
             tuning.per_size.at(size)  # the picks the checks at this size made and ran with (tuning.PerSizePicks)
             draw = draw_inputs(request.task, size, request.check.seeds[0], "cpu")  # CPU work: no lane
+            # A first call (when the checks made none here) compiles: the compile timeout.
+            watching(guards.compile_s, f"preparing {where}")
             call, reset = _prepare_call(entry, request, draw, mode, where, gpu)
             with gpu.shared(f"preparing {mode} {size}"):
                 # The checks made the first call at this size (compile, autotune); make one here only if they did not.
                 first_call_s = first_calls.get((size, mode)) or _first_call(call, reset, where)
             with gpu.exclusive(f"timing {mode} {size}"):
-                _warm_up(call, reset, plan.warmup_calls, where)
+                watching(guards.call_s * max(1, plan.warmup_calls), f"warming up for {where}")
+                per_call_s = _warm_up(call, reset, plan.warmup_calls, where, first_call_s)
+                limit, _ = hold_limits(request, per_call_s)
+                watching(limit, f"{where}, at {HANG_FACTOR} times its warm-up's {per_call_s * 1e3:.3g} ms a call")
                 host_us = _host_timed_calls(call, reset, plan.host_calls, plan.host_rounds, where)
                 call_us = _event_timed_calls(call, reset, flush, plan.calls, where)
             record = {
@@ -224,25 +261,38 @@ def run_timings(
                 "first_call_s": first_call_s,
             }
             prepared.append((record, call, reset, where))
+    watching(guards.call_s, "starting the profiler")
     _warm_up_profiler()  # CPU and driver work: no lane
     for record, call, reset, where in prepared:
         tuning.per_size.at(record["size"])
         with gpu.exclusive(f"kernel time {record['mode']} {record['size']}"):
-            _warm_up(call, reset, plan.warmup_calls, where)
+            watching(guards.call_s * max(1, plan.warmup_calls), f"warming up for the kernel times of {where}")
+            per_call_s = _warm_up(call, reset, plan.warmup_calls, where, record["first_call_s"])
+            _, limit = hold_limits(request, per_call_s)
+            watching(limit, f"the kernel times of {where}, at {HANG_FACTOR} times its warm-up's "
+                     f"{per_call_s * 1e3:.3g} ms a call")
             record.update(_kernel_times(call, reset, flush, sampling_plan(request), environment, where))
+        watching(guards.call_s, f"the autotuned configurations of {where}")
         with gpu.shared(f"autotuned configurations {record['size']}"):
             record["tuned"] = tuned_configs(call, reset, where)
         records.append(record)
 
 
-def _warm_up(call: Callable[[], Any], reset: Callable[[], None], calls: int, where: str) -> None:
+def _warm_up(call: Callable[[], Any], reset: Callable[[], None], calls: int, where: str, first_call_s: float) -> float:
+    """Runs `calls` calls; returns their wall time a call until the GPU has done them (with no warm-up, the first
+    call's, compile included: a looser bound)."""
     import torch
 
+    if calls <= 0:
+        return first_call_s
     with candidate_code(where):
+        torch.cuda.synchronize()
+        started = time.perf_counter()
         for _ in range(calls):
             reset()
             call()
         torch.cuda.synchronize()
+        return (time.perf_counter() - started) / calls
 
 
 def _warm_up_profiler() -> None:

@@ -1,9 +1,17 @@
-"""Phase timeouts inside the worker: import, compile (the first call at a size) and each later call.
+"""Phase timeouts inside the worker: import, compile (the first call at a size), each later call and timing.
 
 A watchdog thread holds the current phase's deadline. When it passes, the thread writes the result (status
 timeout, naming the phase and its limit) and ends the process with os._exit: a kernel that never terminates
 blocks the main thread in the driver, so nothing else can answer. The engine keeps a hard timeout for the whole
 job and kills the process group, for code that holds the GIL forever.
+
+A hang inside a lane hold stalls every job of the GPU (another job's timing waits for it), so the deadlines follow
+the work closely where they can:
+- The first call at a size gets the compile timeout, but once a compile ends (Triton's JIT, Dynamo: the same hooks
+  that give the lane up while compiling, lane.py) the GPU work after it gets the call timeout, counted from that
+  compile's end and never past the phase's own deadline. A kernel that never ends after a quick compile is then
+  stopped after the call timeout, not the compile timeout (60 s, not 600 s, by default).
+- The timing phase sets each stretch's deadline as it goes (timing.run_timings' `watch`).
 """
 
 from __future__ import annotations
@@ -16,40 +24,65 @@ from collections.abc import Callable
 
 
 class Watchdog:
-    def __init__(self, on_timeout: Callable[[str, float], None], poll_s: float = 0.05):
+    def __init__(self, on_timeout: Callable[[str, float, str], None], poll_s: float = 0.05):
+        """`on_timeout(phase, limit_s, what)`: called on the watchdog's thread when a deadline passes; `what` says
+        which part of the phase ran out of time ("" for the phase as a whole)."""
         self._on_timeout = on_timeout
         # Called first when a deadline passes (the candidate step saves the outputs made so far: values are judged
         # before the timeout). Its failure does not stop the timeout.
         self.before_timeout: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._phase = ""
+        self._what = ""
         self._limit_s = 0.0
         self._deadline = 0.0
+        self._phase_limit_s = 0.0
+        self._phase_deadline = 0.0
+        self._after_compile_s = 0.0
         self._poll_s = poll_s
         self._thread = threading.Thread(target=self._watch, name="tritonize-watchdog", daemon=True)
         self._thread.start()
 
-    def enter(self, phase: str, limit_s: float) -> None:
-        """From now on, `phase` must finish within `limit_s` seconds (0: no limit)."""
+    def enter(self, phase: str, limit_s: float, what: str = "", after_compile_s: float = 0.0) -> None:
+        """From now on, `phase` must finish within `limit_s` seconds (0: no limit). With `after_compile_s`, the work
+        after each compile that ends in the phase must finish within that many seconds of it (compile_ended)."""
         with self._lock:
-            self._phase = phase
-            self._limit_s = limit_s
+            self._phase, self._what, self._limit_s = phase, what, limit_s
             self._deadline = time.monotonic() + limit_s if limit_s > 0 else 0.0
+            self._phase_limit_s, self._phase_deadline = limit_s, self._deadline
+            self._after_compile_s = after_compile_s
 
     def clear(self) -> None:
         self.enter("", 0.0)
+
+    def compile_started(self) -> None:
+        """A compile begins: it has the phase's own deadline."""
+        with self._lock:
+            if self._phase and self._after_compile_s > 0:
+                self._what, self._limit_s, self._deadline = "", self._phase_limit_s, self._phase_deadline
+
+    def compile_ended(self) -> None:
+        """A compile ended: what follows it has `after_compile_s`, within the phase's deadline."""
+        with self._lock:
+            if not self._phase or self._after_compile_s <= 0:
+                return
+            after = time.monotonic() + self._after_compile_s
+            if self._phase_deadline and self._phase_deadline <= after:
+                return  # the phase's own deadline comes first
+            self._deadline, self._limit_s = after, self._after_compile_s
+            self._what = "its GPU work after its last compile ended, which has the call timeout"
 
     def _watch(self) -> None:
         while True:
             time.sleep(self._poll_s)
             with self._lock:
                 expired = self._deadline and time.monotonic() > self._deadline
-                phase, limit = self._phase, self._limit_s
+                phase, limit, what = self._phase, self._limit_s, self._what
             if expired:
                 try:
                     if self.before_timeout is not None:
                         with contextlib.suppress(Exception):  # the timeout's own result matters more
                             self.before_timeout()
-                    self._on_timeout(phase, limit)
+                    self._on_timeout(phase, limit, what)
                 finally:
                     os._exit(0)
