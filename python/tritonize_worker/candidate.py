@@ -211,7 +211,9 @@ def _time(entry, request: Request, result: Result, watchdog: Watchdog, environme
         watchdog.enter("time", limit_s, what)
 
     run_timings(entry, request, result.timings, environment, flush, watch=watch)
+    watchdog.enter("time", 0.0)  # waiting for the lane: other jobs' work
     with lane.current().shared("timing done"):
+        watchdog.enter("time", request.guards.call_s, "the GPU work left after the timing")
         torch.cuda.synchronize()
     if environment is not None:
         environment.record_clock("sm_clock_mhz_after")

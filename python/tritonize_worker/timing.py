@@ -184,9 +184,7 @@ def clock_is_low(snapshot: dict[str, Any] | None) -> bool:
 HANG_FACTOR = 20
 
 
-def hold_limits(
-    request: Request, per_call_s: float
-) -> tuple[float, float]:
+def hold_limits(request: Request, per_call_s: float) -> tuple[float, float]:
     """The seconds the work of each pass's exclusive hold at one size and mode may take once its warm-up has run at
     `per_call_s` a call: the call timeout, plus HANG_FACTOR times what the calls would take at the warm-up's pace
     (the first pass: host rounds and event-timed calls; the second: up to two sampling attempts, each the sampling
@@ -216,13 +214,17 @@ def run_timings(
 
     `watch(limit_s, what)` sets the time the next stretch of work may take (the job's watchdog): a kernel that
     hangs inside an exclusive hold stalls every job of the GPU, so each hold is bounded by its warm-up's pace
-    (hold_limits) rather than by the call timeout times every call of the phase.
+    (hold_limits) rather than by the call timeout times every call of the phase. Waiting for the lane is no work of
+    the job's (other jobs hold it, each within its own limits): no deadline while it waits, as in the checks.
     """
     guards = request.guards
 
     def watching(limit_s: float, what: str) -> None:
         if watch is not None:
             watch(limit_s, what)
+
+    def waiting_for_the_lane() -> None:
+        watching(0.0, "")
 
     import torch
 
@@ -243,9 +245,12 @@ def run_timings(
             # A first call (when the checks made none here) compiles: the compile timeout.
             watching(guards.compile_s, f"preparing {where}")
             call, reset = _prepare_call(entry, request, draw, mode, where, gpu)
+            waiting_for_the_lane()
             with gpu.shared(f"preparing {mode} {size}"):
+                watching(guards.compile_s, f"the first call of {where}")
                 # The checks made the first call at this size (compile, autotune); make one here only if they did not.
                 first_call_s = first_calls.get((size, mode)) or _first_call(call, reset, where)
+            waiting_for_the_lane()
             with gpu.exclusive(f"timing {mode} {size}"):
                 watching(guards.call_s * max(1, plan.warmup_calls), f"warming up for {where}")
                 per_call_s = _warm_up(call, reset, plan.warmup_calls, where, first_call_s)
@@ -265,6 +270,7 @@ def run_timings(
     _warm_up_profiler()  # CPU and driver work: no lane
     for record, call, reset, where in prepared:
         tuning.per_size.at(record["size"])
+        waiting_for_the_lane()
         with gpu.exclusive(f"kernel time {record['mode']} {record['size']}"):
             watching(guards.call_s * max(1, plan.warmup_calls), f"warming up for the kernel times of {where}")
             per_call_s = _warm_up(call, reset, plan.warmup_calls, where, record["first_call_s"])
@@ -272,8 +278,9 @@ def run_timings(
             watching(limit, f"the kernel times of {where}, at {HANG_FACTOR} times its warm-up's "
                      f"{per_call_s * 1e3:.3g} ms a call")
             record.update(_kernel_times(call, reset, flush, sampling_plan(request), environment, where))
-        watching(guards.call_s, f"the autotuned configurations of {where}")
+        waiting_for_the_lane()
         with gpu.shared(f"autotuned configurations {record['size']}"):
+            watching(guards.call_s, f"the autotuned configurations of {where}")
             record["tuned"] = tuned_configs(call, reset, where)
         records.append(record)
 
