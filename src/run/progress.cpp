@@ -190,6 +190,10 @@ std::string FooterLine(const RunnerStats& stats, int jobs) {
     line += fmt::format("; {} jobs waited {:.1f} s in all for GPU memory", stats.memory_waits,
                         stats.memory_wait_s);
   }
+  if (stats.reruns_alone > 0) {
+    line += fmt::format("; {} jobs ran again alone (out of GPU memory or disk beside others)",
+                        stats.reruns_alone);
+  }
   return line;
 }
 
@@ -211,7 +215,8 @@ nlohmann::json RunnerStatsToJson(const RunnerStats& stats, int jobs) {
           {"memory_waits", stats.memory_waits},
           {"memory_wait_s", stats.memory_wait_s},
           {"disk_waits", stats.disk_waits},
-          {"disk_wait_s", stats.disk_wait_s}};
+          {"disk_wait_s", stats.disk_wait_s},
+          {"reruns_alone", stats.reruns_alone}};
 }
 
 }  // namespace tritonize

@@ -241,7 +241,6 @@ Runner::Runner(const WorkerOptions& options, RunnerOptions runner_options)
   }
   lane_jobs_.assign(options_.lanes.size(), 0);
   lane_closers_.assign(options_.lanes.size(), 0);
-  lane_alone_.assign(options_.lanes.size(), false);
   lane_bytes_.assign(options_.lanes.size(), 0.0);
   disk_budget_ = options_.disk_bytes;
   if (disk_budget_ < 0) {
@@ -347,6 +346,10 @@ int Runner::NextToStart() {
                               : std::min(queue_.size(), kSearched);
   for (size_t i = 0; i < searched; ++i) {
     Pending& pending = queue_[i];
+    if (pending.alone != 0) {
+      if (AloneLane(pending.alone == 'd') >= 0) return static_cast<int>(i);
+      continue;
+    }
     const bool memory = PickLane(GpuBytes(pending)) >= 0;
     const bool disk = DiskFits(DiskBytes(pending));
     if (memory && disk) return static_cast<int>(i);
@@ -397,6 +400,7 @@ void Runner::Work() {
     double bytes = 0;
     double reference_bytes = 0;
     double job_disk = 0;  // its outputs' estimate on the scratch disk
+    char again = 0;       // it runs again alone: why (Pending::alone)
     if (start) {
       const Task& task = *queued.job.task;
       bytes = GpuBytes(queued);
@@ -407,10 +411,16 @@ void Runner::Work() {
       disk_used_ += queued.disk_without;
       if (reference_counted_.insert(task.name).second) reference_bytes = bytes - queued.gpu_without;
       job_disk = queued.disk_without;
-      lane = PickLane(bytes);
+      lane = queued.alone != 0 ? AloneLane(queued.alone == 'd') : PickLane(bytes);
       ++lane_jobs_[static_cast<size_t>(lane)];
       lane_bytes_[static_cast<size_t>(lane)] += bytes;
-      running_[id] = {queued.job.label, lane, std::chrono::steady_clock::now(), {}, {}};
+      std::string note;
+      if (queued.alone != 0) {
+        for (const size_t i : Closes(queued.alone, lane)) ++lane_closers_[i];
+        note = queued.alone == 'd' ? "runs alone (the scratch disk was full beside other jobs)"
+                                   : "runs alone (out of GPU memory beside other jobs)";
+      }
+      running_[id] = {queued.job.label, lane, std::chrono::steady_clock::now(), {}, note};
     }
     lock.unlock();
     outcome.lane = lane;
@@ -438,16 +448,25 @@ void Runner::Work() {
         auto found = running_.find(id);
         if (found != running_.end()) found->second.status_file = dir / "lane-status";
       };
+      const auto began = std::chrono::steady_clock::now();
       outcome.result = RunJob(*queued.job.task, queued.job.impl, context, queued.job.process);
       outcome.ran = true;
-      // Not for a cluster's steps: their lanes are no GPUs of this machine (Slurm places each
-      // step, with --slurm-gres on a GPU of its own), so emptying a lane frees no GPU memory.
-      if (options_.jobs > 1 && options_.steps == nullptr && !Interrupted()) {
+      if (queued.alone != 0) {
+        JobResult& result = outcome.result;
+        if (!result.environment.is_object()) result.environment = nlohmann::json::object();
+        result.environment["rerun_alone"] = {
+            {"why", queued.alone == 'd' ? "the scratch disk was full while other jobs shared it"
+                                        : "out of GPU memory while other jobs shared the GPU"},
+            {"first_status", std::string(StatusName(queued.first.status))},
+            {"first_message", queued.first.message.substr(0, 500)},
+            {"waited_s", std::chrono::duration<double>(began - queued.alone_since).count()}};
+      } else if (options_.jobs > 1 && options_.steps == nullptr && !Interrupted()) {
+        // Not for a cluster's steps: their lanes are no GPUs of this machine (Slurm places each
+        // step, with --slurm-gres on a GPU of its own), so emptying a lane frees no GPU memory.
         if (OutOfGpuMemory(outcome.result)) {
-          outcome.result =
-              RunAlone(queued.job, context, id, lane, std::move(outcome.result), false);
+          again = 'm';
         } else if (OutOfScratchDisk(outcome.result)) {
-          outcome.result = RunAlone(queued.job, context, id, lane, std::move(outcome.result), true);
+          again = 'd';
         }
       }
     } else {
@@ -467,9 +486,27 @@ void Runner::Work() {
         }
       }
       running_.erase(id);
+      if (queued.alone != 0) {
+        for (const size_t i : Closes(queued.alone, lane)) --lane_closers_[i];
+      }
+      if (again == 'd' && disk_budget_ > 0) {
+        disk_budget_ = std::min(disk_budget_, 0.75 * disk_used_);
+      }
       --lane_jobs_[static_cast<size_t>(lane)];
       lane_bytes_[static_cast<size_t>(lane)] -= bytes;
       disk_used_ -= job_disk;
+      if (again != 0) {
+        // Back to the queue's end, to run alone; its first run is neither counted nor handed back.
+        queued.alone = again;
+        queued.first = std::move(outcome.result);
+        queued.alone_since = std::chrono::steady_clock::now();
+        queued.waits_for = 0;
+        queued.overtaken = 0;
+        queue_.push_back(std::move(queued));
+        ++reruns_alone_;
+        changed_.notify_all();
+        continue;
+      }
       Account(lane, outcome.result);
       changed_.notify_all();
     }
@@ -493,52 +530,23 @@ void Runner::CountWait(const Pending& pending) {
   }
 }
 
-JobResult Runner::RunAlone(const RunnerJob& job, const JobContext& context, int id, int lane,
-                           JobResult first, bool disk) {
-  const auto index = static_cast<size_t>(lane);
-  std::vector<size_t> closed{index};
-  if (disk) {
-    closed.clear();
-    for (size_t i = 0; i < lane_jobs_.size(); ++i) closed.push_back(i);
+int Runner::AloneLane(bool every) const {
+  int found = -1;
+  for (size_t i = 0; i < lane_jobs_.size(); ++i) {
+    if (lane_jobs_[i] > 0 || lane_closers_[i] > 0) {
+      if (every) return -1;
+      continue;
+    }
+    if (found < 0) found = static_cast<int>(i);
   }
-  const auto asked = std::chrono::steady_clock::now();
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (disk && disk_budget_ > 0) disk_budget_ = std::min(disk_budget_, 0.75 * disk_used_);
-  --lane_jobs_[index];  // not on the GPU while it waits
-  for (const size_t i : closed) ++lane_closers_[i];
-  if (const auto entry = running_.find(id); entry != running_.end()) {
-    entry->second.note = disk ? "waits to run alone: found the scratch disk full beside other jobs"
-                              : "waits to run alone: out of GPU memory beside other jobs";
-  }
-  changed_.notify_all();
-  // One closer at a time runs, once every other job of its lanes has ended.
-  changed_.wait(lock, [&] {
-    return std::all_of(closed.begin(), closed.end(),
-                       [&](size_t i) { return lane_jobs_[i] == 0 && !lane_alone_[i]; });
-  });
-  for (const size_t i : closed) lane_alone_[i] = true;
-  ++lane_jobs_[index];
-  if (const auto entry = running_.find(id); entry != running_.end()) {
-    entry->second.note = disk ? "runs alone (the scratch disk was full beside other jobs)"
-                              : "runs alone (out of GPU memory beside other jobs)";
-  }
-  lock.unlock();
-  const double waited_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
-  JobResult result = RunJob(*job.task, job.impl, context, job.process);
-  if (!result.environment.is_object()) result.environment = nlohmann::json::object();
-  result.environment["rerun_alone"] = {
-      {"why", disk ? "the scratch disk was full while other jobs shared it"
-                   : "out of GPU memory while other jobs shared the GPU"},
-      {"first_status", std::string(StatusName(first.status))},
-      {"first_message", first.message.substr(0, 500)},
-      {"waited_s", waited_s}};
-  lock.lock();
-  for (const size_t i : closed) {
-    lane_alone_[i] = false;
-    --lane_closers_[i];
-  }
-  changed_.notify_all();
-  return result;
+  return found;
+}
+
+std::vector<size_t> Runner::Closes(char why, int lane) const {
+  if (why != 'd') return {static_cast<size_t>(lane)};
+  std::vector<size_t> every;
+  for (size_t i = 0; i < lane_jobs_.size(); ++i) every.push_back(i);
+  return every;
 }
 
 void Runner::Account(int lane, const JobResult& result) {
@@ -572,18 +580,34 @@ std::vector<std::string> Runner::Waits() const {
   if (queue_.empty()) return lines;
   int running = 0;
   for (const int jobs : lane_jobs_) running += jobs;
-  // Lanes closed for a job that runs alone: nothing starts there until it has.
+  // Lanes closed while a job runs alone on them: nothing else starts there until it ends.
   std::string alone;
   for (const auto& [id, job] : running_) {
     if (!job.note.empty()) alone += (alone.empty() ? "" : ", ") + job.label;
   }
   for (size_t i = 0; i < options_.lanes.size(); ++i) {
-    if (lane_closers_[i] == 0) continue;
-    lines.push_back(
-        fmt::format("{} takes no new job until {} has run alone ({} other jobs still "
-                    "run there)",
-                    options_.lanes[i].label, alone.empty() ? "a job" : alone,
-                    lane_jobs_[i] - (lane_alone_[i] ? 1 : 0)));
+    if (lane_closers_[i] > 0) {
+      lines.push_back(fmt::format("{} takes no other job while {} runs alone",
+                                  options_.lanes[i].label, alone.empty() ? "a job" : alone));
+    }
+  }
+  // Jobs that wait to run alone, for an empty lane.
+  int waiting_alone = 0;
+  std::string first_alone;
+  for (const Pending& pending : queue_) {
+    if (pending.alone == 0) continue;
+    if (waiting_alone++ == 0) {
+      first_alone =
+          fmt::format("{} ({})", pending.job.label,
+                      pending.alone == 'd' ? "found the scratch disk full beside other jobs"
+                                           : "out of GPU memory beside other jobs");
+    }
+  }
+  if (waiting_alone > 0) {
+    lines.push_back(fmt::format("{} wait{} to run again alone, once {} no job: {}", waiting_alone,
+                                waiting_alone == 1 ? "s" : "",
+                                options_.lanes.size() == 1 ? "the lane has" : "a lane has",
+                                first_alone));
   }
   // As NextToStart looks: the queue's head alone once it has been overtaken often enough.
   const bool head_only = queue_.front().overtaken >= kMaxOvertakes * options_.jobs;
@@ -594,6 +618,7 @@ std::vector<std::string> Runner::Waits() const {
   double memory_need = 0, disk_need = 0;
   for (size_t i = 0; i < searched; ++i) {
     const Pending& pending = queue_[i];
+    if (pending.alone != 0) continue;  // said above
     const double gpu = GpuBytes(pending);
     const double files = DiskBytes(pending);
     if (PickLane(gpu) < 0) {
@@ -689,6 +714,7 @@ RunnerStats Runner::Stats() const {
   stats.memory_wait_s = memory_wait_s_;
   stats.disk_waits = disk_waits_;
   stats.disk_wait_s = disk_wait_s_;
+  stats.reruns_alone = reruns_alone_;
   for (const Pending& pending : queue_) {  // still waiting: counted up to now
     if (pending.waits_for == 0) continue;
     const double waited = std::chrono::duration<double>(now - pending.waits_since).count();

@@ -94,6 +94,7 @@ struct RunnerStats {
   double memory_wait_s = 0;
   int disk_waits = 0;
   double disk_wait_s = 0;
+  int reruns_alone = 0;  // jobs that ran again alone (out of GPU memory or disk beside others)
 };
 
 class Runner {
@@ -147,6 +148,11 @@ class Runner {
     int overtaken = 0;      // jobs started before it while it could not start
     char waits_for = 0;     // 'm' GPU memory, 'd' scratch disk: why it could not start when asked
     std::chrono::steady_clock::time_point waits_since;
+    // Set when it ran out of GPU memory ('m') or found the scratch disk full ('d') while other jobs
+    // shared them: it runs again alone, on a lane with no job ('d': with no job on any lane).
+    char alone = 0;
+    JobResult first;                                    // that run's result
+    std::chrono::steady_clock::time_point alone_since;  // when that run ended
   };
   // Overtakes allowed per thread before the queue's first job blocks those behind it.
   static constexpr int kMaxOvertakes = 2;
@@ -166,6 +172,11 @@ class Runner {
   /// Under mutex_: what a queued job counts against GPU memory and disk now.
   double GpuBytes(const Pending& pending) const;
   double DiskBytes(const Pending& pending) const;
+  /// Under mutex_: a lane where a job that must run alone can start now (no job there, and for
+  /// `every`, no job on any lane), -1 when none is.
+  int AloneLane(bool every) const;
+  /// The lanes a job that runs alone for `why` ('m' GPU memory, 'd' scratch disk) closes.
+  std::vector<size_t> Closes(char why, int lane) const;
   /// Under mutex_: the open lane with the fewest jobs where a job that needs `bytes` of GPU memory
   /// fits beside the jobs running there (a lane without jobs always fits; `bytes` < 0: memory not
   /// considered), -1 when none is.
@@ -177,14 +188,14 @@ class Runner {
   /// running jobs' and the kept references' (no job running: always).
   bool DiskFits(double bytes) const;
   void Account(int lane, const JobResult& result);  // under mutex_
-  /// A job that ran out of GPU memory while others shared its GPU runs again with its lane to
-  /// itself: no new job starts there until the others end and it has run (its verdict is then its
-  /// own, not the crowd's). One that found the scratch disk full runs again with every lane to
-  /// itself (the disk is the machine's), and the disk budget shrinks to three quarters of what
-  /// the running jobs' estimates came to (they under-counted). `first` is the crowded run's result.
-  /// Not with RunnerOptions::steps: a cluster's lanes are no GPUs or disk of this machine.
-  JobResult RunAlone(const RunnerJob& job, const JobContext& context, int id, int lane,
-                     JobResult first, bool disk);
+  // A job that ran out of GPU memory while others shared its GPU runs again with its lane to
+  // itself (its verdict is then its own, not the crowd's); one that found the scratch disk full,
+  // with every lane to itself (the disk is the machine's), and the disk budget shrinks to three
+  // quarters of what the running jobs' estimates came to (they under-counted). It goes back to
+  // the queue's end and starts once a lane is empty: the jobs before it run meanwhile, and the
+  // overtake bound (NextToStart) makes the lane drain for it at the latest when it is first and
+  // has been overtaken enough. Its lane then takes no other job until it ends. Not with
+  // RunnerOptions::steps: a cluster's lanes are no GPUs or disk of this machine.
 
   const WorkerOptions& worker_;
   RunnerOptions options_;
@@ -199,8 +210,7 @@ class Runner {
   std::deque<Pending> queue_;
   std::map<int, RunningJob> running_;  // by a job number
   std::vector<int> lane_jobs_;         // running jobs per lane
-  std::vector<int> lane_closers_;      // per lane: jobs waiting to run alone, or running alone
-  std::vector<bool> lane_alone_;       // per lane: a closer is running alone on it
+  std::vector<int> lane_closers_;      // per lane: jobs running alone that close it to others
   // GPU memory admission: a job starts on a lane only if the estimates (core/task_lint.h) of the
   // jobs running there and its own fit in 80% of the GPU's memory. The first job of a task also
   // counts the task's float64 reference until it is made. On the H200 a whole-suite run at twelve
@@ -217,6 +227,7 @@ class Runner {
   std::map<std::string, double> reference_disk_;  // by task: its reference's estimate, while kept
   int disk_waits_ = 0;
   double disk_wait_s_ = 0;
+  int reruns_alone_ = 0;
   // The queue, a lane's jobs or closers, the GPU memory or the disk counted changed.
   std::condition_variable changed_;
   int next_id_ = 0;

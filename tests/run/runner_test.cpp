@@ -257,6 +257,65 @@ TEST_F(RunnerTest, AJobOutOfGpuMemoryAmongOthersRunsAgainWithItsLaneToItself) {
   ExpectHoldsOverlapNoOtherJobs(outcomes, 0);
 }
 
+// The job that must run again alone does not stop the lane while the jobs beside it end: it goes
+// to the queue's end and runs once the lane is empty, the queued jobs running meanwhile. (Before,
+// the lane took no job until the others had ended: in the H200 suite run of 2026-12-05 one of them
+// ran for minutes, and nothing started.)
+TEST_F(RunnerTest, QueuedJobsKeepStartingWhileAJobWaitsToRunAlone) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  Runner runner(options_, runner_options);
+  std::vector<Implementation> impls{Candidate("oom", "check 0.1\noom\n"),
+                                    Candidate("long", "check 2.0\n")};
+  for (int i = 0; i < 3; ++i) {
+    impls.push_back(Candidate("s" + std::to_string(i), "check 0.2\n"));
+  }
+  const auto outcomes = RunAll(runner, impls);
+  for (size_t i = 1; i < outcomes.size(); ++i) {
+    EXPECT_EQ(outcomes[i].result.status, Status::kOk) << outcomes[i].result.message;
+  }
+  std::map<size_t, std::pair<double, double>> span;  // by job: first hold's start, last's end
+  for (const auto& hold : Holds(outcomes)) {
+    auto [found, fresh] = span.try_emplace(hold.job, hold.start, hold.end);
+    if (!fresh) {
+      found->second.first = std::min(found->second.first, hold.start);
+      found->second.second = std::max(found->second.second, hold.end);
+    }
+  }
+  ASSERT_EQ(span.size(), outcomes.size());
+  // The short jobs ran beside the long one, after the out-of-memory end...
+  for (size_t i = 2; i < outcomes.size(); ++i) EXPECT_LT(span[i].first, span[1].second) << i;
+  // ...and the rerun after every other job had ended.
+  for (size_t i = 1; i < outcomes.size(); ++i) EXPECT_GE(span[0].first, span[i].second) << i;
+  const auto& rerun = outcomes[0].result.environment["rerun_alone"];
+  ASSERT_TRUE(rerun.is_object()) << outcomes[0].result.environment.dump();
+  EXPECT_GT(rerun["waited_s"].get<double>(), 1.0);  // the long job's end
+  EXPECT_EQ(runner.Stats().reruns_alone, 1);
+}
+
+// While it waits, the runner says so.
+TEST_F(RunnerTest, AJobWaitingToRunAloneIsNamedInTheWaits) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  Runner runner(options_, runner_options);
+  runner.Submit({suite_.Find("softmax"), Candidate("oom", "check 0.1\noom\n"), 0, "softmax oom", 0},
+                [](const RunnerJob&, RunnerOutcome) {});
+  runner.Submit({suite_.Find("softmax"), Candidate("long", "check 3.0\n"), 0, "softmax long", 1},
+                [](const RunnerJob&, RunnerOutcome) {});
+  std::vector<std::string> waits;
+  for (int tries = 0; tries < 50 && waits.empty(); ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    waits = runner.Waits();
+  }
+  ASSERT_EQ(waits.size(), 1u);
+  EXPECT_EQ(waits[0],
+            "1 waits to run again alone, once the lane has no job: softmax oom (out of GPU memory "
+            "beside other jobs)");
+  runner.Drain();
+}
+
 // A job that finds the scratch disk full (other jobs' files filled it) is not judged by it: it runs
 // again once no job runs on any lane, and its verdict is its own.
 TEST_F(RunnerTest, AJobThatFindsTheScratchDiskFullRunsAgainWithEveryLaneToItself) {
