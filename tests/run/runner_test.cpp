@@ -151,6 +151,30 @@ class RunnerTest : public ::testing::Test {
     }
   }
 
+  /// By job: the start of its first hold and the end of its last.
+  static std::map<size_t, std::pair<double, double>> Spans(
+      const std::vector<RunnerOutcome>& outcomes) {
+    std::map<size_t, std::pair<double, double>> span;
+    for (const auto& hold : Holds(outcomes)) {
+      auto [found, fresh] = span.try_emplace(hold.job, hold.start, hold.end);
+      if (!fresh) {
+        found->second.first = std::min(found->second.first, hold.start);
+        found->second.second = std::max(found->second.second, hold.end);
+      }
+    }
+    return span;
+  }
+
+  /// Runner::Waits once it says anything (within 5 s).
+  static std::vector<std::string> FirstWaits(const Runner& runner) {
+    std::vector<std::string> waits;
+    for (int tries = 0; tries < 50 && waits.empty(); ++tries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      waits = runner.Waits();
+    }
+    return waits;
+  }
+
   fs::path dir_;
   TaskSuite suite_;
   WorkerOptions options_;
@@ -275,14 +299,7 @@ TEST_F(RunnerTest, QueuedJobsKeepStartingWhileAJobWaitsToRunAlone) {
   for (size_t i = 1; i < outcomes.size(); ++i) {
     EXPECT_EQ(outcomes[i].result.status, Status::kOk) << outcomes[i].result.message;
   }
-  std::map<size_t, std::pair<double, double>> span;  // by job: first hold's start, last's end
-  for (const auto& hold : Holds(outcomes)) {
-    auto [found, fresh] = span.try_emplace(hold.job, hold.start, hold.end);
-    if (!fresh) {
-      found->second.first = std::min(found->second.first, hold.start);
-      found->second.second = std::max(found->second.second, hold.end);
-    }
-  }
+  auto span = Spans(outcomes);  // by job: first hold's start, last's end
   ASSERT_EQ(span.size(), outcomes.size());
   // The short jobs ran beside the long one, after the out-of-memory end...
   for (size_t i = 2; i < outcomes.size(); ++i) EXPECT_LT(span[i].first, span[1].second) << i;
@@ -304,11 +321,7 @@ TEST_F(RunnerTest, AJobWaitingToRunAloneIsNamedInTheWaits) {
                 [](const RunnerJob&, RunnerOutcome) {});
   runner.Submit({suite_.Find("softmax"), Candidate("long", "check 3.0\n"), 0, "softmax long", 1},
                 [](const RunnerJob&, RunnerOutcome) {});
-  std::vector<std::string> waits;
-  for (int tries = 0; tries < 50 && waits.empty(); ++tries) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    waits = runner.Waits();
-  }
+  const std::vector<std::string> waits = FirstWaits(runner);
   ASSERT_EQ(waits.size(), 1u);
   EXPECT_EQ(waits[0],
             "1 waits to run again alone, once the lane has no job: softmax oom (out of GPU memory "
@@ -471,15 +484,7 @@ TEST_F(RunnerTest, AJobThatDoesNotFitYetDoesNotHoldBackSmallerJobsBehindIt) {
   for (const auto& outcome : outcomes) {
     ASSERT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
   }
-  const auto holds = Holds(outcomes);
-  std::map<size_t, std::pair<double, double>> span;  // by job: its first hold's start, last's end
-  for (const auto& hold : holds) {
-    auto [found, fresh] = span.try_emplace(hold.job, hold.start, hold.end);
-    if (!fresh) {
-      found->second.first = std::min(found->second.first, hold.start);
-      found->second.second = std::max(found->second.second, hold.end);
-    }
-  }
+  auto span = Spans(outcomes);  // by job: its first hold's start, last's end
   ASSERT_EQ(span.size(), 4u);
   // c and d both checked while a did; b only after a had ended.
   EXPECT_LT(span[2].second, span[0].second);
@@ -543,11 +548,7 @@ TEST_F(RunnerTest, AQueuedJobSaysItWaitsForGpuMemoryWithTheFiguresCounted) {
                 [&](const RunnerJob&, RunnerOutcome) { ++ended; });
   runner.Submit({&other, Candidate("b", "check 0.1\n"), 0, "attention_noncausal b", 1},
                 [&](const RunnerJob&, RunnerOutcome) { ++ended; });
-  std::vector<std::string> waits;
-  for (int tries = 0; tries < 50 && waits.empty(); ++tries) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    waits = runner.Waits();
-  }
+  const std::vector<std::string> waits = FirstWaits(runner);
   ASSERT_EQ(waits.size(), 1u);
   EXPECT_EQ(waits[0].rfind("1 wait for GPU memory: the first, attention_noncausal b, needs ", 0),
             0u)
@@ -587,11 +588,7 @@ TEST_F(RunnerTest, AQueuedJobSaysItWaitsForTheScratchDiskWithTheReferencesKept) 
                 [](const RunnerJob&, RunnerOutcome) {});
   runner.Submit({&other, Candidate("b", "check 0.1\n"), 0, "layernorm b", 1},
                 [](const RunnerJob&, RunnerOutcome) {});
-  std::vector<std::string> waits;
-  for (int tries = 0; tries < 50 && waits.empty(); ++tries) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    waits = runner.Waits();
-  }
+  const std::vector<std::string> waits = FirstWaits(runner);
   ASSERT_EQ(waits.size(), 1u);
   EXPECT_EQ(
       waits[0].rfind("1 wait for room on the scratch disk: the first, layernorm b, needs ", 0), 0u)
