@@ -326,3 +326,77 @@ def test_batch_by_key_undo_restores_the_autotuners_run():
     undo()
 
     assert Autotuner.__dict__["run"] is original
+
+
+# --- a key's configurations compiled at once (compile_in_parallel) --------------------------------------------------
+
+
+class WarmingFn:
+    """An autotuner's kernel that notes each warm-up: its block, and whether Triton's async compile mode was on."""
+
+    def __init__(self, fail_at: int | None = None):
+        self.warmed = []
+        self.fail_at = fail_at
+
+    def warmup(self, *args, grid, **kwargs):
+        from triton.runtime._async_compile import active_mode
+
+        if kwargs["BLOCK"] == self.fail_at:
+            raise RuntimeError("no such option")
+        self.warmed.append((args, kwargs["BLOCK"], kwargs["num_warps"], active_mode.get() is not None))
+
+
+@pytest.fixture
+def compiling(monkeypatch):
+    """compile_in_parallel as on a GPU machine with two cores: the interpreter off, a fresh record."""
+    from triton import knobs
+
+    from tritonize_worker import autotune_timer
+
+    monkeypatch.setattr(knobs.runtime, "interpret", False)
+    monkeypatch.setattr(autotune_timer, "compile_threads", lambda configurations: 2)
+    autotune_timer.batching = autotune_timer.Batching()
+    return autotune_timer
+
+
+def test_a_keys_configurations_are_compiled_at_once_each_after_its_pre_hook(compiling):
+    from types import SimpleNamespace
+
+    hooked = []
+    configs = [
+        triton.Config({"BLOCK": 16}, num_warps=1, pre_hook=lambda nargs: hooked.append((nargs["x"], nargs["BLOCK"]))),
+        triton.Config({"BLOCK": 32}, num_warps=2),
+    ]
+    fn = WarmingFn()
+    tuner = SimpleNamespace(fn=fn, nargs={"x": "x-tensor"})
+
+    assert compiling.compile_in_parallel(tuner, ("x-tensor",), {"n": 40}, configs) == 2
+    # Each warmed up (compiled, not launched) in Triton's async compile mode, with the configuration's options; the
+    # pre-hook first, on what its benchmark gives it.
+    assert fn.warmed == [(("x-tensor",), 16, 1, True), (("x-tensor",), 32, 2, True)]
+    assert hooked == [("x-tensor", 16)]
+    record = compiling.batching.record()
+    assert (record["compiled_at_once"], record["compile_threads"]) == (2, 2) and "parallel_off" not in record
+
+
+def test_a_failure_to_compile_at_once_leaves_the_configurations_to_the_first_pass(compiling):
+    from types import SimpleNamespace
+
+    configs = [triton.Config({"BLOCK": 16}, num_warps=1), triton.Config({"BLOCK": 32}, num_warps=2)]
+    tuner = SimpleNamespace(fn=WarmingFn(fail_at=32), nargs={})
+
+    assert compiling.compile_in_parallel(tuner, (), {}, configs) == 1
+    assert compiling.batching.parallel_off == "RuntimeError: no such option"
+    # Off for the rest of the process: the first pass compiles one by one, as before.
+    assert compiling.compile_in_parallel(SimpleNamespace(fn=WarmingFn(), nargs={}), (), {}, configs) == 0
+
+
+def test_under_the_interpreter_nothing_is_compiled_at_once():
+    from types import SimpleNamespace
+
+    from tritonize_worker import autotune_timer
+
+    fn = WarmingFn()
+    configs = [triton.Config({"BLOCK": 16}, num_warps=1), triton.Config({"BLOCK": 32}, num_warps=2)]
+    assert autotune_timer.compile_in_parallel(SimpleNamespace(fn=fn, nargs={}), (), {}, configs) == 0
+    assert fn.warmed == []

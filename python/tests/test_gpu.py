@@ -114,6 +114,9 @@ def test_an_autotuned_kernels_chosen_configuration_is_recorded(run_worker, autot
     batches = result["environment"]["autotune_batches"]
     assert batches["keys"] == len(log) and "off" not in batches
     assert batches["configurations"] + batches["failed"] == 11 * len(log)
+    # Each key's 11 compiled at once on several threads before that (autotune_timer.compile_in_parallel).
+    assert batches["compiled_at_once"] == 11 * len(log) and "parallel_off" not in batches
+    assert batches["compile_threads"] >= 2
     if autotune_timer == "job":
         # Its 11 configurations were timed by the job's autotune timer, at every shape it was tuned for, each
         # with the SM clock read as its timing started.

@@ -42,6 +42,23 @@ def test_the_work_after_a_compile_has_the_call_timeout_from_the_compiles_end():
     assert took < 10
 
 
+def test_compiles_at_once_start_the_call_timeout_when_the_last_one_ends():
+    out, took = run(
+        """
+        dog.enter("compile", 30, after_compile_s=0.4)
+        dog.compile_started()
+        dog.compile_started()      # two configurations compiling on two threads
+        dog.compile_ended()
+        time.sleep(0.8)            # the second still compiles: no call timeout yet
+        dog.compile_ended()
+        print("both ended", flush=True)
+        time.sleep(30)
+        """
+    )
+    assert out == "both ended\ncompile|0.4|its GPU work after its last compile ended, which has the call timeout"
+    assert took < 10
+
+
 def test_a_new_compile_has_the_phases_own_deadline_again():
     out, _ = run(
         """

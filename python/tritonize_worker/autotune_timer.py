@@ -20,13 +20,22 @@ each (`batch_by_key`): each is first compiled and run once in a shared hold, the
 back to back. A hold is only taken once every shared holder (other jobs' checks) has finished its call, which cost
 the matmul expert on the H200 84 s of waiting for about 100 holds (docs/runner.md); the benchmark itself is the
 same, configuration by configuration, in the author's order.
+
+Before that first pass, a key's configurations are compiled at once on a few threads (`compile_in_parallel`):
+Triton's compile releases the GIL (on a 2-core machine, 8 configurations of a matmul for sm_90 took 3.8 s one by
+one and 1.8 s on two threads, 2026-12-05), and the matmul expert, the main job's longest job, compiled about 110
+configurations one after another (about 130 s of its 140 on the H200, 2026-12-04). The kernels go into Triton's
+own cache, where the first pass finds them; a configuration that does not compile there is compiled again in the
+first pass and fails there as before. Not under the interpreter, which compiles nothing.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import lane
@@ -40,6 +49,9 @@ BUDGET_MS = 200.0
 # Past MIN_CALLS, no more batches after this much wall time per candidate (a host that cannot keep ahead of a
 # short kernel, a slow candidate): the checks' own timeouts are for the candidate, not for its benchmark.
 MAX_WALL_S = 2.0
+# Threads that compile a key's configurations at once (compile_in_parallel), at most; fewer where the process may
+# use fewer cores.
+COMPILE_THREADS = 8
 # Flushes queued before each batch, at first: the GPU works through them while the host queues the batch. A batch
 # the host could not queue in time (the GPU had finished the lead) is dropped and the lead doubled, up to MAX_LEAD;
 # after a batch queued before the GPU was a quarter through the lead, the next lead is halved, down to LEAD_FLUSHES.
@@ -157,12 +169,20 @@ class Batching:
         self.keys = 0  # tuning keys benchmarked in one hold
         self.configurations = 0  # configurations compiled before their key's hold
         self.failed = 0  # configurations that did not compile (left out of the hold)
+        self.compiled_at_once = 0  # configurations compiled on several threads before the first pass
+        self.compile_threads = 0  # the threads they were compiled on (the most at one key)
+        self.parallel_off = ""  # why configurations were not compiled at once, if they were not
         self.off = ""  # why batching stopped in this process, if it did
         self.precompiling = False  # the first pass: the autotuner's benchmark compiles and runs once
         self.holding = False  # the second pass: in the key's exclusive hold
 
     def record(self) -> dict[str, Any]:
         record: dict[str, Any] = {"keys": self.keys, "configurations": self.configurations, "failed": self.failed}
+        if self.compiled_at_once:
+            record["compiled_at_once"] = self.compiled_at_once
+            record["compile_threads"] = self.compile_threads
+        if self.parallel_off:
+            record["parallel_off"] = self.parallel_off
         if self.off:
             record["off"] = self.off
         return record
@@ -250,6 +270,56 @@ def tuning_key(autotuner: Any, args: tuple, kwargs: dict) -> tuple | None:
     return tuple(key)
 
 
+def compile_threads(configurations: int) -> int:
+    """Threads for compiling `configurations` at once: the cores this process may run on, at most COMPILE_THREADS."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(COMPILE_THREADS, cores, configurations))
+
+
+def compile_in_parallel(autotuner: Any, args: tuple, kwargs: dict, configurations: Sequence[Any]) -> int:
+    """Compiles the configurations' kernels on several threads (Triton's AsyncCompileMode; each configuration's
+    pre-hook first, as its benchmark runs it, since it may set what the kernel is specialised on), without launching
+    them; returns how many were submitted. Anything that goes wrong leaves the first pass to compile them one by
+    one, as without it (`batching.parallel_off` says why)."""
+    if batching.parallel_off or len(configurations) < 2:
+        return 0
+    try:
+        from triton import knobs
+        from triton.runtime._async_compile import AsyncCompileMode
+    except ImportError as error:
+        batching.parallel_off = f"this Triton has no AsyncCompileMode ({error})"
+        return 0
+    if knobs.runtime.interpret:
+        return 0  # the interpreter compiles nothing
+    threads = compile_threads(len(configurations))
+    if threads < 2:
+        batching.parallel_off = "one core"
+        return 0
+    submitted = 0
+    try:
+        # Compiling holds no lane (the compile hooks give a shared hold up, lane.py); a pre-hook, which may touch the
+        # GPU, runs in a shared hold.
+        with (
+            ThreadPoolExecutor(threads, thread_name_prefix="tritonize-compile") as pool,
+            AsyncCompileMode(pool, ignore_errors=True),
+        ):
+            for configuration in configurations:
+                values = configuration.all_kwargs()
+                if configuration.pre_hook is not None:
+                    with lane.current().shared("an autotuner configuration's pre-hook"):
+                        configuration.pre_hook({**autotuner.nargs, **kwargs, **values})
+                autotuner.fn.warmup(*args, grid=(1,), **kwargs, **values)
+                submitted += 1
+    except Exception as error:  # noqa: BLE001 - an optimisation: the first pass compiles whatever is left
+        batching.parallel_off = f"{type(error).__name__}: {error}"[:300]
+    batching.compiled_at_once += submitted
+    batching.compile_threads = max(batching.compile_threads, threads)
+    return submitted
+
+
 def _batched_run(original_run: Callable[..., Any], autotuner: Any, args: tuple, kwargs: dict) -> Any:
     """Autotuner.run, with a key's benchmarks in one exclusive hold: first every pruned configuration compiled and
     run once (`_compile_once`, shared), then Triton's own run (which benchmarks and launches) in the exclusive hold,
@@ -267,6 +337,7 @@ def _batched_run(original_run: Callable[..., Any], autotuner: Any, args: tuple, 
         return original_run(autotuner, *args, **kwargs)
     autotuner.nargs = dict(zip(autotuner.arg_names, args, strict=False))
     configurations = autotuner.prune_configs(kwargs)
+    compile_in_parallel(autotuner, args, kwargs, configurations)
     compiled = []
     batching.precompiling = True
     try:

@@ -10,7 +10,9 @@ the work closely where they can:
 - The first call at a size gets the compile timeout, but once a compile ends (Triton's JIT, Dynamo: the same hooks
   that give the lane up while compiling, lane.py) the GPU work after it gets the call timeout, counted from that
   compile's end and never past the phase's own deadline. A kernel that never ends after a quick compile is then
-  stopped after the call timeout, not the compile timeout (60 s, not 600 s, by default).
+  stopped after the call timeout, not the compile timeout (60 s, not 600 s, by default). Compiles may overlap
+  (an autotuner's configurations compiled on several threads, autotune_timer.py): the call timeout starts when the
+  last one in flight has ended. A compile that fails never says it ended: the phase keeps its own deadline.
 - The timing phase sets each stretch's deadline as it goes (timing.run_timings' `watch`).
 """
 
@@ -39,6 +41,7 @@ class Watchdog:
         self._phase_limit_s = 0.0
         self._phase_deadline = 0.0
         self._after_compile_s = 0.0
+        self._compiling = 0  # compiles started and not yet ended in this phase
         self._poll_s = poll_s
         self._thread = threading.Thread(target=self._watch, name="tritonize-watchdog", daemon=True)
         self._thread.start()
@@ -51,6 +54,7 @@ class Watchdog:
             self._deadline = time.monotonic() + limit_s if limit_s > 0 else 0.0
             self._phase_limit_s, self._phase_deadline = limit_s, self._deadline
             self._after_compile_s = after_compile_s
+            self._compiling = 0
 
     def clear(self) -> None:
         self.enter("", 0.0)
@@ -58,13 +62,16 @@ class Watchdog:
     def compile_started(self) -> None:
         """A compile begins: it has the phase's own deadline."""
         with self._lock:
+            self._compiling += 1
             if self._phase and self._after_compile_s > 0:
                 self._what, self._limit_s, self._deadline = "", self._phase_limit_s, self._phase_deadline
 
     def compile_ended(self) -> None:
-        """A compile ended: what follows it has `after_compile_s`, within the phase's deadline."""
+        """A compile ended: once no other is in flight, what follows has `after_compile_s`, within the phase's
+        deadline."""
         with self._lock:
-            if not self._phase or self._after_compile_s <= 0:
+            self._compiling = max(0, self._compiling - 1)
+            if not self._phase or self._after_compile_s <= 0 or self._compiling > 0:
                 return
             after = time.monotonic() + self._after_compile_s
             if self._phase_deadline and self._phase_deadline <= after:
