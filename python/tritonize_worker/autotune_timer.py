@@ -50,8 +50,10 @@ BUDGET_MS = 200.0
 # short kernel, a slow candidate): the checks' own timeouts are for the candidate, not for its benchmark.
 MAX_WALL_S = 2.0
 # Threads that compile a key's configurations at once (compile_in_parallel), at most; fewer where the process may
-# use fewer cores.
-COMPILE_THREADS = 8
+# use fewer cores. Not the engine's per-job CPU threads (OMP_NUM_THREADS, one a job at twelve jobs on 16 cores):
+# those are for thread pools that spin; a compile is a burst of work. Four, so that twelve jobs compiling at once
+# do not take every core from the jobs whose host-side figures are being taken.
+COMPILE_THREADS = 4
 # Flushes queued before each batch, at first: the GPU works through them while the host queues the batch. A batch
 # the host could not queue in time (the GPU had finished the lead) is dropped and the lead doubled, up to MAX_LEAD;
 # after a batch queued before the GPU was a quarter through the lead, the next lead is halved, down to LEAD_FLUSHES.
