@@ -5,6 +5,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -193,3 +194,17 @@ def test_wrong_result_is_never_timed(run_worker):
 
     assert result["status"] == "wrong_result"
     assert result["timings"] == []
+
+
+def test_a_call_that_hangs_in_the_timing_ends_at_its_holds_limit_not_the_phases(run_worker):
+    # Each exclusive hold of the timing has the call timeout plus 20 times what its calls take at its warm-up's pace
+    # (timing.hold_limits): about 5 s here, where the phase as a whole used to have 5 s for each of its calls.
+    request = gpu_request("softmax", CANDIDATES_DIR / "softmax_hangs_in_timing.py")
+    request["guards"] = {"run_seed": 0, "import_s": 60, "compile_s": 60, "call_s": 5}
+    started = time.monotonic()
+    result, _ = run_worker(request, env=NO_INTERPRETER)
+
+    assert result["status"] == "timeout", result["message"]
+    assert result["message"].startswith("the time phase took longer than its 5"), result["message"]
+    assert "at 20 times its warm-up's" in result["message"], result["message"]
+    assert time.monotonic() - started < 120
