@@ -69,8 +69,7 @@ struct RunningJob {
   int lane = 0;
   std::chrono::steady_clock::time_point started;
   std::filesystem::path status_file;  // the worker's line of what it does on the lane now
-  std::string
-      note;  // set while it waits to run alone: why (the live view shows it, not its status)
+  std::string note;  // set while it runs alone: why (the live view shows it, not its status)
 };
 
 /// Each lane's share of the wall time it was held (exclusively, or shared by some job).
