@@ -332,18 +332,19 @@ def test_batch_by_key_undo_restores_the_autotuners_run():
 
 
 class WarmingFn:
-    """An autotuner's kernel that notes each warm-up: its block, and whether Triton's async compile mode was on."""
+    """An autotuner's kernel that notes each run: its block, warps and grid, whether it only compiled (warmup), and
+    whether Triton's async compile mode was on."""
 
     def __init__(self, fail_at: int | None = None):
         self.warmed = []
         self.fail_at = fail_at
 
-    def warmup(self, *args, grid, **kwargs):
+    def run(self, *args, grid, warmup, **kwargs):
         from triton.runtime._async_compile import active_mode
 
         if kwargs["BLOCK"] == self.fail_at:
             raise RuntimeError("no such option")
-        self.warmed.append((args, kwargs["BLOCK"], kwargs["num_warps"], active_mode.get() is not None))
+        self.warmed.append((args, kwargs["BLOCK"], kwargs["num_warps"], grid, warmup, active_mode.get() is not None))
 
 
 @pytest.fixture
@@ -370,10 +371,12 @@ def test_a_keys_configurations_are_compiled_at_once_each_after_its_pre_hook(comp
     fn = WarmingFn()
     tuner = SimpleNamespace(fn=fn, nargs={"x": "x-tensor"})
 
-    assert compiling.compile_in_parallel(tuner, ("x-tensor",), {"n": 40}, configs) == 2
-    # Each warmed up (compiled, not launched) in Triton's async compile mode, with the configuration's options; the
-    # pre-hook first, on what its benchmark gives it.
-    assert fn.warmed == [(("x-tensor",), 16, 1, True), (("x-tensor",), 32, 2, True)]
+    # Autotuner.run gets the launch's grid and warmup=False among its keyword arguments (kernel[grid](...)).
+    launch = {"n": 40, "grid": (3,), "warmup": False}
+    assert compiling.compile_in_parallel(tuner, ("x-tensor",), launch, configs) == 2
+    # Each compiled, not launched (warmup), in Triton's async compile mode, with the configuration's options and the
+    # launch's grid; the pre-hook first, on what its benchmark gives it.
+    assert fn.warmed == [(("x-tensor",), 16, 1, (3,), True, True), (("x-tensor",), 32, 2, (3,), True, True)]
     assert hooked == [("x-tensor", 16)]
     record = compiling.batching.record()
     assert (record["compiled_at_once"], record["compile_threads"]) == (2, 2) and "parallel_off" not in record
@@ -385,10 +388,11 @@ def test_a_failure_to_compile_at_once_leaves_the_configurations_to_the_first_pas
     configs = [triton.Config({"BLOCK": 16}, num_warps=1), triton.Config({"BLOCK": 32}, num_warps=2)]
     tuner = SimpleNamespace(fn=WarmingFn(fail_at=32), nargs={})
 
-    assert compiling.compile_in_parallel(tuner, (), {}, configs) == 1
+    launch = {"grid": (1,), "warmup": False}
+    assert compiling.compile_in_parallel(tuner, (), launch, configs) == 1
     assert compiling.batching.parallel_off == "RuntimeError: no such option"
     # Off for the rest of the process: the first pass compiles one by one, as before.
-    assert compiling.compile_in_parallel(SimpleNamespace(fn=WarmingFn(), nargs={}), (), {}, configs) == 0
+    assert compiling.compile_in_parallel(SimpleNamespace(fn=WarmingFn(), nargs={}), (), launch, configs) == 0
 
 
 def test_under_the_interpreter_nothing_is_compiled_at_once():
@@ -398,5 +402,6 @@ def test_under_the_interpreter_nothing_is_compiled_at_once():
 
     fn = WarmingFn()
     configs = [triton.Config({"BLOCK": 16}, num_warps=1), triton.Config({"BLOCK": 32}, num_warps=2)]
-    assert autotune_timer.compile_in_parallel(SimpleNamespace(fn=fn, nargs={}), (), {}, configs) == 0
+    launch = {"grid": (1,), "warmup": False}
+    assert autotune_timer.compile_in_parallel(SimpleNamespace(fn=fn, nargs={}), (), launch, configs) == 0
     assert fn.warmed == []

@@ -309,11 +309,12 @@ def compile_in_parallel(autotuner: Any, args: tuple, kwargs: dict, configuration
             AsyncCompileMode(pool, ignore_errors=True),
         ):
             for configuration in configurations:
-                values = configuration.all_kwargs()
+                # As Triton's benchmark calls it (Autotuner._bench; `kwargs` holds the launch's grid), compiled only.
+                current = {**kwargs, **configuration.all_kwargs(), "warmup": True}
                 if configuration.pre_hook is not None:
                     with lane.current().shared("an autotuner configuration's pre-hook"):
-                        configuration.pre_hook({**autotuner.nargs, **kwargs, **values})
-                autotuner.fn.warmup(*args, grid=(1,), **kwargs, **values)
+                        configuration.pre_hook({**autotuner.nargs, **current})
+                autotuner.fn.run(*args, **current)
                 submitted += 1
     except Exception as error:  # noqa: BLE001 - an optimisation: the first pass compiles whatever is left
         batching.parallel_off = f"{type(error).__name__}: {error}"[:300]
