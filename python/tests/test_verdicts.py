@@ -126,3 +126,11 @@ def test_a_first_call_that_never_ends_after_its_compile_has_the_call_timeout(run
         " call timeout)"
     )
     assert time.monotonic() - started < 40
+
+
+def test_a_first_call_that_compiles_with_torch_compile_is_not_cut_at_the_call_timeout(run_worker, request_for):
+    # torch.compile compiles without a hook to say so (a backward at its first backward call): once it has compiled
+    # in the process, the call timeout after a compile gives way to the compile timeout.
+    result, _ = run(run_worker, request_for, "softmax_compiles_with_torch_compile", compile_s=60, call_s=2)
+
+    assert result["status"] == "ok", result["message"]

@@ -96,3 +96,17 @@ def test_a_phase_without_a_call_timeout_ignores_compiles():
         """
     )
     assert out == "call|0.4|the third call"
+
+
+def test_the_call_timeout_after_a_compile_gives_way_where_compiles_go_unreported():
+    out, took = run(
+        """
+        dog.unreported_compiles = lambda: True   # torch.compile has compiled in the process
+        dog.enter("compile", 1.5, after_compile_s=0.2)
+        dog.compile_started()
+        dog.compile_ended()
+        time.sleep(30)
+        """
+    )
+    assert out == "compile|1.5|"  # the phase's own deadline, not 0.2 s after the compile
+    assert took < 10

@@ -7,6 +7,7 @@ it can only fail the implementation (a load error, an exception, a rejection), n
 from __future__ import annotations
 
 import math
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -76,6 +77,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     # Compiles give the job's shared hold of its GPU lane up while they run (lane.py), and the GPU work after one
     # has the call timeout (watchdog.py).
     compile_events = (watchdog.compile_started, watchdog.compile_ended)
+    watchdog.unreported_compiles = torch_compile_in_use
     lane.release_while_compiling(compile_events)
     observer = OpObserver(task.forbidden) if impl.kind in OBSERVED_KINDS and task.forbidden else None
     clock.lap("setup")
@@ -193,6 +195,14 @@ class _PhaseClock:
         self.phases[phase] = round(now - self.last, 3)
         self.cpu[phase] = round(cpu - self.last_cpu, 3)
         self.last, self.last_cpu = now, cpu
+
+
+def torch_compile_in_use() -> bool:
+    """Whether torch.compile may be compiling in this process, with no hook to say so (the watchdog's call timeout
+    after a compile then gives way, watchdog.py): its compiler, Dynamo, has been imported. `import torch` does not
+    import it, nor does the worker, but for the compile column. (Whether it has compiled a graph yet says too little:
+    its first compile in a process imports it and Inductor for seconds before it counts one.)"""
+    return "torch._dynamo" in sys.modules
 
 
 def _time(entry, request: Request, result: Result, watchdog: Watchdog, environment, patched, flush) -> None:

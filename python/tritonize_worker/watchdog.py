@@ -12,7 +12,10 @@ the work closely where they can:
   compile's end and never past the phase's own deadline. A kernel that never ends after a quick compile is then
   stopped after the call timeout, not the compile timeout (60 s, not 600 s, by default). Compiles may overlap
   (an autotuner's configurations compiled on several threads, autotune_timer.py): the call timeout starts when the
-  last one in flight has ended. A compile that fails never says it ended: the phase keeps its own deadline.
+  last one in flight has ended. A compile that fails never says it ended: the phase keeps its own deadline. And
+  torch.compile compiles with no hook to say so (AOTAutograd compiles a graph's backward at its first backward
+  call): where it is in use in the process (`unreported_compiles`), the call timeout after a compile gives way to the
+  phase's deadline when it passes, rather than cut such a compile short.
 - The timing phase sets each stretch's deadline as it goes (timing.run_timings' `watch`).
 """
 
@@ -33,6 +36,8 @@ class Watchdog:
         # Called first when a deadline passes (the candidate step saves the outputs made so far: values are judged
         # before the timeout). Its failure does not stop the timeout.
         self.before_timeout: Callable[[], None] | None = None
+        # Whether compiles may run that no hook reports (candidate.py: torch.compile is in use in the process).
+        self.unreported_compiles: Callable[[], bool] | None = None
         self._lock = threading.Lock()
         self._phase = ""
         self._what = ""
@@ -79,11 +84,22 @@ class Watchdog:
             self._deadline, self._limit_s = after, self._after_compile_s
             self._what = "its GPU work after its last compile ended, which has the call timeout"
 
+    def _unreported(self) -> bool:
+        try:
+            return self.unreported_compiles is not None and bool(self.unreported_compiles())
+        except Exception:  # noqa: BLE001 - a question the watchdog asks; a failure to answer is a no
+            return False
+
     def _watch(self) -> None:
         while True:
             time.sleep(self._poll_s)
             with self._lock:
                 expired = self._deadline and time.monotonic() > self._deadline
+                if expired and self._deadline != self._phase_deadline and self._unreported():
+                    # The call timeout after a compile: an unreported compile may be what runs. The phase's own.
+                    self._what, self._limit_s, self._deadline = "", self._phase_limit_s, self._phase_deadline
+                    self._after_compile_s = 0.0
+                    expired = self._deadline and time.monotonic() > self._deadline
                 phase, limit, what = self._phase, self._limit_s, self._what
             if expired:
                 try:
