@@ -22,11 +22,12 @@ the matmul expert on the H200 84 s of waiting for about 100 holds (docs/runner.m
 same, configuration by configuration, in the author's order.
 
 Before that first pass, a key's configurations are compiled at once on a few threads (`compile_in_parallel`):
-Triton's compile releases the GIL (on a 2-core machine, 8 configurations of a matmul for sm_90 took 3.8 s one by
-one and 1.8 s on two threads, 2026-12-05), and the matmul expert, the main job's longest job, compiled about 110
-configurations one after another (about 130 s of its 140 on the H200, 2026-12-04). The kernels go into Triton's
-own cache, where the first pass finds them; a configuration that does not compile there is compiled again in the
-first pass and fails there as before. Not under the interpreter, which compiles nothing.
+Triton's compile releases the GIL (on a 2-core machine, tutorial 03's 16 matmul configurations for sm_90 took about
+5.7 s one by one and 3.1 s on two threads: benchmarks/compile_at_once.py, 2026-12-05), and the matmul experts, the
+main job's longest jobs, compiled about 110 configurations one after another in candidate steps of 130-140 s on the
+H200 (2026-12-04). The kernels go into Triton's own cache, where the first pass finds them; a configuration that
+does not compile there is compiled again in the first pass and fails there as before. Not under the interpreter,
+which compiles nothing.
 """
 
 from __future__ import annotations
