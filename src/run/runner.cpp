@@ -391,6 +391,12 @@ void Runner::Work() {
       }
       start = start && !Interrupted();
     }
+    if (start && queued.alone != 0 && AloneLane(queued.alone == 'd') < 0) {
+      // NextToStart found it an empty lane under this same lock; should that ever not hold, it
+      // waits.
+      queue_.push_front(std::move(queued));
+      continue;
+    }
     CountWait(queued);
     const int id = next_id_++;
     RunnerOutcome outcome;
