@@ -1,6 +1,6 @@
 """How long an autotuned matmul's configurations take to compile one by one, and at once on several threads
 (autotune_timer.compile_in_parallel), on this machine's CPU: no GPU needed. Triton compiles for an sm_90 target
-through a stand-in driver that only names the device and target (python/tests/parallel_compile_probe.py).
+through the stand-in driver of python/tests/parallel_compile_probe.py, which only names the device and target.
 
     bin/tritonize extract --tutorials .tutorials --out /tmp/experts --tasks matmul
     python benchmarks/compile_at_once.py /tmp/experts/matmul.tutorial.py [--threads N] [--size 1024]
@@ -26,21 +26,10 @@ def measure(module_path: str, way: str, threads: int, size: int) -> dict:
     import importlib.util
 
     import torch
-    from triton.backends.compiler import GPUTarget
     from triton.runtime import driver
 
-    class StandInDriver:
-        def get_current_device(self):
-            return 0
-
-        def get_current_stream(self, device=None):
-            return 0
-
-        def get_current_target(self):
-            return GPUTarget("cuda", 90, 32)
-
-        def get_active_torch_device(self):
-            return torch.device("cpu")
+    sys.path.insert(0, str(ROOT / "python" / "tests"))
+    from parallel_compile_probe import StandInDriver  # names the device and an sm_90 target, nothing more
 
     driver.set_active(StandInDriver())
     spec = importlib.util.spec_from_file_location("expert", module_path)
