@@ -2,7 +2,7 @@
 (autotune_timer.compile_in_parallel), on this machine's CPU: no GPU needed. Triton compiles for an sm_90 target
 through the stand-in driver of python/tests/parallel_compile_probe.py, which only names the device and target.
 
-    bin/tritonize extract --tutorials .tutorials --out /tmp/experts --tasks matmul
+    build/tritonize extract --tutorials .tutorials --out /tmp/experts --tasks matmul
     python benchmarks/compile_at_once.py /tmp/experts/matmul.tutorial.py [--threads N] [--size 1024]
 
 Each way runs in a fresh process with an empty Triton cache; the script prints the seconds of each and the kernels
