@@ -76,5 +76,10 @@ if work is not None:
 
 for f in failures:
     print("FAILED:", f)
+if failures:
+    # The run's seed picks the hidden sizes and the distributions' draws (docs/security.md); with it the failure
+    # can be run again: bench ... --run-seed N.
+    environment = json.loads(db.execute("SELECT environment FROM runs WHERE id = ?", (report["run_id"],)).fetchone()[0])
+    print("run seed:", environment.get("run_seed"))
 print(f"e2e: {passed} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)
