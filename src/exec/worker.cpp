@@ -21,6 +21,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// In a step's folder, where Triton caches its compiles when the step has no caches of its own.
+constexpr const char* kStepTritonCache = "triton-cache";
+
 std::string LastLine(const std::string& text) {
   auto end = text.find_last_not_of("\n ");
   if (end == std::string::npos) return {};
@@ -88,6 +91,23 @@ const std::vector<std::string>& CpuThreadVariables() {
   return names;
 }
 
+std::vector<std::string> WorkerArgv(const WorkerOptions& options, std::vector<std::string> args) {
+  std::vector<std::string> argv = {options.python, "-m", "tritonize_worker"};
+  argv.insert(argv.end(), std::make_move_iterator(args.begin()),
+              std::make_move_iterator(args.end()));
+  return argv;
+}
+
+std::vector<std::string> StepArgv(const Step& step, const WorkerOptions& options) {
+  return WorkerArgv(options, {"--request", StepRequestPath(step).string(), "--result",
+                              StepResultPath(step).string()});
+}
+
+void MakeStepDir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir / kStepTritonCache, ec);
+}
+
 SubprocessOptions StepProcessOptions(const Step& step, const WorkerOptions& options) {
   SubprocessOptions sub;
   if (options.cpu_threads > 0) {
@@ -101,7 +121,7 @@ SubprocessOptions StepProcessOptions(const Step& step, const WorkerOptions& opti
   sub.env["PYTHONUNBUFFERED"] = "1";
   sub.env["PYTHONDONTWRITEBYTECODE"] = "1";
   if (step.cache_dir.empty()) {
-    sub.env["TRITON_CACHE_DIR"] = (step.dir / "triton-cache").string();
+    sub.env["TRITON_CACHE_DIR"] = (step.dir / kStepTritonCache).string();
   } else {
     sub.env["TRITON_CACHE_DIR"] = (step.cache_dir / "triton").string();
     sub.env["TORCHINDUCTOR_CACHE_DIR"] = (step.cache_dir / "inductor").string();

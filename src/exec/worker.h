@@ -76,6 +76,15 @@ struct Step {
   std::string cuda_visible_devices; // the lane's GPU; empty: WorkerOptions' or inherited
 };
 
+/// `python -m tritonize_worker ARGS...` with the options' Python.
+std::vector<std::string> WorkerArgv(const WorkerOptions& options, std::vector<std::string> args);
+
+/// The candidate and trusted steps' argv: --request and --result in the step's folder.
+std::vector<std::string> StepArgv(const Step& step, const WorkerOptions& options);
+
+/// Makes `dir` and the Triton cache folder a step without its own caches uses in it.
+void MakeStepDir(const std::filesystem::path& dir);
+
 /// The request and result files of a step in its folder.
 std::filesystem::path StepRequestPath(const Step& step);
 std::filesystem::path StepResultPath(const Step& step);

@@ -95,7 +95,7 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
   std::error_code ec;
   if (fs::is_regular_file(*path, ec)) return true;  // an earlier engine of this pid: the same
   const fs::path step_dir = dir / name;
-  fs::create_directories(step_dir / "triton-cache", ec);
+  MakeStepDir(step_dir);
   request["files"] = {{"reference", path->string()}};
   AddLane(context, step_dir, &request);
   nlohmann::json result;

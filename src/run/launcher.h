@@ -44,6 +44,10 @@ class Launcher {
   virtual bool local() const { return true; }
 };
 
+/// A step about to run in a process of its own: a new folder under the scratch folder unless it
+/// names one, that folder writable in its sandbox and its Triton cache folder made.
+Step FreshProcessStep(Step step, const WorkerOptions& options);
+
 /// A fresh `python -m tritonize_worker --request R --result S` per step, in step.dir.
 class ProcessLauncher : public Launcher {
  public:

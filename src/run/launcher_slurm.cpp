@@ -26,28 +26,17 @@ std::string SelfPath() {
 class SlurmSlot : public StepSlot {
  public:
   SlurmSlot(Step step, const WorkerOptions& options, SlurmStepLauncher& launcher)
-      : step_(std::move(step)), options_(options), launcher_(launcher), slurm_(launcher.slurm()) {
-    if (step_.dir.empty()) step_.dir = NewJobDir(options_, step_.label);
-    if (step_.sandbox) {
-      auto& writable = step_.sandbox->writable;
-      writable.insert(writable.begin(), step_.dir);
-    }
-    std::error_code ec;
-    fs::create_directories(step_.dir / "triton-cache", ec);
-  }
+      : step_(FreshProcessStep(std::move(step), options)),
+        options_(options),
+        launcher_(launcher),
+        slurm_(launcher.slurm()) {}
   const fs::path& dir() const override { return step_.dir; }
   std::string sandbox() const override { return sandbox_; }
 
   bool Run(const nlohmann::json& request, nlohmann::json* result, JobResult* failure) override {
     if (!WriteStepRequest(step_, request, failure)) return false;
     SubprocessOptions sub = StepProcessOptions(step_, options_);
-    std::vector<std::string> argv = {options_.python,
-                                     "-m",
-                                     "tritonize_worker",
-                                     "--request",
-                                     StepRequestPath(step_).string(),
-                                     "--result",
-                                     StepResultPath(step_).string()};
+    std::vector<std::string> argv = StepArgv(step_, options_);
     const fs::path describe = step_.dir / "sandbox.txt";
     if (sub.sandbox) {
       argv = SandboxRunCommand(slurm_.options().binary, *sub.sandbox, describe, argv);

@@ -9,23 +9,15 @@ namespace fs = std::filesystem;
 
 class ProcessSlot : public StepSlot {
  public:
-  ProcessSlot(Step step, const WorkerOptions& options) : step_(std::move(step)), options_(options) {
-    if (step_.dir.empty()) step_.dir = NewJobDir(options_, step_.label);
-    if (step_.sandbox) {
-      auto& writable = step_.sandbox->writable;
-      writable.insert(writable.begin(), step_.dir);
-    }
-    std::error_code ec;
-    fs::create_directories(step_.dir / "triton-cache", ec);
-  }
+  ProcessSlot(Step step, const WorkerOptions& options)
+      : step_(FreshProcessStep(std::move(step), options)), options_(options) {}
   const fs::path& dir() const override { return step_.dir; }
   std::string sandbox() const override { return sandbox_; }
 
   bool Run(const nlohmann::json& request, nlohmann::json* result, JobResult* failure) override {
     if (!WriteStepRequest(step_, request, failure)) return false;
     SubprocessOptions sub = StepProcessOptions(step_, options_);
-    sub.argv = {options_.python,         "-m",     "tritonize_worker", "--request",
-                StepRequestPath(step_).string(), "--result", StepResultPath(step_).string()};
+    sub.argv = StepArgv(step_, options_);
     const SubprocessResult run = RunSubprocess(sub);
     sandbox_ = run.sandbox;
     return StepResultOf(step_, run, options_, result, failure);
@@ -38,6 +30,16 @@ class ProcessSlot : public StepSlot {
 };
 
 }  // namespace
+
+Step FreshProcessStep(Step step, const WorkerOptions& options) {
+  if (step.dir.empty()) step.dir = NewJobDir(options, step.label);
+  if (step.sandbox) {
+    auto& writable = step.sandbox->writable;
+    writable.insert(writable.begin(), step.dir);
+  }
+  MakeStepDir(step.dir);
+  return step;
+}
 
 std::unique_ptr<StepSlot> ProcessLauncher::Claim(const Step& step) {
   return std::make_unique<ProcessSlot>(step, options_);

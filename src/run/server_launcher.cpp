@@ -26,11 +26,10 @@ class ServerSlot : public StepSlot {
     StepServer* server = launcher_.Server(step_.cuda_visible_devices, index);
     const fs::path home = launcher_.home_ / fmt::format("step-server-{}-gpu{}-{}", getpid(),
                                                         step_.cuda_visible_devices, index);
-    std::error_code ec;
-    fs::create_directories(home / "triton-cache", ec);
+    MakeStepDir(home);
     Step server_step{"step-server", home, "", 0, std::nullopt, {}, step_.cuda_visible_devices};
     SubprocessOptions start = StepProcessOptions(server_step, launcher_.options_);
-    start.argv = {launcher_.options_.python, "-m", "tritonize_worker", "--serve"};
+    start.argv = WorkerArgv(launcher_.options_, {"--serve"});
     start.stdout_path.clear();
 
     const auto began = std::chrono::steady_clock::now();

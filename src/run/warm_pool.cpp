@@ -81,11 +81,9 @@ bool WarmPool::Spawn(const Step& like, std::deque<Warm>* ready) {
     // Trusted code's caches are shared by its repeats: any of them, under their folder.
     if (!like.cache_dir.empty()) writable.push_back(like.cache_dir.parent_path());
   }
-  std::error_code ec;
-  fs::create_directories(warm.step.dir / "triton-cache", ec);
+  MakeStepDir(warm.step.dir);
   SubprocessOptions sub = StepProcessOptions(warm.step, options_);
-  sub.argv = {options_.python, "-m", "tritonize_worker", "--warm",
-              (warm.step.dir / kReadyFile).string()};
+  sub.argv = WorkerArgv(options_, {"--warm", (warm.step.dir / kReadyFile).string()});
   sub.timeout_s = 0;
   warm.child = std::make_unique<StartedSubprocess>();
   std::string err;
