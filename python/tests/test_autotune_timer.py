@@ -129,20 +129,24 @@ def test_the_record_gives_the_start_clocks_only_when_they_were_read():
     from tritonize_worker.autotune_timer import AutotuneTimer
 
     without = AutotuneTimer(flush=lambda: None)
-    assert without.record() == {"candidates": 0, "lead": 4, "max_lead": 4, "dropped": 0}
+    assert without.record() == {"candidates": 0, "lead_ms": 0.2, "max_lead_ms": 0.2, "dropped": 0, "behind_kept": 0}
     with_clock = AutotuneTimer(flush=lambda: None, sm_clock=lambda: 1980)
     with_clock.start_clocks_mhz += [1980, 1755, 1980]  # what three candidates' timings found
     assert with_clock.record()["start_sm_clock_mhz"] == {"min": 1755, "median": 1980, "max": 1980}
 
 
 class ScriptedCuda:
-    """torch.cuda for AutotuneTimer._batch without a GPU: each batch's two queries answer from `script`, a list of
-    (quarter_done, lead_done) per batch; timing events read 0.01 ms."""
+    """torch.cuda for AutotuneTimer._batch without a GPU: each batch's query of the lead's end answers from `script`
+    (True: the GPU had finished the lead before the host queued the batch); the spins asked for are noted in cycles;
+    timing events read 0.01 ms."""
 
     def __init__(self, script):
         self.script = list(script)
         self.cuda = self
-        self.answers = []
+        self.spins = []
+
+    def _sleep(self, cycles):
+        self.spins.append(cycles)
 
     def Event(self, enable_timing=False):
         cuda = self
@@ -155,32 +159,56 @@ class ScriptedCuda:
                 return 0.01
 
             def query(self):
-                return cuda.answers.pop(0)
+                return cuda.script.pop(0)
 
-        if not enable_timing and not self.answers:
-            quarter_done, lead_done = self.script.pop(0)
-            self.answers = [lead_done, quarter_done]  # the timer asks for the lead's end first
         return Event()
 
     def synchronize(self):
         pass
 
 
-def test_the_lead_doubles_when_the_host_fell_behind_and_halves_when_it_was_ample():
-    from tritonize_worker.autotune_timer import LEAD_FLUSHES, AutotuneTimer
+class HostClock:
+    """The host's clock, moved on `per_call_s` by each kernel call: a wrapper of that much host time a call."""
 
-    timer = AutotuneTimer(flush=lambda: None)
-    behind, enough, ample = (True, True), (True, False), (False, False)
-    cuda = ScriptedCuda([behind, behind, enough, ample, ample, ample, ample])
+    def __init__(self, per_call_s):
+        self.now, self.per_call_s = 0.0, per_call_s
 
-    assert len(timer._batch(lambda: None, cuda)) == 10  # two batches dropped, the third kept
-    assert (timer.lead, timer.dropped) == (4 * LEAD_FLUSHES, 2)
-    timer._batch(lambda: None, cuda)  # queued with three quarters of the lead to run: halve it
-    assert timer.lead == 2 * LEAD_FLUSHES
-    for _ in range(3):
-        timer._batch(lambda: None, cuda)
-    assert (timer.lead, timer.dropped) == (LEAD_FLUSHES, 2)  # never below the first lead
-    assert timer.max_lead == 4 * LEAD_FLUSHES
+    def __call__(self):
+        return self.now
+
+    def call(self):
+        self.now += self.per_call_s
+
+
+def test_the_lead_follows_the_hosts_pace_and_grows_when_the_host_fell_behind():
+    from tritonize_worker.autotune_timer import LEAD_MARGIN, LEAD_S, SPIN_HZ, AutotuneTimer
+
+    host = HostClock(500e-6)  # 5 ms to queue a batch of ten calls
+    timer = AutotuneTimer(flush=lambda: None, clock=host)
+    cuda = ScriptedCuda([True, True, False, False])
+
+    assert len(timer._batch(host.call, cuda)) == 10  # two batches dropped, the third kept
+    assert timer.dropped == 2 and timer.behind_kept == 0
+    # The first lead, then twice the margin over the host's 5 ms, then doubled.
+    leads_s = [LEAD_S, 2 * LEAD_MARGIN * 5e-3, 4 * LEAD_MARGIN * 5e-3]
+    assert cuda.spins == pytest.approx([lead_s * SPIN_HZ for lead_s in leads_s], abs=1)
+    assert timer.max_lead_s == pytest.approx(4 * LEAD_MARGIN * 5e-3)
+    assert timer.lead_s == pytest.approx(LEAD_MARGIN * 5e-3)  # a kept batch sets the next lead from its pace
+    timer._batch(host.call, cuda)
+    assert cuda.spins[-1] == pytest.approx(LEAD_MARGIN * 5e-3 * SPIN_HZ, abs=1)
+    assert timer.record()["max_lead_ms"] == pytest.approx(30.0)
+
+
+def test_a_host_too_slow_for_the_longest_lead_is_kept_and_counted():
+    from tritonize_worker.autotune_timer import MAX_LEAD_S, AutotuneTimer
+
+    host = HostClock(0.1)  # a second to queue ten calls: no lead allowed covers it
+    timer = AutotuneTimer(flush=lambda: None, clock=host)
+    cuda = ScriptedCuda([True, True])
+
+    assert len(timer._batch(host.call, cuda)) == 10
+    assert (timer.dropped, timer.behind_kept) == (1, 1)
+    assert timer.max_lead_s == MAX_LEAD_S and timer.lead_s == MAX_LEAD_S
 
 
 # --- one exclusive hold per tuning key (batch_by_key) -------------------------------------------------------------

@@ -7,13 +7,13 @@ docs/measurement.md), and where two configurations are close by one yardstick an
 autotuner's pick flips between processes and the reported time with it: the matmul at 1024^3 on the H100, expert
 and LLM alike, sat 4-10% apart in different processes with different picks.
 
-So with `--autotune-timer job` (experimental; the default is Triton's own) a job on the GPU hands every autotuner
+So with `--autotune-timer job` (the default; `triton` keeps Triton's own) a job on the GPU hands every autotuner
 that did not bring its own benchmark (`do_bench=` in `@triton.autotune`, kept as its author wrote it) an
 `AutotuneTimer`: each candidate is run after the job's flush between CUDA events, the host queued ahead of the GPU
-(a lead of flushes before each batch, checked to have sufficed), so that the events bracket the kernel, not its
-launch from Python. Events, not the profiler: the worker takes its host-side figures before CUPTI first starts in
-the process (timing.py). The configurations, the key and the pruning stay the author's; only the yardstick of the
-pick is the job's.
+(a lead of GPU work before each batch, set from the host's pace and checked to have sufficed), so that the events
+bracket the kernel, not its launch from Python. Events, not the profiler: the worker takes its host-side figures
+before CUPTI first starts in the process (timing.py). The configurations, the key and the pruning stay the
+author's; only the yardstick of the pick is the job's.
 
 Either way the configurations of one tuning key are benchmarked in one exclusive hold of the lane, not one hold
 each (`batch_by_key`): each is first compiled and run once in a shared hold, then all are benchmarked
@@ -55,25 +55,39 @@ MAX_WALL_S = 2.0
 # those are for thread pools that spin; a compile is a burst of work. Four, so that twelve jobs compiling at once
 # do not take every core from the jobs whose host-side figures are being taken.
 COMPILE_THREADS = 4
-# Flushes queued before each batch, at first: the GPU works through them while the host queues the batch. A batch
-# the host could not queue in time (the GPU had finished the lead) is dropped and the lead doubled, up to MAX_LEAD;
-# after a batch queued before the GPU was a quarter through the lead, the next lead is halved, down to LEAD_FLUSHES.
-# (On the H100 the first candidate of a process needed 256 and, without the halving, every later one paid for 256
-# flushes of 85 us per batch: the expert's first call at 2048^3 took 2.73 s instead of 1.24 s with do_bench.)
-LEAD_FLUSHES = 4
-MAX_LEAD = 256
+# The lead: GPU work queued before each batch (a spin of the GPU's clock, one launch: torch.cuda._sleep), so that
+# the GPU is still busy with it when the host has queued the batch, and each pair of events brackets its kernel, not
+# the wait for its launch. A lead of flushes (each launch adding only what the flush's GPU time exceeds its launch's
+# host time) could not cover a wrapper of 200 us a call: on an H100 (2026-12-05) the GPU test of such a wrapper failed
+# in 2 of 3 runs at the most flushes allowed (256), where a batch the host fell behind was kept. The lead is now set
+# from the host's own pace: LEAD_MARGIN times the time the host took to queue the last batch, at least LEAD_S. A batch
+# the host could not queue in time (the GPU had finished the lead) is dropped and the lead at least doubled; one
+# kept at MAX_LEAD_S all the same is counted (`behind_kept`).
+LEAD_S = 0.2e-3
+LEAD_MARGIN = 1.5
+MAX_LEAD_S = 0.25
+# The spin's cycles per second of lead: no datacenter GPU's SM clock runs faster (H100 and H200: 1980 MHz at most),
+# so that the spin lasts at least the lead asked for; at a lower clock it lasts longer, which costs only time.
+SPIN_HZ = 2.1e9
 
 
 class AutotuneTimer:
     """A `do_bench(kernel_call, quantiles)` for Triton's Autotuner: milliseconds at the quantiles (the median
     alone without them) of MIN_CALLS to MAX_CALLS calls, each after `flush`, CUDA events around the call only."""
 
-    def __init__(self, flush: Callable[[], None], sm_clock: Callable[[], int | None] | None = None):
+    def __init__(
+        self,
+        flush: Callable[[], None],
+        sm_clock: Callable[[], int | None] | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
         self.flush = flush
-        self.lead = LEAD_FLUSHES
-        self.max_lead = LEAD_FLUSHES  # the longest lead any batch needed
+        self.clock = clock  # the host's clock, which times the queueing of each batch
+        self.lead_s = LEAD_S
+        self.max_lead_s = LEAD_S  # the longest lead any batch needed
         self.timed = 0  # candidates timed: the job's record says the autotuners used this timer
         self.dropped = 0  # batches dropped because the host fell behind
+        self.behind_kept = 0  # batches the host fell behind at MAX_LEAD_S, kept all the same
         # The SM clock as each candidate's timing starts, just after its compilation left the GPU idle: whether
         # some candidates were timed at a lower clock than others (`sm_clock`, when given, reads it).
         self.sm_clock = sm_clock
@@ -101,9 +115,10 @@ class AutotuneTimer:
         """What the job's environment keeps of this timer (`environment.autotune_timer`)."""
         record: dict[str, Any] = {
             "candidates": self.timed,
-            "lead": self.lead,
-            "max_lead": self.max_lead,
+            "lead_ms": round(self.lead_s * 1e3, 3),
+            "max_lead_ms": round(self.max_lead_s * 1e3, 3),
             "dropped": self.dropped,
+            "behind_kept": self.behind_kept,
         }
         if self.start_clocks_mhz:
             clocks = sorted(self.start_clocks_mhz)
@@ -113,28 +128,26 @@ class AutotuneTimer:
     def _batch(self, kernel_call: Callable[[], Any], torch: Any) -> list[float]:
         while True:
             pairs = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(BATCH)]
-            quarter, lead_end = torch.cuda.Event(), torch.cuda.Event()
-            for index in range(self.lead):
-                if index == self.lead // 4:
-                    quarter.record()
-                self.flush()
+            lead_end = torch.cuda.Event()
+            self.max_lead_s = max(self.max_lead_s, self.lead_s)
+            torch.cuda._sleep(max(1, int(self.lead_s * SPIN_HZ)))
             lead_end.record()
+            queueing = self.clock()
             for start, end in pairs:
                 self.flush()
                 start.record()
                 kernel_call()
                 end.record()
+            queued_s = self.clock() - queueing
             # Done already: the GPU may have waited for a launch between a start event and its kernel.
             behind = lead_end.query()
-            ample = not quarter.query()  # queued with 3/4 of the lead still to run: half would have done
             torch.cuda.synchronize()
-            if not behind or self.lead >= MAX_LEAD:
-                if ample and not behind:
-                    self.lead = max(LEAD_FLUSHES, self.lead // 2)
+            if not behind or self.lead_s >= MAX_LEAD_S:
+                self.behind_kept += behind
+                self.lead_s = min(MAX_LEAD_S, max(LEAD_S, LEAD_MARGIN * queued_s))
                 return [start.elapsed_time(end) for start, end in pairs]
             self.dropped += 1
-            self.lead *= 2
-            self.max_lead = max(self.max_lead, self.lead)
+            self.lead_s = min(MAX_LEAD_S, max(2 * self.lead_s, 2 * LEAD_MARGIN * queued_s))
 
 
 def summarise(times_ms: Sequence[float], quantiles: Sequence[float] | None) -> float | list[float]:

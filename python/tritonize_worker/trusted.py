@@ -24,8 +24,9 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "os": ("replace", "_exit"),
     "torch": ("isclose", "allclose", "equal", "empty", "empty_like", "zeros", "randn", "rand", "Tensor"),
     "torch.Tensor": ("clone", "copy_", "data_ptr", "untyped_storage", "to", "backward", "__eq__", "float", "sum"),
-    "torch.cuda": ("synchronize", "Event", "current_stream", "Stream", "set_stream", "is_available"),
-    "torch.cuda.Event": ("record", "elapsed_time", "synchronize"),
+    "torch.cuda": ("synchronize", "Event", "current_stream", "Stream", "set_stream", "is_available", "_sleep",
+                   "empty_cache"),
+    "torch.cuda.Event": ("record", "elapsed_time", "synchronize", "query"),
     "torch.profiler": ("profile",),
     "torch._C._autograd": (
         "_prepare_profiler",
