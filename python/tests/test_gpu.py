@@ -88,6 +88,28 @@ def test_layernorm_baseline_is_timed_forward_and_backward(run_worker):
         assert total == pytest.approx(statistics.median(timing["kernel_us"]), rel=0.1)
 
 
+def test_the_timed_tensors_sit_where_they_sat_whatever_the_checks_before_them(run_worker):
+    """Two runs differ in their hidden check size and distribution (the run seed's): the layernorm baseline's cast at
+    1024x1024 sat on one level in every process of one run and another in another's (timing.fresh_allocator). With
+    the allocator emptied before the timing, the timed inputs sit at the same offsets in their large pages."""
+    placements = []
+    for run_seed, checked in ((11, "1823x781"), (12, "3x5")):
+        request = gpu_request("layernorm", TASKS_DIR / "layernorm" / "baseline.py", name="baseline")
+        request["check"]["sizes"] = [checked, "1024x1024"]
+        request["guards"] = {"run_seed": run_seed, "import_s": 60, "compile_s": 60, "call_s": 60}
+        result, _ = run_worker(request, env=NO_INTERPRETER)
+
+        assert result["status"] == "ok", result["message"]
+        environment = result["environment"]
+        allocator = environment["timing_allocator"]
+        assert allocator["reserved_mib_after"] <= allocator["reserved_mib_before"]
+        placements.append(environment["timing_placement"])
+    first, second = placements
+    assert sorted(first) == ["1024x1024 backward", "1024x1024 forward"]
+    assert all(len(offsets) == 3 for offsets in first.values())  # x, weight and bias
+    assert first == second
+
+
 def test_matmul_baseline_is_timed(run_worker):
     request = gpu_request("matmul", TASKS_DIR / "matmul" / "baseline.py", sizes=("1024x1024x1024",), name="baseline")
     result, _ = run_worker(request, env=NO_INTERPRETER)
@@ -148,8 +170,10 @@ def autotune_timer_probe(case: str, tmp_path) -> dict:
 def test_the_autotune_timer_times_the_kernel_not_the_host_before_its_launch(tmp_path):
     measured = autotune_timer_probe("host_bound", tmp_path)
 
-    assert measured["dropped"] >= 1 and measured["max_lead"] > 4
-    assert measured["median_ms"] < 0.02
+    # The first lead (0.2 ms) is short of the 2 ms the host takes to queue a batch: it is dropped, and the lead grows
+    # to cover the host's pace; no batch the host fell behind is kept. (A lead of flushes failed here on an H100.)
+    assert measured["dropped"] >= 1 and measured["max_lead_ms"] >= 2.0 and measured["behind_kept"] == 0, measured
+    assert measured["median_ms"] < 0.02, measured
 
 
 def test_the_autotune_timer_ranks_a_slow_configuration_below_a_fast_one(tmp_path):

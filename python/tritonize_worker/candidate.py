@@ -130,6 +130,7 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
         stop_batching()
         stop_logging()
     if request.timing.enabled:
+        runner.release_device()  # the timing's tensors are placed as in every run (timing.fresh_allocator)
         _time(entry, request, result, watchdog, environment, patched, flush)
         clock.lap("time")
         if environment is not None and timer is not None:

@@ -233,6 +233,11 @@ class GuardedRunner:
         if shapes is not None and "backward" in self.task.modes and (self._dys is None or self._dys[0] != shapes):
             self._dys = (shapes, draw_grad_outputs(self.task, shapes, self._cpu_draw[2]))
 
+    def release_device(self) -> None:
+        """Lets go of the last case's inputs on the device (the CPU draw stays; a later call moves it again), so that
+        nothing the checks placed is alive when the timing starts from an empty allocator cache (timing.py)."""
+        self._device_args = None
+
     def _draw(self, case: Case) -> Draw:
         """The case's inputs on the job's device (drawn by `prepare` unless it was called already), moved once for
         all its modes; the modes' calls get copies of these (copy_args), and each its own generator, set where the
