@@ -225,3 +225,68 @@ def test_each_exclusive_hold_is_bounded_by_its_warm_ups_pace_not_by_every_calls_
     # The second: two sampling attempts, each its 10 s timeout twice over and one batch of 50 calls past it.
     assert second == 60.0 + 2 * (2 * 10.0 + HANG_FACTOR * 0.001 * 50)
     assert hold_limits(SimpleNamespace(timing=plan, guards=Guards()), 0.001) == (0.0, 0.0)
+
+
+def test_a_jobs_timing_takes_one_exclusive_hold_a_pass_and_each_stretch_is_inside_it(monkeypatch):
+    """Every size and mode is prepared first, then timed in one exclusive hold per pass (host and event figures, then
+    kernel times): a hold is granted only once every other job's shared holder has finished its call, and one per
+    size, mode and pass made the layernorm jobs wait about 70 s of a 140 s main job (H100, 2026-12-05)."""
+    import torch
+    from conftest import TASKS_DIR, make_request
+
+    from tritonize_worker import lane, timing
+    from tritonize_worker.lane import EXCLUSIVE, SHARED
+    from tritonize_worker.protocol import parse_request
+
+    raw = make_request("layernorm", TASKS_DIR / "layernorm" / "baseline.py", name="baseline")
+    raw.update(device="cuda", interpret=False)
+    raw["timing"] = {"enabled": True, "sizes": ["37x93", "64x128"], "warmup_calls": 3, "calls": 30, "flush_bytes": 1024}
+    raw["guards"] = {"run_seed": 0, "import_s": 60, "compile_s": 60, "call_s": 60}
+    request = parse_request(raw)
+    gpu = lane.configure(None)
+    seen: list[tuple[str, str, str]] = []  # (what, size and mode, the hold held then)
+    exclusive, entered = gpu.exclusive, []
+
+    def counting(what):
+        entered.append(what)
+        return exclusive(what)
+
+    def noting(name, value):
+        def fake(*args, **kwargs):
+            where = next((arg for arg in args if isinstance(arg, str) and arg.startswith("timing the")), "")
+            seen.append((name, where.removeprefix("timing the "), gpu._held))
+            return value
+        return fake
+
+    monkeypatch.setattr(gpu, "exclusive", counting)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(timing, "fresh_allocator", lambda: {})
+    monkeypatch.setattr(timing, "_prepare_call", noting("prepare", (lambda: None, lambda: None, [])))
+    monkeypatch.setattr(timing, "_first_call", noting("first call", 0.1))
+    monkeypatch.setattr(timing, "_warm_up", noting("warm-up", 1e-3))
+    monkeypatch.setattr(timing, "_host_timed_calls", noting("host", [5.0]))
+    monkeypatch.setattr(timing, "_event_timed_calls", noting("events", [7.0]))
+    monkeypatch.setattr(timing, "_warm_up_profiler", noting("profiler start", None))
+    monkeypatch.setattr(timing, "_kernel_times", noting("kernel times", {"kernel_us": [6.0]}))
+    monkeypatch.setattr(timing, "tuned_configs", noting("tuned", {}))
+    records: list[dict] = []
+    try:
+        timing.run_timings(lambda *args: None, request, records, flush=lambda: None)
+    finally:
+        lane.configure(None)
+
+    cells = [f"{mode} mode at size {size}" for size in ("37x93", "64x128") for mode in ("forward", "backward")]
+    assert entered == ["timing 4 sizes and modes", "kernel times of 4 sizes and modes"]
+    assert [what for what, _, _ in seen] == (
+        ["prepare", "first call"] * 4 + ["warm-up", "host", "events"] * 4 + ["profiler start"]
+        + ["warm-up", "kernel times"] * 4 + ["tuned"] * 4
+    )
+    assert [cell for what, cell, _ in seen if what == "host"] == cells
+    assert [cell for what, cell, _ in seen if what == "kernel times"] == cells
+    held = {what: {hold for name, _, hold in seen if name == what} for what, _, _ in seen}
+    assert held["warm-up"] == held["host"] == held["events"] == held["kernel times"] == {EXCLUSIVE}
+    assert held["first call"] == held["tuned"] == {SHARED}
+    assert held["prepare"] == held["profiler start"] == {""}
+    assert [(r["size"], r["mode"], r["host_us"], r["call_us"], r["kernel_us"]) for r in records] == [
+        (size, mode, [5.0], [7.0], [6.0]) for size in ("37x93", "64x128") for mode in ("forward", "backward")
+    ]

@@ -16,9 +16,10 @@ flush cannot hide it, as it does in triton.testing.do_bench); `kernel_us` is the
 Autotuning: after the kernel times, one more call records the configuration each autotuned kernel ran with
 (tuning.py), since processes that tune differently time differently.
 
-The GPU lane (lane.py): each size and mode's measurements are made in an exclusive hold of the job's lane, each
-beginning with its warm-up calls, so no other job's GPU work overlaps a measurement; preparing a call (drawing its
-inputs, a first call that was not made yet) and starting the profiler share the lane with other jobs' checks.
+The GPU lane (lane.py): every size and mode's measurements are made in exclusive holds of the job's lane, one for
+the host and event figures and one for the kernel times, each size and mode beginning with its warm-up calls, so no
+other job's GPU work overlaps a measurement; preparing the calls (drawing their inputs, a first call that was not
+made yet) and starting the profiler share the lane with other jobs' checks.
 
 Host overhead: `host_calls` calls back to back with no flush and no synchronisation, timed on the host clock and
 divided by their number, in `host_rounds` rounds: the CPU cost of one call (Python, launch, guards), which the
@@ -185,7 +186,7 @@ HANG_FACTOR = 20
 
 
 def hold_limits(request: Request, per_call_s: float) -> tuple[float, float]:
-    """The seconds the work of each pass's exclusive hold at one size and mode may take once its warm-up has run at
+    """The seconds the work of one size and mode in each pass's exclusive hold may take once its warm-up has run at
     `per_call_s` a call: the call timeout, plus HANG_FACTOR times what the calls would take at the warm-up's pace
     (the first pass: host rounds and event-timed calls; the second: up to two sampling attempts, each the sampling
     timeout and one batch past it, with the timeout twice over for the profiler's own work). 0: no limit (the
@@ -213,9 +214,10 @@ def run_timings(
     times, so that no host-side figure is taken in a process where the profiler (CUPTI) has been started.
 
     `watch(limit_s, what)` sets the time the next stretch of work may take (the job's watchdog): a kernel that
-    hangs inside an exclusive hold stalls every job of the GPU, so each hold is bounded by its warm-up's pace
-    (hold_limits) rather than by the call timeout times every call of the phase. Waiting for the lane is no work of
-    the job's (other jobs hold it, each within its own limits): no deadline while it waits, as in the checks.
+    hangs inside an exclusive hold stalls every job of the GPU, so each size and mode's stretch of a hold is bounded
+    by its warm-up's pace (hold_limits) rather than by the call timeout times every call of the phase. Waiting for
+    the lane is no work of the job's (other jobs hold it, each within its own limits): no deadline while it waits,
+    as in the checks.
     """
     guards = request.guards
 
@@ -239,6 +241,11 @@ def run_timings(
     allocator = fresh_allocator()
     if environment is not None:
         environment.fields["timing_allocator"] = allocator
+    # Every size and mode is prepared first (its inputs, its first call), then timed in one exclusive hold per pass:
+    # each hold is taken only once every other job's shared holder has finished its call, and a job that took one
+    # per size and mode and pass (12 for layernorm) waited about 70 s for them in a main job of 140 s on an H100
+    # (2026-12-05), the run's longest jobs. The figures are the same: each size and mode is warmed up again at the
+    # start of its stretch, and each stretch has its own deadline (hold_limits).
     prepared = []
     for size in plan.sizes:
         for mode in request.task.modes:
@@ -255,34 +262,34 @@ def run_timings(
                 watching(guards.compile_s, f"the first call of {where}")
                 # The checks made the first call at this size (compile, autotune); make one here only if they did not.
                 first_call_s = first_calls.get((size, mode)) or _first_call(call, reset, where)
-            waiting_for_the_lane()
-            with gpu.exclusive(f"timing {mode} {size}"):
-                watching(guards.call_s * max(1, plan.warmup_calls), f"warming up for {where}")
-                per_call_s = _warm_up(call, reset, plan.warmup_calls, where, first_call_s)
-                limit, _ = hold_limits(request, per_call_s)
-                watching(limit, f"{where}, at {HANG_FACTOR} times its warm-up's {per_call_s * 1e3:.3g} ms a call")
-                host_us = _host_timed_calls(call, reset, plan.host_calls, plan.host_rounds, where)
-                call_us = _event_timed_calls(call, reset, flush, plan.calls, where)
-            record = {
-                "size": size,
-                "mode": mode,
-                "host_us": [round(v, 3) for v in host_us],
-                "call_us": [round(v, 3) for v in call_us],
-                "first_call_s": first_call_s,
-            }
+            record = {"size": size, "mode": mode, "first_call_s": first_call_s}
             prepared.append((record, call, reset, where))
+    waiting_for_the_lane()
+    with gpu.exclusive(f"timing {len(prepared)} sizes and modes"):
+        for record, call, reset, where in prepared:
+            tuning.per_size.at(record["size"])
+            watching(guards.call_s * max(1, plan.warmup_calls), f"warming up for {where}")
+            per_call_s = _warm_up(call, reset, plan.warmup_calls, where, record["first_call_s"])
+            limit, _ = hold_limits(request, per_call_s)
+            watching(limit, f"{where}, at {HANG_FACTOR} times its warm-up's {per_call_s * 1e3:.3g} ms a call")
+            host_us = _host_timed_calls(call, reset, plan.host_calls, plan.host_rounds, where)
+            call_us = _event_timed_calls(call, reset, flush, plan.calls, where)
+            record["host_us"] = [round(v, 3) for v in host_us]
+            record["call_us"] = [round(v, 3) for v in call_us]
     watching(guards.call_s, "starting the profiler")
     _warm_up_profiler()  # CPU and driver work: no lane
-    for record, call, reset, where in prepared:
-        tuning.per_size.at(record["size"])
-        waiting_for_the_lane()
-        with gpu.exclusive(f"kernel time {record['mode']} {record['size']}"):
+    waiting_for_the_lane()
+    with gpu.exclusive(f"kernel times of {len(prepared)} sizes and modes"):
+        for record, call, reset, where in prepared:
+            tuning.per_size.at(record["size"])
             watching(guards.call_s * max(1, plan.warmup_calls), f"warming up for the kernel times of {where}")
             per_call_s = _warm_up(call, reset, plan.warmup_calls, where, record["first_call_s"])
             _, limit = hold_limits(request, per_call_s)
             watching(limit, f"the kernel times of {where}, at {HANG_FACTOR} times its warm-up's "
                      f"{per_call_s * 1e3:.3g} ms a call")
             record.update(_kernel_times(call, reset, flush, sampling_plan(request), environment, where))
+    for record, call, reset, where in prepared:
+        tuning.per_size.at(record["size"])
         waiting_for_the_lane()
         with gpu.shared(f"autotuned configurations {record['size']}"):
             watching(guards.call_s, f"the autotuned configurations of {where}")
