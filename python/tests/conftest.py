@@ -21,6 +21,15 @@ CANDIDATES_DIR = Path(__file__).resolve().parent / "candidates"
 WORKER_TIMEOUT_S = 120
 
 
+def pytest_runtest_logreport(report):
+    """With TRITONIZE_TESTS_FAIL_AT_ONCE set, a failure is printed as it happens, not in the summary at the end: on the
+    GPU machine a device call's time limit can end the run before the summary (2026-12-05: a GPU test failed twice,
+    and neither run printed why)."""
+    if report.failed and os.environ.get("TRITONIZE_TESTS_FAIL_AT_ONCE"):
+        sys.stdout.write(f"\nFAILED {report.nodeid} ({report.when})\n{report.longreprtext}\n")
+        sys.stdout.flush()
+
+
 @pytest.fixture(autouse=True)
 def triton_cache(tmp_path, monkeypatch):
     cache = tmp_path / "triton-cache"

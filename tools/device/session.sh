@@ -86,7 +86,8 @@ for stage in "$@"; do
     probe)
       timeout ${PROBE_S:-240} python3 tools/device/attention_ws_probe.py > $W/probe.txt 2>&1; echo "probe rc=$?" >> $W/probe.txt ;;
     gputests)
-      (cd python && timeout ${GPUTEST_S:-300} python3 -m pytest -q -rs -m gpu ${GPUTEST_K:+-k "$GPUTEST_K"} tests/test_gpu.py) > $W/gputests.txt 2>&1; echo "rc=$?" >> $W/gputests.txt ;;
+      (cd python && TRITONIZE_TESTS_FAIL_AT_ONCE=1 timeout ${GPUTEST_S:-300} python3 -m pytest -q -rs --tb=short -m gpu \
+        ${GPUTEST_K:+-k "$GPUTEST_K"} tests/test_gpu.py) > $W/gputests.txt 2>&1; echo "rc=$?" >> $W/gputests.txt ;;
     *) echo "unknown stage $stage" ;;
   esac
   say "$stage end"
