@@ -270,8 +270,10 @@ def test_a_jobs_timing_takes_one_exclusive_hold_a_pass_and_each_stretch_is_insid
     monkeypatch.setattr(timing, "_kernel_times", noting("kernel times", {"kernel_us": [6.0]}))
     monkeypatch.setattr(timing, "tuned_configs", noting("tuned", {}))
     records: list[dict] = []
+    watched: list[tuple[str, str]] = []  # each deadline the watchdog was given, and the hold held then
     try:
-        timing.run_timings(lambda *args: None, request, records, flush=lambda: None)
+        timing.run_timings(lambda *args: None, request, records, flush=lambda: None,
+                           watch=lambda limit_s, what: watched.append((what, gpu._held)))
     finally:
         lane.configure(None)
 
@@ -287,6 +289,11 @@ def test_a_jobs_timing_takes_one_exclusive_hold_a_pass_and_each_stretch_is_insid
     assert held["warm-up"] == held["host"] == held["events"] == held["kernel times"] == {EXCLUSIVE}
     assert held["first call"] == held["tuned"] == {SHARED}
     assert held["prepare"] == held["profiler start"] == {""}
+    # Each size and mode's stretch of a hold begins with its own warm-up, under its own deadline.
+    assert [what for what, hold in watched if what.startswith("warming up") and hold == EXCLUSIVE] == (
+        [f"warming up for timing the {cell}" for cell in cells]
+        + [f"warming up for the kernel times of timing the {cell}" for cell in cells]
+    )
     assert [(r["size"], r["mode"], r["host_us"], r["call_us"], r["kernel_us"]) for r in records] == [
         (size, mode, [5.0], [7.0], [6.0]) for size in ("37x93", "64x128") for mode in ("forward", "backward")
     ]

@@ -264,14 +264,21 @@ def run_timings(
                 first_call_s = first_calls.get((size, mode)) or _first_call(call, reset, where)
             record = {"size": size, "mode": mode, "first_call_s": first_call_s}
             prepared.append((record, call, reset, where))
+
+    def warmed_up(record: dict, call: Callable[[], Any], reset: Callable[[], None], where: str, what: str,
+                  first_pass: bool) -> None:
+        """The start of a size and mode's stretch of a pass's hold: its picks, its warm-up calls, and its deadline at
+        their pace (hold_limits)."""
+        tuning.per_size.at(record["size"])
+        watching(guards.call_s * max(1, plan.warmup_calls), f"warming up for {what}")
+        per_call_s = _warm_up(call, reset, plan.warmup_calls, where, record["first_call_s"])
+        limit = hold_limits(request, per_call_s)[0 if first_pass else 1]
+        watching(limit, f"{what}, at {HANG_FACTOR} times its warm-up's {per_call_s * 1e3:.3g} ms a call")
+
     waiting_for_the_lane()
     with gpu.exclusive(f"timing {len(prepared)} sizes and modes"):
         for record, call, reset, where in prepared:
-            tuning.per_size.at(record["size"])
-            watching(guards.call_s * max(1, plan.warmup_calls), f"warming up for {where}")
-            per_call_s = _warm_up(call, reset, plan.warmup_calls, where, record["first_call_s"])
-            limit, _ = hold_limits(request, per_call_s)
-            watching(limit, f"{where}, at {HANG_FACTOR} times its warm-up's {per_call_s * 1e3:.3g} ms a call")
+            warmed_up(record, call, reset, where, where, first_pass=True)
             host_us = _host_timed_calls(call, reset, plan.host_calls, plan.host_rounds, where)
             call_us = _event_timed_calls(call, reset, flush, plan.calls, where)
             record["host_us"] = [round(v, 3) for v in host_us]
@@ -281,12 +288,7 @@ def run_timings(
     waiting_for_the_lane()
     with gpu.exclusive(f"kernel times of {len(prepared)} sizes and modes"):
         for record, call, reset, where in prepared:
-            tuning.per_size.at(record["size"])
-            watching(guards.call_s * max(1, plan.warmup_calls), f"warming up for the kernel times of {where}")
-            per_call_s = _warm_up(call, reset, plan.warmup_calls, where, record["first_call_s"])
-            _, limit = hold_limits(request, per_call_s)
-            watching(limit, f"the kernel times of {where}, at {HANG_FACTOR} times its warm-up's "
-                     f"{per_call_s * 1e3:.3g} ms a call")
+            warmed_up(record, call, reset, where, f"the kernel times of {where}", first_pass=False)
             record.update(_kernel_times(call, reset, flush, sampling_plan(request), environment, where))
     for record, call, reset, where in prepared:
         tuning.per_size.at(record["size"])
