@@ -261,6 +261,7 @@ def test_a_jobs_timing_takes_one_exclusive_hold_a_pass_and_each_stretch_is_insid
     monkeypatch.setattr(gpu, "exclusive", counting)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(timing, "fresh_allocator", lambda: {})
+    monkeypatch.setattr(timing, "first_calls", {})  # the process's checks made no first call (other tests may have)
     monkeypatch.setattr(timing, "_prepare_call", noting("prepare", (lambda: None, lambda: None, [])))
     monkeypatch.setattr(timing, "_first_call", noting("first call", 0.1))
     monkeypatch.setattr(timing, "_warm_up", noting("warm-up", 1e-3))
