@@ -116,8 +116,21 @@ TEST(CompareReportsTest, AnUnstableCellSaysWhatMoved) {
   const Comparison c = CompareReports({&a, &b}, {"A", "B"}, {});
   const CellRuns& llm = Find(c, "softmax", "llm", "4096x4096");
   EXPECT_EQ(llm.why,
-            "per kernel, by run: k 42.00/46.20 us; autotuned differently: k: run 1 [BLOCK=1024 | "
-            "BLOCK=1024], run 2 [BLOCK=2048 | BLOCK=2048]");
+            "per process, by run: 41.80 42.22 | 45.98 46.44 us (each run's processes within 1.00%, "
+            "the runs 10.00% apart: set per run, not per process); per kernel, by run: k "
+            "42.00/46.20 us; autotuned differently: k: run 1 [BLOCK=1024 | BLOCK=1024], run 2 "
+            "[BLOCK=2048 | BLOCK=2048]");
+}
+
+// Where the processes of a run disagree as much as the runs do, the level is not said to be the
+// run's: only the figures are given.
+TEST(CompareReportsTest, ProcessesThatDisagreeWithinARunAreNotCalledARunsLevel) {
+  BenchReport a = WithLlmScaled(1.0), b = WithLlmScaled(1.10);
+  a.tables[0].rows[2].llm.kernel_groups = {{41.8, 41.8, 41.8}, {46.0, 46.0, 46.0}};
+  b.tables[0].rows[2].llm.kernel_groups = {{46.0, 46.0, 46.0}, {45.9, 45.9, 45.9}};
+  const Comparison c = CompareReports({&a, &b}, {"A", "B"}, {});
+  EXPECT_EQ(Find(c, "softmax", "llm", "4096x4096").why,
+            "per process, by run: 41.80 46.00 | 46.00 45.90 us");
 }
 
 TEST(CompareReportsTest, ThreeRunsEachAgainstTheFirst) {
