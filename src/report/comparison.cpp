@@ -192,8 +192,8 @@ std::string ProcessLevels(const CellRuns& c) {
   const double between = *lo > 0 ? (*hi - *lo) / *lo : 0;
   if (every_run_has_two && between > 2 * within) {
     text += fmt::format(
-        " (each run's processes within {:.2f}%, the runs {:.2f}% apart: set per run, not per "
-        "process)",
+        "; set per run, not per process: each run's processes within {:.2f}%, the runs {:.2f}% "
+        "apart",
         100 * within, 100 * between);
   }
   return text;

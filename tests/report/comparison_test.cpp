@@ -116,8 +116,8 @@ TEST(CompareReportsTest, AnUnstableCellSaysWhatMoved) {
   const Comparison c = CompareReports({&a, &b}, {"A", "B"}, {});
   const CellRuns& llm = Find(c, "softmax", "llm", "4096x4096");
   EXPECT_EQ(llm.why,
-            "per process, by run: 41.80 42.22 | 45.98 46.44 us (each run's processes within 1.00%, "
-            "the runs 10.00% apart: set per run, not per process); per kernel, by run: k "
+            "per process, by run: 41.80 42.22 | 45.98 46.44 us; set per run, not per process: each "
+            "run's processes within 1.00%, the runs 10.00% apart; per kernel, by run: k "
             "42.00/46.20 us; autotuned differently: k: run 1 [BLOCK=1024 | BLOCK=1024], run 2 "
             "[BLOCK=2048 | BLOCK=2048]");
 }
