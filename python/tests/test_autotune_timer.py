@@ -433,3 +433,42 @@ def test_under_the_interpreter_nothing_is_compiled_at_once():
     launch = {"grid": (1,), "warmup": False}
     assert autotune_timer.compile_in_parallel(SimpleNamespace(fn=fn, nargs={}), (), launch, configs) == 0
     assert fn.warmed == []
+
+
+def test_the_candidate_step_takes_its_autotuner_wrappers_off_only_once_the_timings_first_calls_are_made(
+    tmp_path, monkeypatch
+):
+    """A repeat process checks the last check size only, so the timing's first call at every other size tunes. The
+    candidate step hands the removal of its wrappers to the timing (timing.run_timings' `first_calls_made`): those
+    first calls tune with the batching on, a key's configurations in one exclusive hold as in the checks, not one
+    hold each (36 to 75 holds for each matmul expert's second process on an H100, 2026-12-05); the timed calls run
+    with every wrapper off. The real candidate step on the CPU, with its timing (CUDA only) replaced by a probe."""
+    import dataclasses
+
+    from conftest import step_request
+
+    from tritonize_worker import candidate, l2_flush, lane, timing
+    from tritonize_worker.protocol import Result
+    from tritonize_worker.watchdog import Watchdog
+
+    original = Autotuner.__dict__["run"]
+    seen = []
+
+    def probe(entry, request, records, environment=None, flush=None, watch=None, first_calls_made=None):
+        seen.append(("first calls", Autotuner.__dict__["run"] is not original))
+        first_calls_made()
+        seen.append(("timed calls", Autotuner.__dict__["run"] is not original))
+
+    request = step_request(tmp_path, "candidate", "softmax")
+    request = dataclasses.replace(request, timing=dataclasses.replace(
+        request.timing, enabled=True, sizes=("64x128",), flush_bytes=1024, autotune_timer="triton"))
+    monkeypatch.setattr(timing, "run_timings", probe)
+    monkeypatch.setattr(l2_flush, "L2Flush", lambda *args: (lambda: None))
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *args: None)
+    lane.configure(None)
+    try:
+        candidate.run_candidate(request, Result(), Watchdog(lambda *_: None))
+    finally:
+        lane.configure(None)
+    assert seen == [("first calls", True), ("timed calls", False)]
+    assert Autotuner.__dict__["run"] is original

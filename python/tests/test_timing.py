@@ -274,14 +274,15 @@ def test_a_jobs_timing_takes_one_exclusive_hold_a_pass_and_each_stretch_is_insid
     watched: list[tuple[str, str]] = []  # each deadline the watchdog was given, and the hold held then
     try:
         timing.run_timings(lambda *args: None, request, records, flush=lambda: None,
-                           watch=lambda limit_s, what: watched.append((what, gpu._held)))
+                           watch=lambda limit_s, what: watched.append((what, gpu._held)),
+                           first_calls_made=noting("wrappers off", None))
     finally:
         lane.configure(None)
 
     cells = [f"{mode} mode at size {size}" for size in ("37x93", "64x128") for mode in ("forward", "backward")]
     assert entered == ["timing 4 sizes and modes", "kernel times of 4 sizes and modes"]
     assert [what for what, _, _ in seen] == (
-        ["prepare", "first call"] * 4 + ["warm-up", "host", "events"] * 4 + ["profiler start"]
+        ["prepare", "first call"] * 4 + ["wrappers off"] + ["warm-up", "host", "events"] * 4 + ["profiler start"]
         + ["warm-up", "kernel times"] * 4 + ["tuned"] * 4
     )
     assert [cell for what, cell, _ in seen if what == "host"] == cells
@@ -289,7 +290,9 @@ def test_a_jobs_timing_takes_one_exclusive_hold_a_pass_and_each_stretch_is_insid
     held = {what: {hold for name, _, hold in seen if name == what} for what, _, _ in seen}
     assert held["warm-up"] == held["host"] == held["events"] == held["kernel times"] == {EXCLUSIVE}
     assert held["first call"] == held["tuned"] == {SHARED}
-    assert held["prepare"] == held["profiler start"] == {""}
+    # The autotuners' wrappers come off after the last first call (which tunes a key in one hold with them on), before
+    # the first hold (whose host times they would be in).
+    assert held["prepare"] == held["profiler start"] == held["wrappers off"] == {""}
     # Each size and mode's stretch of a hold begins with its own warm-up, under its own deadline.
     assert [what for what, hold in watched if what.startswith("warming up") and hold == EXCLUSIVE] == (
         [f"warming up for timing the {cell}" for cell in cells]

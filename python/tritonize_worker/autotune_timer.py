@@ -242,9 +242,10 @@ def install(timer: Callable[..., Any] | None) -> Callable[[], None]:
 
 def batch_by_key() -> Callable[[], None]:
     """Wraps Autotuner.run so that each tuning key's configurations are benchmarked in one exclusive hold
-    (`_batched_run`); returns the function that undoes it. For the checks, which make the first call at every
-    size and so every tuning: the wrapper (the key computed at every launch) must be gone before timing, whose
-    host-side figures it would be in. A tuning after it takes a hold per configuration. A no-op without Triton."""
+    (`_batched_run`); returns the function that undoes it. For the checks and the timing's first calls (a repeat
+    process checks one size), which make every tuning: the wrapper (the key computed at every launch) must be gone
+    before the timed calls, whose host-side figures it would be in (timing.run_timings' `first_calls_made`). A tuning
+    after it takes a hold per configuration. A no-op without Triton."""
     try:
         from triton.runtime.autotuner import Autotuner
     except ImportError:

@@ -70,7 +70,8 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
             timer = autotune_timer.AutotuneTimer(flush, environment.sm_clock_reader() if environment else None)
         # Either way, before the trusted snapshot; Triton's own benchmark runs in the job's GPU lane too.
         autotune_timer.install(timer)
-        # A key's configurations benchmarked in one exclusive hold (it wraps the log's wrapper); undone before timing.
+        # A key's configurations benchmarked in one exclusive hold (it wraps the log's wrapper); undone before the
+        # timed calls.
         stop_batching = autotune_timer.batch_by_key()
         # Each size's own picks (tuning.PerSizePicks): registers the autotuners as they run (it wraps the others).
         stop_views = tuning.per_size.install()
@@ -124,14 +125,15 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
 
     # 5. Timing, only of code that passed every guard; the compare step drops it if a value is wrong.
     # The profiled share check comes after it: timing takes host-side figures before CUPTI starts.
-    if stop_logging is not None:
-        # A wrapper around every autotuned launch would be in the host times: the last installed goes first.
-        stop_views()
-        stop_batching()
-        stop_logging()
+    # A wrapper around every autotuned launch would be in the host times: off once the timing's first calls are made
+    # (timing.run_timings), which tune where the checks did not, as the checks do; the last installed goes first.
+    unwrap = _calling_once(stop_views, stop_batching, stop_logging)
     if request.timing.enabled:
         runner.release_device()  # the timing's tensors are placed as in every run (timing.fresh_allocator)
-        _time(entry, request, result, watchdog, environment, patched, flush)
+        try:
+            _time(entry, request, result, watchdog, environment, patched, flush, unwrap)
+        finally:
+            unwrap()
         clock.lap("time")
         if environment is not None and timer is not None:
             environment.fields["autotune_timer"] = timer.record()
@@ -172,6 +174,17 @@ def run_candidate(request: Request, result: Result, watchdog: Watchdog, environm
     result.guards.extend(runner.records)
 
 
+def _calling_once(*stops: Callable[[], None] | None) -> Callable[[], None]:
+    """One function that calls each of `stops` (None: nothing installed) in order, the first time it is called."""
+    pending = [stop for stop in stops if stop is not None]
+
+    def call() -> None:
+        while pending:
+            pending.pop(0)()
+
+    return call
+
+
 def _raise_first(runner: GuardedRunner) -> None:
     """The first recorded rejection becomes the step's status (the compare step still judges the values first)."""
     rejection = runner.first_rejection()
@@ -206,7 +219,8 @@ def torch_compile_in_use() -> bool:
     return "torch._dynamo" in sys.modules
 
 
-def _time(entry, request: Request, result: Result, watchdog: Watchdog, environment, patched, flush) -> None:
+def _time(entry, request: Request, result: Result, watchdog: Watchdog, environment, patched, flush,
+          first_calls_made: Callable[[], None]) -> None:
     import torch
 
     from .timing import run_timings
@@ -221,7 +235,7 @@ def _time(entry, request: Request, result: Result, watchdog: Watchdog, environme
     def watch(limit_s: float, what: str) -> None:
         watchdog.enter("time", limit_s, what)
 
-    run_timings(entry, request, result.timings, environment, flush, watch=watch)
+    run_timings(entry, request, result.timings, environment, flush, watch=watch, first_calls_made=first_calls_made)
     watchdog.enter("time", 0.0)  # waiting for the lane: other jobs' work
     with lane.current().shared("timing done"):
         watchdog.enter("time", request.guards.call_s, "the GPU work left after the timing")

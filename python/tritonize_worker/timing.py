@@ -207,6 +207,7 @@ def run_timings(
     environment: Environment | None = None,
     flush: Callable[[], None] | None = None,
     watch: Callable[[float, str], None] | None = None,
+    first_calls_made: Callable[[], None] | None = None,
 ) -> None:
     """Times every timed size and mode, appending one record each to `records`. CUDA only.
 
@@ -218,6 +219,12 @@ def run_timings(
     by its warm-up's pace (hold_limits) rather than by the call timeout times every call of the phase. Waiting for
     the lane is no work of the job's (other jobs hold it, each within its own limits): no deadline while it waits,
     as in the checks.
+
+    `first_calls_made()` is called once every size and mode has made its first call, before the first hold: the job
+    takes its autotuner wrappers off there (candidate.py). A first call the checks did not make (a repeat process
+    checks the last check size only) tunes, and with the wrappers still on it tunes as the checks do, a tuning key's
+    configurations in one exclusive hold; without them, one hold per configuration: 36 to 75 holds for each matmul
+    expert's and LLM's second process in a main job on an H100 (2026-12-05), the run's last jobs.
     """
     guards = request.guards
 
@@ -264,6 +271,8 @@ def run_timings(
                 first_call_s = first_calls.get((size, mode)) or _first_call(call, reset, where)
             record = {"size": size, "mode": mode, "first_call_s": first_call_s}
             prepared.append((record, call, reset, where))
+    if first_calls_made is not None:
+        first_calls_made()  # no wrapper around an autotuned launch in the host times
 
     def warmed_up(record: dict, call: Callable[[], Any], reset: Callable[[], None], where: str, what: str,
                   first_pass: bool) -> None:
