@@ -286,3 +286,29 @@ def test_the_first_part_never_reads_the_later_file_which_may_be_half_written(job
     (tmp_path / "outputs.later").write_bytes(b"half a safetensors header")
     result = job({"status": "ok"}, parts=2, late={key("64x128", 1, "late"): torch.zeros(64, 128)})
     assert result.status == "wrong_result" and "late check" in result.message, result.message
+
+
+def test_a_random_ops_step_that_ran_out_of_gpu_memory_after_its_first_call_keeps_its_own_failure(tmp_path):
+    # Its second and third calls (same seed, another seed) were never made: no property of theirs fails, and the
+    # step's out-of-memory error stays the verdict, which the engine runs again alone (H100, 2026-12-05: it was
+    # `wrong_result`, "no output of the second call with the same seed").
+    from conftest import step_request
+
+    from tritonize_worker.cases import planned_outputs
+    from tritonize_worker.inputs import draw_inputs
+    from tritonize_worker.reference import run_reference
+
+    run_reference(step_request(tmp_path, "reference", "dropout"), Result())
+    request = step_request(tmp_path, "compare", "dropout")
+    case = next(iter(check_cases(request.task, request.check.sizes, request.check.seeds)))
+    x, p, seed = draw_inputs(request.task, case.size, case.seed, "cpu").args
+    mask = torch.rand(x.shape, generator=torch.Generator().manual_seed(int(seed))) > float(p)
+    planned = next(iter(planned_outputs(request.task, [case])))
+    save_tensors(request.files.outputs, {planned.key: torch.where(mask, x / (1 - float(p)), torch.zeros_like(x))})
+    oom = "worker error: OutOfMemoryError: CUDA out of memory. Tried to allocate 128.00 MiB."
+    (tmp_path / "candidate-result.json").write_text(json.dumps({"status": "runtime_error", "message": oom}))
+    result = Result()
+    run_compare(request, result)
+
+    assert (result.status, result.message) == ("runtime_error", oom)
+    assert [(check["check"], check["ok"]) for check in result.checks] == [("dropout", True)]

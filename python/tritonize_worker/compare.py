@@ -179,13 +179,13 @@ def _compare_outputs(
             if device == "cuda":
                 try:
                     records = check_properties(request, planned, outputs, tolerance, device,
-                                               gpu.shared(f"compare {planned.case.size}"))
+                                               gpu.shared(f"compare {planned.case.size}"), finished)
                 except torch.OutOfMemoryError:
                     torch.cuda.empty_cache()
                     on_cpu += 1
-                    records = check_properties(request, planned, outputs, tolerance)
+                    records = check_properties(request, planned, outputs, tolerance, finished=finished)
             else:
-                records = check_properties(request, planned, outputs, tolerance)
+                records = check_properties(request, planned, outputs, tolerance, finished=finished)
         else:
             records, fell_back = _values(planned, reference, outputs, tolerance, finished, device, gpu)
             on_cpu += fell_back
