@@ -43,8 +43,10 @@ def load_manifest(task: str) -> dict:
         return tomllib.load(file)
 
 
-def make_request(task: str, path: Path, entry: str | None = None, name: str = "candidate", kind: str = "") -> dict:
-    """A request as the engine sends it with --interpret: the task's interpret_check_sizes, no timing."""
+def make_request(task: str, path: Path, entry: str | None = None, name: str = "candidate", kind: str = "",
+                 sizes: list[str] | None = None) -> dict:
+    """A request as the engine sends it with --interpret: the task's interpret_check_sizes (or `sizes`, for a task the
+    interpreter cannot run whose candidate here is plain PyTorch), no timing."""
     manifest = load_manifest(task)
     kind = kind or (name if name in ("baseline", "expert") else "candidate")
     return {
@@ -54,7 +56,7 @@ def make_request(task: str, path: Path, entry: str | None = None, name: str = "c
         "implementation": {"name": name, "kind": kind, "path": str(path), "entry": entry or manifest["entry"]},
         "device": "cpu",
         "interpret": True,
-        "check": {"sizes": manifest["interpret_check_sizes"], "seeds": manifest["seeds"]},
+        "check": {"sizes": sizes or manifest["interpret_check_sizes"], "seeds": manifest["seeds"]},
         "timing": {"enabled": False},
         "role": "candidate",
         "files": {"outputs": "outputs.safetensors"},

@@ -112,3 +112,25 @@ def test_the_follows_input_check_tries_other_draws_and_says_when_none_could_tell
     runner.follows_input()
     [record] = [r for r in runner.records if r["check"] == "output_follows_input"]
     assert record["ok"] and "conclusive" not in record and len(drawn) == 2
+
+
+def test_where_the_backward_consumes_its_inputs_the_backward_mode_still_checks_its_forward():
+    # [backward].consumes_inputs lets the backward overwrite the inputs (geglu's); the backward mode's forward must
+    # still leave them as they were, and the backward's own changes are not judged.
+    import importlib.util
+
+    task = parse_task(tomllib.loads((REPO / "tasks" / "geglu" / "task.toml").read_text()))
+    assert task.backward_consumes_inputs
+    request = Request(task, "", None, "cpu", True, CheckPlan(("5x96",), (0,)), TimingPlan(False), guards=Guards(7))
+    path = REPO / "python" / "tests" / "candidates" / "geglu_overwrites_inputs_in_backward.py"
+    spec = importlib.util.spec_from_file_location("consuming_geglu", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    runner = GuardedRunner(module.geglu, request, Watchdog(lambda *_: None), lambda: [], None, TensorWriter(""))
+    case = Case("5x96", 0, "default")
+    runner.run(case, "backward", repeat=False)
+    assert [record for record in runner.records if not record["ok"]] == []
+    module.OVERWRITE_IN_FORWARD = True
+    runner.run(case, "backward", repeat=False)
+    assert [record["message"] for record in runner.records if not record["ok"]] == [
+        "the backward call at size 5x96, seed 0, before its backward: tensor input 1 was modified (480 elements)"]

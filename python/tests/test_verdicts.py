@@ -6,7 +6,7 @@ import json
 import time
 
 import pytest
-from conftest import CANDIDATES_DIR
+from conftest import CANDIDATES_DIR, load_manifest
 
 
 def candidate(name: str):
@@ -134,3 +134,42 @@ def test_a_first_call_that_compiles_with_torch_compile_is_not_cut_at_the_call_ti
     result, _ = run(run_worker, request_for, "softmax_compiles_with_torch_compile", compile_s=60, call_s=2)
 
     assert result["status"] == "ok", result["message"]
+
+
+def consuming_geglu(run_worker, tmp_path, consumes: bool, in_forward: bool = False):
+    """The worker's verdict on a GeGLU whose backward writes its gradients into a and b (as Liger's does), with the
+    task's `[backward].consumes_inputs` as given; `in_forward`: its forward also zeroes b."""
+    from conftest import make_request
+
+    path = candidate("geglu_overwrites_inputs_in_backward")
+    if in_forward:
+        path = tmp_path / "geglu_overwrites_inputs_in_forward.py"
+        source = candidate("geglu_overwrites_inputs_in_backward").read_text()
+        path.write_text(source.replace("OVERWRITE_IN_FORWARD = False", "OVERWRITE_IN_FORWARD = True"))
+    request = make_request("geglu", path, sizes=["37x93", "64x128"])
+    request["task"]["backward"]["consumes_inputs"] = consumes
+    result, _ = run_worker(request)
+    return result
+
+
+def test_a_backward_that_overwrites_its_inputs_passes_where_the_task_says_they_are_consumed(run_worker, tmp_path):
+    # geglu's task.toml says so (a and b, an MLP's activations, are read by nothing after it); Liger's expert was
+    # rejected `inputs_unchanged` on the H100 before it did (2026-12-05).
+    assert load_manifest("geglu")["backward"]["consumes_inputs"] is True
+    result = consuming_geglu(run_worker, tmp_path, consumes=True)
+    assert result["status"] == "ok", result["message"]
+    assert {"y", "grad_a", "grad_b"} <= {check["output"] for check in result["checks"]}
+    assert all(check["ok"] for check in result["checks"])
+
+
+def test_a_backward_that_overwrites_its_inputs_is_rejected_where_the_task_does_not_say_so(run_worker, tmp_path):
+    result = consuming_geglu(run_worker, tmp_path, consumes=False)
+    assert (result["status"], result["rejected_by"]) == ("rejected", "inputs_unchanged")
+    assert "the backward call at size 37x93, seed 0: tensor input 0 was modified" in result["message"]
+
+
+def test_a_forward_that_overwrites_its_inputs_is_rejected_even_where_the_backward_may(run_worker, tmp_path):
+    result = consuming_geglu(run_worker, tmp_path, consumes=True, in_forward=True)
+    assert (result["status"], result["rejected_by"]) == ("rejected", "inputs_unchanged")
+    # The forward mode's check sees it first; the backward mode checks its forward too ("before its backward").
+    assert result["message"].startswith("inputs_unchanged: the forward call at size 37x93, seed 0: tensor input 1")

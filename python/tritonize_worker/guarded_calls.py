@@ -203,9 +203,16 @@ class GuardedRunner:
                         for tensor in _flat(out)[:1]:
                             self.outputs.add(output_key(case, mode, f"{name}@{variant}"), tensor)
             return
+        # A task whose backward consumes its inputs (docs/tasks.md: GeGLU's a and b, an MLP's activations, which
+        # nothing reads after it) lets the backward overwrite them, and write the gradients into them (Liger's does);
+        # its forward must still leave them as they were.
+        consumed = task.backward_consumes_inputs
+        if consumed:
+            self.guard(lambda: guards.check_inputs_unchanged(before, args, f"{where}, before its backward"))
         pairs = grad_outputs(task, results, draw.generator, self.device, self._dys[1] if self._dys else None)
         self._call(size, "backward", f"the backward at {case.where()}{label}", lambda: backward(pairs))
-        self.guard(lambda: guards.check_inputs_unchanged(before, args, where))
+        if not consumed:
+            self.guard(lambda: guards.check_inputs_unchanged(before, args, where))
         grads = {}
         for i, spec in enumerate(task.inputs):
             if spec.grad:
@@ -215,7 +222,8 @@ class GuardedRunner:
                 self._check_output(f"grad_{spec.name}", grad, where)
                 grads[f"grad_{spec.name}"] = grad
                 self.outputs.add(output_key(case, mode, f"grad_{spec.name}", call), grad)
-        self.guard(lambda: guards.check_no_alias(grads, args, where))
+        if not consumed:
+            self.guard(lambda: guards.check_no_alias(grads, args, where))
 
     def prepare(self, case: Case) -> None:
         """Draws the case's inputs on the CPU, once for all its modes, before the calls take the GPU lane: a draw is

@@ -88,6 +88,8 @@ class Task:
     inputs: tuple[InputSpec, ...]
     tolerances: dict[str, Tolerance]
     grad_output_scale: float = 1.0
+    # [backward].consumes_inputs: the backward may overwrite the tensors its forward was given (docs/tasks.md).
+    backward_consumes_inputs: bool = False
     forbidden: tuple[str, ...] = ()  # [checks].forbidden: dotted names the candidate must not use
     triton_time_share: float = 0.8  # [checks].triton_time_share: least share of GPU time in its own kernels
     outputs: tuple[OutputSpec, ...] = ()
@@ -154,7 +156,7 @@ class _Rules:
         self.unique("inputs", [spec.name for spec in inputs])
         if not any(spec.kind in ("tensor", "tensor_list") for spec in inputs):
             self.fail("inputs", "at least one input must be a tensor")
-        grad_output_scale = 1.0
+        grad_output_scale, consumes_inputs = 1.0, False
         if "backward" in modes:
             if not any(spec.grad for spec in inputs):
                 self.fail("inputs", "the backward mode needs at least one tensor input with grad = true")
@@ -162,6 +164,7 @@ class _Rules:
                 self.fail("backward", "missing (grad_output_scale is required with the backward mode)")
             else:
                 grad_output_scale = float(raw["backward"]["grad_output_scale"])
+                consumes_inputs = bool(raw["backward"].get("consumes_inputs", False))
         outputs = self.outputs(inputs, modes)
         tolerances = self.tolerances(inputs, outputs, modes)
         self.cost(modes)
@@ -181,7 +184,7 @@ class _Rules:
             self.fail("checks.triton_time_share", f"must be in [0, 1], got {share:g}")
         return Task(
             raw["name"], raw["entry"], raw["baseline"], modes, self.dims, inputs, tolerances, grad_output_scale,
-            tuple(checks.get("forbidden", ())), share, outputs, distributions, multiple_of,
+            consumes_inputs, tuple(checks.get("forbidden", ())), share, outputs, distributions, multiple_of,
         )  # fmt: skip
 
     def unique(self, where: str, names: list[str]) -> None:

@@ -430,6 +430,9 @@ def _prepare_call(
             torch.cuda.synchronize()
             return (lambda: entry(*args)), (lambda: None), placement(args)
         args = copy_args(draw.args, task, float64=False, grad=True)
+        # As drawn, where the backward may overwrite them (see reset).
+        kept = [arg.detach().clone() for arg in args if isinstance(arg, torch.Tensor)] \
+            if task.backward_consumes_inputs else []
         with candidate_code(where):
             y = entry(*args)  # the graph is built once; every timed call runs its backward
             torch.cuda.synchronize()
@@ -439,10 +442,17 @@ def _prepare_call(
         call = backward_call(task, y, draw.generator, where, drawn)  # every output's dy (cases.py)
         torch.cuda.synchronize()
     leaves = [arg for spec, arg in zip(task.inputs, args, strict=True) if spec.grad]
+    # Every timed call runs the backward of one graph: where the backward may overwrite its forward's inputs
+    # (`[backward].consumes_inputs`), they are put back before each call, outside the timed region (before the flush),
+    # so that each call is on the inputs a real step's backward gets, for every column alike. Through `.data`: the
+    # graph's saved tensors are these, and their version stays the one it saved.
+    restored = [arg for arg in args if isinstance(arg, torch.Tensor)] if kept else []
 
     def reset() -> None:
         for leaf in leaves:
             leaf.grad = None
+        for tensor, values in zip(restored, kept, strict=True):
+            tensor.data.copy_(values)
 
     return call, reset, placement(args)
 

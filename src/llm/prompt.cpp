@@ -185,6 +185,7 @@ bool OneshotVars(const Task& task, const std::string& gpu, PromptVars* vars, std
   v["signature"] = task.signature;
   v["modes"] = JoinAnd(task.modes);
   v["backward_note"] = "";
+  v["inputs_rule"] = "Return new tensors; do not modify the inputs.";
   if (std::find(task.modes.begin(), task.modes.end(), "backward") != task.modes.end()) {
     std::vector<std::string> grads;
     for (const auto& input : task.manifest.value("inputs", nlohmann::json::array())) {
@@ -194,6 +195,18 @@ bool OneshotVars(const Task& task, const std::string& gpu, PromptVars* vars, std
         " The result must be differentiable: y.backward(dy) must produce the gradients of {} "
         "(implement a torch.autograd.Function whose backward also runs in Triton kernels).",
         Join(grads, ", "));
+    // [backward].consumes_inputs (docs/tasks.md): what the checks allow every column, said to the
+    // LLM too.
+    if (task.manifest.value("backward", nlohmann::json::object()).value("consumes_inputs", false)) {
+      std::vector<std::string> tensors;
+      for (const auto& input : task.manifest.value("inputs", nlohmann::json::array())) {
+        if (input.value("kind", "tensor") == "tensor") tensors.push_back(input.value("name", ""));
+      }
+      v["inputs_rule"] = fmt::format(
+          "Return new tensors; the forward must not modify the inputs. Nothing reads {} after the "
+          "backward: it may overwrite them, and write the gradients into them.",
+          Join(tensors, ", "));
+    }
   }
   // Three irregular examples: the manifest lists its irregular check sizes first.
   std::vector<std::string> examples(

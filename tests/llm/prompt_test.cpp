@@ -84,6 +84,18 @@ TEST(PromptTest, TheCurrentTemplateSaysTheTasksConstraintsChecksAndInputs) {
             std::string::npos)
       << softmax;
   EXPECT_NE(softmax.find("not multiples of any block size"), std::string::npos);
+  // [backward].consumes_inputs: what the checks allow every column (Liger's GeGLU backward writes
+  // da and db into a and b), the LLM is told; a task without it says nothing of the kind.
+  const std::string geglu = render("geglu");
+  EXPECT_NE(
+      geglu.find("- Return new tensors; the forward must not modify the inputs. Nothing reads "
+                 "a, b after the backward: it may overwrite them, and write the gradients "
+                 "into them.\n"),
+      std::string::npos)
+      << geglu;
+  EXPECT_EQ(geglu.find("do not modify the inputs"), std::string::npos);
+  EXPECT_NE(render("layernorm").find("- Return new tensors; do not modify the inputs.\n"),
+            std::string::npos);
 }
 
 TEST(PromptTest, NamesAPlaceholderWithNoValue) {
