@@ -85,6 +85,20 @@ if phases:
         f"{phase} {mean(values):.1f}/{mean(cpu.get(phase, [])):.1f}" for phase, values in phases.items()))
 if steps:
     print("            steps, mean s: " + ", ".join(f"{step} {mean(values):.1f}" for step, values in steps.items()))
+# GPU memory per task: the runner's estimate a job was admitted by (admitted_gpu_mib, its task's reference included
+# where it counted it) against what its steps' allocators held at most (gpu_peak_mib; the CUDA context not counted).
+memory = {}
+for task, text in sqlite3.connect(db).execute("SELECT task, environment FROM jobs"):
+    env = json.loads(text)
+    seen = memory.setdefault(task, {"estimate": 0.0, "candidate": 0.0, "reference": 0.0, "compare": 0.0})
+    seen["estimate"] = max(seen["estimate"], (env.get("admitted_gpu_mib") or {}).get("job", 0.0))
+    for part, key in (("candidate", "gpu_peak_mib"), ("reference", "reference_gpu_peak_mib"),
+                      ("compare", "compare_gpu_peak_mib")):
+        seen[part] = max(seen[part], env.get(key) or 0.0)
+if any(seen["estimate"] or seen["candidate"] for seen in memory.values()):
+    print("            GPU memory, MiB (estimate / peak candidate, reference, compare): " + "; ".join(
+        f"{task} {m['estimate']:.0f} / {m['candidate']:.0f}, {m['reference']:.0f}, {m['compare']:.0f}"
+        for task, m in sorted(memory.items())))
 # The critical path: the longest jobs, each with its steps, its lane wait and its exclusive holds (an autotuner
 # benchmarks a tuning key's configurations in one).
 longest = sqlite3.connect(db).execute(

@@ -64,6 +64,10 @@ def test_triton_softmax_is_timed_without_the_flush(run_worker):
     assert timing["kernel_median_us"] == {"softmax_kernel": pytest.approx(statistics.median(timing["kernel_us"]))}
     environment = result["environment"]
     assert environment["gpu"] and environment["interpret"] is False
+    # What the candidate and compare steps' allocators held at most, beside the runner's estimate (job.py): at
+    # least the flush buffer (twice the L2) and the 1024x1024 input and output.
+    assert environment["gpu_peak_mib"] >= 8  # MiB: 1024x1024 float32 in and out, and the flush buffer
+    assert environment["compare_gpu_peak_mib"] > 0  # it compares on the job's GPU (compare.compare_device)
 
 
 def test_layernorm_baseline_is_timed_forward_and_backward(run_worker):
@@ -232,3 +236,38 @@ def test_a_call_that_hangs_in_the_timing_ends_at_its_holds_limit_not_the_phases(
     assert result["message"].startswith("the time phase took longer than its 5"), result["message"]
     assert "at 20 times its warm-up's" in result["message"], result["message"]
     assert time.monotonic() - started < 120
+
+
+
+def test_a_backward_that_consumes_its_inputs_is_timed_on_its_inputs_as_drawn():
+    # [backward].consumes_inputs (geglu's): every timed call runs the backward of one graph, and the inputs it
+    # overwrote are put back before the next (its reset, before the flush), through `.data` so that the graph's
+    # saved tensors keep the version it saved. Without that, each backward after the first ran on the gradients
+    # the one before wrote.
+    import importlib.util
+    import tomllib
+
+    from tritonize_worker import lane, timing
+    from tritonize_worker.inputs import draw_inputs
+    from tritonize_worker.manifest import parse_task
+    from tritonize_worker.protocol import CheckPlan, Guards, Request, TimingPlan
+
+    task = parse_task(tomllib.loads((TASKS_DIR / "geglu" / "task.toml").read_text()))
+    request = Request(task, "", None, "cuda", False, CheckPlan(("64x128",), (0,)), TimingPlan(True), guards=Guards(7))
+    spec = importlib.util.spec_from_file_location(
+        "consuming_geglu", CANDIDATES_DIR / "geglu_overwrites_inputs_in_backward.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    slope, gates = module._gelu_and_slope, []
+    module._gelu_and_slope = lambda a: (gates.append(a.detach().cpu().clone()), slope(a))[1]
+    draw = draw_inputs(task, "256x512", 0, "cpu")
+    drawn_a = draw.args[0].clone()
+    call, reset, _ = timing._prepare_call(module.geglu, request, draw, "backward", "timing the backward",
+                                          lane.configure(None))
+    gates.clear()  # the forward's
+    for _ in range(3):
+        reset()
+        call()
+    torch.cuda.synchronize()
+    assert len(gates) == 3
+    assert [torch.equal(gate.to(drawn_a.dtype), drawn_a) for gate in gates] == [True, True, True]

@@ -5,6 +5,7 @@ status; an exception of the implementation is classified (errors.py); a guard's 
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 from . import lane
@@ -77,8 +78,22 @@ def run_job(request: Request, on_timeout=None) -> Result:
     if request.lane is not None:
         # The compare step's environment is the candidate step's (compare.py): its own holds go beside.
         result.environment["compare_lane" if request.role == "compare" else "lane"] = gpu.record()
+    peak = gpu_peak_mib()
+    if peak is not None:
+        result.environment["compare_gpu_peak_mib" if request.role == "compare" else "gpu_peak_mib"] = peak
     result.wall_s = time.perf_counter() - started
     return result
+
+
+def gpu_peak_mib() -> float | None:
+    """The most GPU memory PyTorch's caching allocator held at once in this process (MiB), what no other job on the GPU
+    could have: the runner admits jobs by an estimate of it (core/task_lint.cpp JobGpuBytes), which this checks.
+    None where the process never initialised CUDA. Not counted: the CUDA context and compiled kernels (about 0.5 GiB
+    a process), which the estimate leaves out too."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_initialized():
+        return None
+    return round(torch.cuda.max_memory_reserved() / 2**20, 1)
 
 
 def _asks_for_cuda(exc: BaseException | None) -> bool:

@@ -68,11 +68,11 @@ void RemoveTensorFile(const fs::path& path) {
 }
 
 /// The reference outputs for this task, sizes and seeds: made once, then reused (within a run the
-/// hidden size and seed are the same for every job of a task). *made_lane gets the lane holds of
-/// the step when this call made it.
+/// hidden size and seed are the same for every job of a task). *made gets the step's lane holds
+/// (`lane`) and its peak of GPU memory (`gpu_peak_mib`) when this call made it.
 bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& context,
                      const std::string& task_name, fs::path* path, JobResult* failure,
-                     nlohmann::json* made_lane) {
+                     nlohmann::json* made) {
   const WorkerOptions& options = *context.options;
   nlohmann::json request = candidate_request;
   request.erase("implementation");
@@ -115,9 +115,10 @@ bool EnsureReference(const nlohmann::json& candidate_request, const JobContext& 
                            "worker error: the reference step wrote no " + path->string(), "");
     ok = false;
   }
-  if (result.is_object() && result.contains("environment") &&
-      result["environment"].is_object() && result["environment"].contains("lane")) {
-    *made_lane = result["environment"]["lane"];
+  if (result.is_object() && result.contains("environment") && result["environment"].is_object()) {
+    for (const char* field : {"lane", "gpu_peak_mib"}) {
+      if (result["environment"].contains(field)) (*made)[field] = result["environment"][field];
+    }
   }
   if (ok) {
     entry.path = *path;
@@ -232,7 +233,7 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   // candidate step runs: only the compare step reads it (on the H200 the first job of a task
   // waited 13 s for it). A reference that cannot be made is the job's verdict, as before.
   fs::path reference;
-  nlohmann::json reference_lane;
+  nlohmann::json reference_step;  // its lane holds and peak of GPU memory, if this job made it
   JobResult reference_failure;
   // The folder exists before any candidate process starts, so that its sandbox hides it (a
   // folder that does not exist yet cannot be hidden, and the reference is written while the
@@ -243,7 +244,7 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
   std::shared_future<bool> reference_made =
       std::async(std::launch::async, [&] {
         const bool made = EnsureReference(request, context, task.name, &reference,
-                                          &reference_failure, &reference_lane);
+                                          &reference_failure, &reference_step);
         if (context.on_reference_done) context.on_reference_done();
         return made;
       }).share();
@@ -376,7 +377,12 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
                        fmt::format("worker wrote an unreadable result ({})", err), "");
   }
   result.environment["sandbox"] = sandbox;
-  if (!reference_lane.is_null()) result.environment["reference_lane"] = reference_lane;
+  if (reference_step.contains("lane")) {
+    result.environment["reference_lane"] = reference_step["lane"];
+  }
+  if (reference_step.contains("gpu_peak_mib")) {
+    result.environment["reference_gpu_peak_mib"] = reference_step["gpu_peak_mib"];
+  }
   // Where the job's time went, step by step (the candidate's own phases are in phase_s).
   result.environment["step_s"] = {{"setup", setup_s},
                                   {"reference", reference_wall_s},

@@ -1,16 +1,16 @@
 #include "run/runner.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "core/sha256.h"
 #include "core/task_lint.h"
@@ -428,6 +428,9 @@ void Runner::Work() {
       }
       running_[id] = {queued.job.label, lane, std::chrono::steady_clock::now(), {}, note};
     }
+    // What it was admitted by, for its record beside the steps' measured peaks (gpu_peak_mib).
+    const double admitted_gpu_mib = bytes / (1024.0 * 1024.0);
+    const double admitted_reference_mib = reference_bytes / (1024.0 * 1024.0);
     lock.unlock();
     outcome.lane = lane;
 
@@ -457,6 +460,14 @@ void Runner::Work() {
       const auto began = std::chrono::steady_clock::now();
       outcome.result = RunJob(*queued.job.task, queued.job.impl, context, queued.job.process);
       outcome.ran = true;
+      if (!outcome.result.environment.is_object()) {
+        outcome.result.environment = nlohmann::json::object();
+      }
+      // The runner's estimate of the job's GPU memory (core/task_lint.h JobGpuBytes), with its
+      // task's reference when this job counted it, beside what the steps held at most.
+      outcome.result.environment["admitted_gpu_mib"] = {
+          {"job", std::round(admitted_gpu_mib * 10) / 10},
+          {"of_it_reference", std::round(admitted_reference_mib * 10) / 10}};
       if (queued.alone != 0) {
         JobResult& result = outcome.result;
         if (!result.environment.is_object()) result.environment = nlohmann::json::object();

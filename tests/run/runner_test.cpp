@@ -416,6 +416,18 @@ TEST_F(RunnerTest, JobsThatDoNotFitInTheGpusMemoryTogetherRunOneAtATime) {
   const RunnerStats stats = runner.Stats();
   EXPECT_EQ(stats.memory_waits, 2);
   EXPECT_GT(stats.memory_wait_s, 0.3);
+  // Each job's record has the estimate it was admitted by, beside its steps' measured peaks: the
+  // first counted its task's reference too (`of_it_reference`), the others not.
+  const Task& softmax = *suite_.Find("softmax");
+  const double mib = 1024.0 * 1024.0;
+  const double with = JobGpuBytes(softmax, true) / mib, without = JobGpuBytes(softmax, false) / mib;
+  ASSERT_GT(with, without);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    const auto& admitted = outcomes[i].result.environment["admitted_gpu_mib"];
+    ASSERT_TRUE(admitted.is_object()) << outcomes[i].result.environment.dump();
+    EXPECT_NEAR(admitted["job"].get<double>(), i == 0 ? with : without, 0.06) << i;
+    EXPECT_NEAR(admitted["of_it_reference"].get<double>(), i == 0 ? with - without : 0, 0.06) << i;
+  }
 }
 
 TEST_F(RunnerTest, JobsWhoseFilesDoNotFitOnTheDiskTogetherRunOneAtATime) {
