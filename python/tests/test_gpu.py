@@ -271,3 +271,9 @@ def test_a_backward_that_consumes_its_inputs_is_timed_on_its_inputs_as_drawn():
     torch.cuda.synchronize()
     assert len(gates) == 3
     assert [torch.equal(gate.to(drawn_a.dtype), drawn_a) for gate in gates] == [True, True, True]
+    # The host-time loop's reset copies nothing (its copies would be in the host's figure): the backward after it
+    # runs on what the one before wrote.
+    reset.host()
+    call()
+    torch.cuda.synchronize()
+    assert not torch.equal(gates[-1].to(drawn_a.dtype), drawn_a)
