@@ -7,7 +7,7 @@
 #   CALL_S=560 bash tools/device/session.sh quick candiag suite
 # Stages: quick, main, candidates (benchmarks/runner.sh), candiag (candidates with a monitor and py-spy
 # dumps), suite (tools/device/run.sh: SUITE_NAME, SUITE_TASKS, SUITE_S or CALL_S), serial (the main job's
-# three tasks at --jobs 1 (SERIAL_ARGS, e.g. "--jobs 1 --repeat 1" to fit one call) through tools/device/run.sh,
+# three tasks (SERIAL_TASKS) at --jobs 1 (SERIAL_ARGS, e.g. "--jobs 1 --repeat 1" to fit one call) through tools/device/run.sh,
 # resumable across calls: SERIAL_NAME; its store comes back in
 # device-state.tgz, to hold against the acceptance's with `tritonize compare --stability`, which needs no GPU),
 # acceptance (three main jobs and tritonize compare --stability), serve (scripts/serve_load.py, SERVE_N), gputests (GPUTEST_K), probe
@@ -69,7 +69,7 @@ for stage in "$@"; do
       cp -r .tritonize/device $W/ 2>/dev/null ;;
     serial)
       mkdir -p .tritonize; [ -d $W/device ] && ln -sfn $W/device .tritonize/device
-      LIMIT=$(( ${CALL_S:-565} - ($(date +%s) - T0) )) TASKS=softmax,layernorm,matmul BENCH_ARGS="${SERIAL_ARGS:---jobs 1}" \
+      LIMIT=$(( ${CALL_S:-565} - ($(date +%s) - T0) )) TASKS=${SERIAL_TASKS:-softmax,layernorm,matmul} BENCH_ARGS="${SERIAL_ARGS:---jobs 1}" \
         bash tools/device/run.sh ${SERIAL_NAME:-serial} 2>&1 | tail -30 | tee -a $W/serial-call.txt
       cp -r .tritonize/device $W/ 2>/dev/null
       ;;
