@@ -88,8 +88,8 @@ def run_job(request: Request, on_timeout=None) -> Result:
 def gpu_peak_mib() -> float | None:
     """The most GPU memory PyTorch's caching allocator held at once in this process (MiB), what no other job on the GPU
     could have: the runner admits jobs by an estimate of it (core/task_lint.cpp JobGpuBytes), which this checks.
-    None where the process never initialised CUDA. Not counted: the CUDA context and compiled kernels (about 0.5 GiB
-    a process), which the estimate leaves out too."""
+    None where the process never initialised CUDA. Not counted: the CUDA context and the compiled kernels, which the
+    estimate leaves out too (not measured here)."""
     torch = sys.modules.get("torch")
     if torch is None or not torch.cuda.is_initialized():
         return None
