@@ -1,4 +1,5 @@
-"""The pure part of the timing: splitting the profile at the flush kernels; and the flush kernel itself."""
+"""The pure part of the timing: splitting the profile at the flush kernels; the flush kernel itself, and the kernel
+that puts back the inputs a backward consumed."""
 
 from collections import Counter
 
@@ -7,6 +8,7 @@ import torch
 
 from tritonize_worker.timing import (
     FLUSH_KERNEL,
+    RESTORE_KERNEL,
     CallProfile,
     DeviceActivity,
     device_activities,
@@ -95,6 +97,24 @@ def test_the_number_of_flushes_must_be_the_number_of_calls():
 def test_activities_before_the_first_flush_are_refused():
     with pytest.raises(ValueError, match="1 device activities precede the first tritonize_l2_flush kernel: stray"):
         split_at_flushes([DeviceActivity("stray", 0.0, 1.0), flush(10.0)], calls=1)
+
+
+def test_the_restoring_of_consumed_inputs_is_in_no_call():
+    # Before each flush, the reset puts back what the previous backward overwrote (restore.py): before the first
+    # flush it is no stray activity, and after a call it is not that call's work.
+    def restore(start: float) -> DeviceActivity:
+        return DeviceActivity(RESTORE_KERNEL, start, start + 40.0)
+
+    activities = [
+        restore(0.0), restore(50.0), flush(100.0), DeviceActivity("geglu_bwd", 200.0, 230.0),
+        restore(300.0), DeviceActivity(RESTORE_KERNEL + "_0d1d", 350.0, 390.0), flush(400.0),
+        DeviceActivity("geglu_bwd", 500.0, 531.0), DeviceActivity("Memcpy DtoD (Device -> Device)", 540.0, 545.0),
+    ]
+
+    profiles = split_at_flushes(activities, calls=2)
+
+    assert [p.kernel_us for p in profiles] == [30.0, 36.0]  # the call's own copy stays in its time
+    assert [sorted(p.launches) for p in profiles] == [["geglu_bwd"], ["Memcpy DtoD (Device -> Device)", "geglu_bwd"]]
 
 
 def test_flush_name_with_a_mangled_suffix_is_a_flush():
@@ -193,6 +213,40 @@ def test_l2_flush_kernel_in_read_mode_reads_every_word_and_writes_none():
     assert flush_buffer.mode == "read"
     assert int(flush_buffer.buffer.sum()) == 3 * (FLUSH_BLOCK + 5)  # untouched
     assert flush_buffer.sums.tolist() == [3 * FLUSH_BLOCK, 3 * 5]  # every word was loaded, the mask held
+
+
+def test_restore_puts_back_each_kept_tensor_bytewise_without_a_new_autograd_version():
+    from tritonize_worker.restore import RESTORE_BLOCK, Restore, tritonize_restore
+
+    a = torch.randn(RESTORE_BLOCK // 2 + 3, dtype=torch.float16)  # a partial last block of bytes
+    b = torch.tensor([True, False, True])
+    empty = torch.empty(0, dtype=torch.float32)
+    kept = [a.clone(), b.clone(), empty.clone()]
+    leaf = a.requires_grad_()
+    versions = leaf._version
+    restore = Restore([leaf, b, empty], kept)
+    leaf.data.zero_()
+    b.fill_(False)
+    versions_after_write = leaf._version
+
+    restore()
+
+    assert torch.equal(leaf.detach(), kept[0]) and torch.equal(b, kept[1])
+    assert leaf._version == versions_after_write  # the version the graph saved is the one it finds
+    assert versions_after_write == versions  # (a write through .data makes none either)
+    assert tritonize_restore.__name__ == RESTORE_KERNEL  # the name the profile leaves out
+
+
+def test_restore_refuses_what_it_cannot_put_back_bytewise():
+    from tritonize_worker.restore import Restore
+
+    wide = torch.zeros(4, 6)
+    with pytest.raises(ValueError, match=r"input 0 is not contiguous \(strides \(1, 6\)\)"):
+        Restore([wide.t()], [wide.t().clone()])
+    with pytest.raises(ValueError, match=r"input 0: kept as torch.float16\(4, 6\), is torch.float32\(4, 6\)"):
+        Restore([wide], [wide.half()])
+    with pytest.raises(ValueError, match="2 tensors to restore, 1 kept"):
+        Restore([wide, wide], [wide])
 
 
 def test_l2_flush_refuses_an_unknown_mode():

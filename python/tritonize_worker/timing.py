@@ -47,6 +47,8 @@ from .sampling import SamplingPlan, next_batch, rel_iqr, stop_reason
 from .tuning import tuned_configs
 
 FLUSH_KERNEL = "tritonize_l2_flush"
+# The kernel that puts back the inputs a backward consumed, before the flush of each call (restore.py): no call's work.
+RESTORE_KERNEL = "tritonize_restore"
 # CUPTI synchronisation records are device-typed but are not work of the call (torch's inductor drops them too).
 SYNC_ACTIVITIES = frozenset({"Context Sync", "Stream Sync", "Event Sync", "Stream Wait Event"})
 # Below this fraction of its maximum SM clock, the GPU was throttled or idling: the measurement is made again.
@@ -70,9 +72,14 @@ class CallProfile:
     us_by_kernel: Counter = field(default_factory=Counter)  # kernel name -> its time in this call
 
 
+def is_kernel(name: str, kernel: str) -> bool:
+    """Whether a profile's activity `name` is our Triton kernel `kernel`: the exact name from Triton >= 3; the
+    suffix form covers older Triton versions that mangled kernel names."""
+    return name == kernel or name.startswith(kernel + "_")
+
+
 def is_flush(name: str, flush_name: str = FLUSH_KERNEL) -> bool:
-    # Exact name from Triton >= 3; the suffix form covers older Triton versions that mangled kernel names.
-    return name == flush_name or name.startswith(flush_name + "_")
+    return is_kernel(name, flush_name)
 
 
 def split_at_flushes(
@@ -80,9 +87,13 @@ def split_at_flushes(
 ) -> list[CallProfile]:
     """The activities of each call: those after a flush kernel, up to the next flush, sorted by start.
 
-    Raises ValueError unless there are exactly `calls` flushes and the first activity is a flush.
+    Synchronisation records and the restoring of consumed inputs (RESTORE_KERNEL, run before each flush) are
+    left out. Raises ValueError unless there are exactly `calls` flushes and the first activity is a flush.
     """
-    ordered = sorted((a for a in activities if a.name not in SYNC_ACTIVITIES), key=lambda a: (a.start_us, a.end_us))
+    ordered = sorted(
+        (a for a in activities if a.name not in SYNC_ACTIVITIES and not is_kernel(a.name, RESTORE_KERNEL)),
+        key=lambda a: (a.start_us, a.end_us),
+    )
     flushes = sum(1 for a in ordered if is_flush(a.name, flush_name))
     if flushes != calls:
         raise ValueError(
@@ -446,9 +457,14 @@ def _prepare_call(
     leaves = [arg for spec, arg in zip(task.inputs, args, strict=True) if spec.grad]
     # Every timed call runs the backward of one graph: where the backward may overwrite its forward's inputs
     # (`[backward].consumes_inputs`), they are put back before each call, outside the timed region (before the flush),
-    # so that each call is on the inputs a real step's backward gets, for every column alike. Through `.data`: the
-    # graph's saved tensors are these, and their version stays the one it saved.
-    restored = [arg for arg in args if isinstance(arg, torch.Tensor)] if kept else []
+    # so that each call is on the inputs a real step's backward gets, for every column alike. By a kernel of our own
+    # (restore.py), which the profile leaves out, writing through the data pointers: the graph's saved tensors are
+    # these, and their version stays the one it saved.
+    restore = None
+    if kept:
+        from .restore import Restore
+
+        restore = Restore([arg for arg in args if isinstance(arg, torch.Tensor)], kept)
 
     def clear_grads() -> None:
         for leaf in leaves:
@@ -456,8 +472,8 @@ def _prepare_call(
 
     def reset() -> None:
         clear_grads()
-        for tensor, values in zip(restored, kept, strict=True):
-            tensor.data.copy_(values)
+        if restore is not None:
+            restore()
 
     # The host-time loop's reset (no copies in its figure): what a consumed input holds changes no launch's host work.
     reset.host = clear_grads  # type: ignore[attr-defined]
