@@ -183,8 +183,9 @@ def _snapshot(
 
 
 def device_properties() -> dict[str, Any]:
-    """Memory clock (kHz), bus width (bits), SM count and compute capability of CUDA device 0, as the driver
-    reports them (through Triton's driver utilities), for the bandwidth peak; empty when unreadable."""
+    """Memory clock (kHz), bus width (bits), SM count, compute capability and L2 size (bytes) of CUDA device 0,
+    as the driver reports them (through Triton's driver utilities and torch), for the bandwidth peak and the
+    roofline's floor (the writes the L2 may still hold when a kernel ends); empty when unreadable."""
     try:
         import torch
         import triton
@@ -197,6 +198,7 @@ def device_properties() -> dict[str, Any]:
             "sm_count": properties.get("multiprocessor_count"),
             "sm_clock_khz": properties.get("sm_clock_rate"),
             "compute_capability": f"{major}.{minor}",
+            "l2_bytes": getattr(torch.cuda.get_device_properties(0), "L2_cache_size", None),
         }
     except Exception:  # noqa: BLE001 - the environment is informative only
         return {}

@@ -17,6 +17,7 @@ struct GpuSpec {
   double tf32_tensor_tflops = 0;
   double fp32_vector_tflops = 0;
   double bandwidth_gb_s = 0;  // datasheet; PeakBandwidth prefers the measured clock and bus
+  double l2_mib = 0;          // L2 cache; L2Bytes prefers what the driver reports
   std::string source;         // where the figures come from
 };
 
@@ -28,6 +29,17 @@ std::optional<GpuSpec> FindGpuSpec(const std::string& gpu_name);
 /// (the worker's environment.device: mem_clock_khz, mem_bus_width_bits): double data rate,
 /// 2 * clock * width / 8. Falls back to the spec's datasheet figure; 0 when neither is known.
 double PeakBandwidthGbS(const nlohmann::json& environment, const std::optional<GpuSpec>& spec);
+
+/// The L2 cache's size in bytes: the driver's (the worker's environment.device.l2_bytes), else
+/// the spec's; 0 when neither is known.
+double L2Bytes(const nlohmann::json& environment, const std::optional<GpuSpec>& spec);
+
+/// The least time, in us, that a kernel's DRAM traffic of `bytes` can take at `bandwidth_gb_s`
+/// before the kernel ends: all of it but what the L2 (`l2_bytes`) can still hold as dirty lines
+/// then, written back later, on the next flush's time (docs/measurement.md). The timed call's
+/// inputs are never in the L2 (the flush before it evicts them); its writes may be. 0 when the
+/// bandwidth is unknown.
+double MemoryFloorUs(double bytes, double l2_bytes, double bandwidth_gb_s);
 
 /// The FLOP peak that bounds a task whose tensors are of `dtype`: the dense tensor-core figure
 /// of float16, bfloat16, or TF32 for float32 (Triton's tl.dot uses TF32 for float32 inputs).

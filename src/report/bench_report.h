@@ -21,9 +21,11 @@ struct Roofline {
   bool memory_bound = true;    // bytes / peak bandwidth >= flops / peak FLOP/s
   double pct_of_peak = 0;      // roofline time at the spec peaks / median kernel time, in %
   double pct_of_measured = 0;  // the same against the calibrated ceilings; 0 when none
-  bool impossible = false;     // above 100% of the spec peak: a measurement error, never a win
-  // Above 100% of the measured ceiling but not of the spec. Memory-bound: faster than the
-  // measured copy, part of its writes likely still in the L2 when its last kernel ends (written
+  // Faster than the spec's peaks allow, even with the L2 holding writes when the kernel ends
+  // (MemoryFloorUs): a measurement or cost-formula error, never a win.
+  bool impossible = false;
+  // Above 100% of the measured ceiling, or of the spec's bandwidth, but not impossible.
+  // Memory-bound: part of its writes likely still in the L2 when its last kernel ends (written
   // back later, on the next flush's time). Compute-bound: faster than calibrate's one large
   // cuBLAS GEMM, whose rate is a reference, not a bound.
   bool above_ceiling = false;
@@ -94,6 +96,7 @@ struct PeakLimits {
   double tflops = 0;           // spec: dense peak for the task's dtype (set per task)
   double measured_gb_s = 0;    // calibrate: device-to-device copy; 0 when not calibrated
   double measured_tflops = 0;  // calibrate: cuBLAS GEMM of the task's dtype
+  double l2_bytes = 0;         // the L2's size: writes it may hold when a kernel ends (impossible)
 };
 
 /// What a table is built from: every repeat's job of each column (one per fresh process;

@@ -176,8 +176,9 @@ std::vector<std::string> AboveCeilingNotes(const TaskTable& table) {
 }
 
 const char* kAboveCopyCeilingNote =
-    "^ on GB/s: faster than the measured copy ceiling: part of the kernel's writes is likely "
-    "still in the L2 when it ends (docs/measurement.md); its GB/s overstates what DRAM did";
+    "^ on GB/s: faster than the measured copy ceiling or the spec bandwidth: part of the "
+    "kernel's writes is likely still in the L2 when it ends (docs/measurement.md); its GB/s "
+    "overstates what DRAM did";
 const char* kAboveGemmCeilingNote =
     "^ on TFLOP/s: faster than the measured GEMM ceiling, which is the rate of one large cuBLAS "
     "GEMM (tritonize calibrate), a reference rather than a bound (docs/measurement.md)";

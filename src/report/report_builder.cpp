@@ -36,6 +36,7 @@ std::optional<PeakLimits> PeaksFor(const Task& task, const nlohmann::json& envir
   peaks.gpu = spec->name;
   peaks.bandwidth_gb_s = PeakBandwidthGbS(environment, spec);
   peaks.tflops = PeakTflops(*spec, TaskDtype(task));
+  peaks.l2_bytes = L2Bytes(environment, spec);
   Ceilings ceilings;
   std::string err;
   const fs::path cache = calibration.empty() ? DefaultCalibrationPath() : fs::path(calibration);

@@ -241,6 +241,32 @@ TEST(BenchReportTest, FasterThanTheMeasuredCopyIsMarkedButNotImpossible) {
   EXPECT_NE(printed.find(kAboveCopyCeilingNote), std::string::npos) << printed;
 }
 
+// Past 100% of the spec's bandwidth but short of the floor that leaves out the L2's 50 MiB
+// (writes it may still hold when the kernel ends): marked, not impossible, and its ratios keep
+// their verdicts. Below the floor: impossible.
+TEST(BenchReportTest, AboveTheSpecBandwidthIsImpossibleOnlyBelowTheFloorThatLeavesOutTheL2) {
+  const Task task = CostedSoftmax();
+  // 4096x4096: 134.2 MB, 40.0 us at 3352 GB/s; the floor (134.2 MB - 50 MiB) / 3352 = 24.4 us.
+  JobResult expert = testing_fixtures::TimedJob(task, {20, 20, 60});
+  JobResult llm = testing_fixtures::TimedJob(task, {20, 20, 38});
+  JobResult compile = testing_fixtures::TimedJob(task, {20, 20, 24});
+  TableInputs inputs;
+  inputs.expert = {&expert};
+  inputs.llm = {&llm};
+  inputs.compile = {&compile};
+  inputs.peaks = PeakLimits{"H100", 3352, 494.7, 0, 0, 52428800};
+  const TaskTable table = BuildTaskTable(task, inputs);
+  const Row& row = table.rows[2];
+  ASSERT_TRUE(row.llm.roofline.has_value() && row.compile.roofline.has_value());
+  EXPECT_GT(row.llm.roofline->pct_of_peak, 100);
+  EXPECT_FALSE(row.llm.roofline->impossible);
+  EXPECT_TRUE(row.llm.roofline->above_ceiling);  // no calibration: marked against the spec
+  ASSERT_TRUE(row.llm_over_expert_ci.has_value());
+  EXPECT_FALSE(row.llm_over_expert_ci->impossible);
+  EXPECT_TRUE(row.compile.roofline->impossible);
+  EXPECT_EQ(AboveCeilingNotes(table), std::vector<std::string>{kAboveCopyCeilingNote});
+}
+
 // Measured on the H100 (eighth session): cuBLAS at 4096^3 between flushes ran 772 TFLOP/s, 101%
 // of calibrate's 8192^3 GEMM (761): marked with its own note, which says the ceiling is not a bound.
 TEST(BenchReportTest, FasterThanTheMeasuredGemmIsMarkedWithItsOwnNote) {
