@@ -482,4 +482,14 @@ bool LoadTask(const fs::path& manifest_path, Task* task, std::vector<std::string
   return true;
 }
 
+std::string TaskDtype(const Task& task) {
+  // A list of tensors (grouped_gemm's) bounds it as a tensor does: before 2026-12-05 only a
+  // tensor counted, and grouped_gemm's roofline had no FLOP peak (its GEMMs shown as GB/s).
+  for (const auto& input : task.manifest.value("inputs", nlohmann::json::array())) {
+    const std::string kind = input.value("kind", "");
+    if (kind == "tensor" || kind == "tensor_list") return input.value("dtype", "");
+  }
+  return "";
+}
+
 }  // namespace tritonize

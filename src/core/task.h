@@ -60,6 +60,10 @@ bool LoadTask(const std::filesystem::path& manifest_path, Task* task,
 /// part (the folder's name, the baseline file). Appends "<path>: what is wrong" per problem.
 bool CheckManifest(const nlohmann::json& manifest, std::vector<std::string>* problems);
 
+/// The dtype that bounds a task's arithmetic (the roofline's FLOP peak, the calibrated GEMM): its
+/// first tensor or tensor-list input's; empty when it has none.
+std::string TaskDtype(const Task& task);
+
 /// Splits "2048x2048" into numbers, one per dim; false if malformed.
 bool ParseSize(const std::string& size, size_t dims, std::vector<long long>* values);
 

@@ -10,18 +10,6 @@
 #include "stats/stats.h"
 
 namespace tritonize {
-namespace {
-
-std::string TensorDtype(const Task& task) {
-  const auto inputs = task.manifest.find("inputs");
-  if (inputs == task.manifest.end() || !inputs->is_array()) return "";
-  for (const auto& input : *inputs) {
-    if (input.value("kind", "") == "tensor") return input.value("dtype", "");
-  }
-  return "";
-}
-
-}  // namespace
 
 void CheckRoofline(const Task& task, JobResult* result, std::string* note) {
   if (result->status != Status::kOk || result->timings.empty()) return;
@@ -34,7 +22,7 @@ void CheckRoofline(const Task& task, JobResult* result, std::string* note) {
   }
   const double bandwidth = PeakBandwidthGbS(env, spec);
   const double l2_bytes = L2Bytes(env, spec);
-  const double tflops = PeakTflops(*spec, TensorDtype(task));
+  const double tflops = PeakTflops(*spec, TaskDtype(task));
   for (const auto& timing : result->timings) {
     const auto cost = task.cost.find(timing.mode);
     std::map<std::string, double> dims;

@@ -354,13 +354,6 @@ void ApplyProcessSpread(BenchReport* report, double confidence) {
       spread.cells, 100 * std::sqrt(spread.log_variance), spread.df);
 }
 
-std::string TaskDtype(const Task& task) {
-  for (const auto& input : task.manifest.value("inputs", nlohmann::json::array())) {
-    if (input.value("kind", "") == "tensor") return input.value("dtype", "");
-  }
-  return "";
-}
-
 std::optional<Roofline> RooflineOf(const Task& task, const std::string& size,
                                    const std::string& mode, double median_us,
                                    const PeakLimits& peaks) {

@@ -139,9 +139,6 @@ std::optional<Roofline> RooflineOf(const Task& task, const std::string& size,
                                    const std::string& mode, double median_us,
                                    const PeakLimits& peaks);
 
-/// The tensor dtype of a task: its first tensor input's; empty when it has none.
-std::string TaskDtype(const Task& task);
-
 /// "LLM (model)", or "LLM" when the model is unnamed.
 std::string LlmColumnName(const std::string& llm_name);
 

@@ -32,5 +32,15 @@ TEST(GpuSpecsTest, BandwidthComesFromTheReportedClockAndBus) {
   EXPECT_DOUBLE_EQ(PeakBandwidthGbS(nlohmann::json::object(), std::nullopt), 0.0);
 }
 
+TEST(GpuSpecsTest, TheL2IsTheDriversElseTheSpecs) {
+  const nlohmann::json reported = {{"device", {{"l2_bytes", 62914560}}}};
+  EXPECT_DOUBLE_EQ(L2Bytes(reported, FindGpuSpec("NVIDIA H200")), 62914560.0);
+  EXPECT_DOUBLE_EQ(L2Bytes(nlohmann::json::object(), FindGpuSpec("NVIDIA H200")),
+                   50.0 * 1024 * 1024);
+  EXPECT_DOUBLE_EQ(L2Bytes(nlohmann::json::object(), FindGpuSpec("NVIDIA A100-SXM4-80GB")),
+                   40.0 * 1024 * 1024);
+  EXPECT_DOUBLE_EQ(L2Bytes(nlohmann::json::object(), std::nullopt), 0.0);
+}
+
 }  // namespace
 }  // namespace tritonize

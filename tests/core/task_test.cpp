@@ -200,6 +200,20 @@ TEST(TaskSuiteTest, ShippedSuiteLoads) {
   }
 }
 
+// The dtype that bounds a task's arithmetic: a list of tensors counts as a tensor (grouped_gemm's
+// GEMMs had no FLOP peak before, and the roofline took them for memory-bound).
+TEST(TaskSuiteTest, TheDtypeOfATaskIsItsFirstTensorOrTensorListInputs) {
+  TaskSuite suite;
+  std::vector<std::string> errors;
+  ASSERT_TRUE(TaskSuite::Load(fs::path(TRITONIZE_SOURCE_DIR) / "tasks", &suite, &errors));
+  EXPECT_EQ(TaskDtype(*suite.Find("grouped_gemm")), "float16");
+  EXPECT_EQ(TaskDtype(*suite.Find("softmax")), "float32");
+  EXPECT_EQ(TaskDtype(*suite.Find("matmul")), "float16");
+  Task scalars_only;
+  scalars_only.manifest = {{"inputs", {{{"name", "n"}, {"kind", "int"}, {"value", 3}}}}};
+  EXPECT_EQ(TaskDtype(scalars_only), "");
+}
+
 TEST(TaskSuiteTest, SelectReportsUnknownNames) {
   TaskSuite suite;
   std::vector<std::string> errors;
