@@ -73,3 +73,37 @@ def test_serve_takes_no_request_or_result_arguments(tmp_path):
     )
     assert completed.returncode == 2
     assert "--serve takes its requests from stdin" in completed.stderr
+
+
+def test_each_served_step_reports_its_own_gpu_peak_not_the_processs(monkeypatch, tmp_path):
+    # A step server serves many jobs' steps in one process: the allocator's peak is reset at each step's start, so
+    # that a small step after a large one reports its own (on the H100's suite of 2026-12-05 every compare step
+    # reported the same 68800 MiB). A stand-in torch, since the CPU has no CUDA allocator to read.
+    import types
+
+    from tritonize_worker import job
+
+    class Allocator:
+        reserved = 0
+        peak = 0
+
+        def take(self, mib):
+            self.reserved += mib << 20
+            self.peak = max(self.peak, self.reserved)
+            self.reserved -= mib << 20
+
+    allocator = Allocator()
+    cuda = types.SimpleNamespace(
+        is_initialized=lambda: True,
+        max_memory_reserved=lambda: allocator.peak,
+        reset_peak_memory_stats=lambda: setattr(allocator, "peak", allocator.reserved),
+    )
+    monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=cuda))
+
+    peaks = []
+    for mib in (68800, 2404):  # a large step, then a small one in the same process
+        job.reset_gpu_peak()
+        allocator.take(mib)
+        peaks.append(job.gpu_peak_mib())
+
+    assert peaks == [68800.0, 2404.0]

@@ -20,6 +20,7 @@ def run_job(request: Request, on_timeout=None) -> Result:
     """Runs the request's step. `on_timeout(result)` writes the result when a phase timeout ends the process."""
     started = time.perf_counter()
     result = Result()
+    reset_gpu_peak()
     gpu = lane.configure(request.lane)
     if request.cache_dir:
         # Before anything compiles: Triton and Inductor read these when they first need a cache.
@@ -85,11 +86,21 @@ def run_job(request: Request, on_timeout=None) -> Result:
     return result
 
 
+def reset_gpu_peak() -> None:
+    """Starts this step's peak afresh: a step server (reference, compare) serves many jobs' steps in one process, and
+    its peak was the process's until 2026-12-05 (every compare step of that night's H100 suite reported the same
+    68800 MiB, whatever its task)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_initialized():
+        torch.cuda.reset_peak_memory_stats()
+
+
 def gpu_peak_mib() -> float | None:
-    """The most GPU memory PyTorch's caching allocator held at once in this process (MiB), what no other job on the GPU
-    could have: the runner admits jobs by an estimate of it (core/task_lint.cpp JobGpuBytes), which this checks.
-    None where the process never initialised CUDA. Not counted: the CUDA context and the compiled kernels, which the
-    estimate leaves out too (not measured here)."""
+    """The most GPU memory PyTorch's caching allocator held at once in this step (MiB; reset_gpu_peak at its start),
+    what no other job on the GPU could have: the runner admits jobs by an estimate of it (core/task_lint.cpp
+    JobGpuBytes) and, once a job of the task has ended, by the most a job of it held (runner.cpp). None where the
+    process never initialised CUDA. Not counted: the CUDA context and the compiled kernels, which the estimate
+    leaves out too (not measured here)."""
     torch = sys.modules.get("torch")
     if torch is None or not torch.cuda.is_initialized():
         return None

@@ -428,9 +428,14 @@ void Runner::Work() {
       }
       running_[id] = {queued.job.label, lane, std::chrono::steady_clock::now(), {}, note};
     }
-    // What it was admitted by, for its record beside the steps' measured peaks (gpu_peak_mib).
+    // What it was admitted by, for its record beside the steps' measured peaks (gpu_peak_mib), and
+    // whether an ended job's peak (LearnGpuPeak) set it rather than the estimate.
     const double admitted_gpu_mib = bytes / (1024.0 * 1024.0);
     const double admitted_reference_mib = reference_bytes / (1024.0 * 1024.0);
+    const bool admitted_by_measured =
+        start && queued.job.task != nullptr &&
+        measured_gpu_bytes_.count(queued.job.task->name) > 0 &&
+        measured_gpu_bytes_.at(queued.job.task->name) > queued.gpu_without;
     lock.unlock();
     outcome.lane = lane;
 
@@ -467,7 +472,8 @@ void Runner::Work() {
       // task's reference when this job counted it, beside what the steps held at most.
       outcome.result.environment["admitted_gpu_mib"] = {
           {"job", std::round(admitted_gpu_mib * 10) / 10},
-          {"of_it_reference", std::round(admitted_reference_mib * 10) / 10}};
+          {"of_it_reference", std::round(admitted_reference_mib * 10) / 10},
+          {"by", admitted_by_measured ? "an ended job's peak" : "the estimate"}};
       if (queued.alone != 0) {
         JobResult& result = outcome.result;
         if (!result.environment.is_object()) result.environment = nlohmann::json::object();
@@ -503,6 +509,7 @@ void Runner::Work() {
         }
       }
       running_.erase(id);
+      LearnGpuPeak(queued.job.task != nullptr ? queued.job.task->name : "", outcome.result);
       if (queued.alone != 0) {
         for (const size_t i : Closes(queued.alone, lane)) --lane_closers_[i];
       }
@@ -712,7 +719,27 @@ void Runner::RemoveReferences(const std::string& task) {
 }
 
 double Runner::JobBytes(const std::string& task, double with_reference, double without) const {
-  return reference_counted_.count(task) > 0 ? without : with_reference;
+  const auto measured = measured_gpu_bytes_.find(task);
+  const double own =
+      measured != measured_gpu_bytes_.end() ? std::max(without, measured->second) : without;
+  return reference_counted_.count(task) > 0 ? own : with_reference - without + own;
+}
+
+void Runner::LearnFromStored(const std::string& task, const JobResult& result) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  LearnGpuPeak(task, result);
+}
+
+void Runner::LearnGpuPeak(const std::string& task, const JobResult& result) {
+  if (task.empty() || !result.environment.is_object()) return;
+  double mib = 0;
+  for (const char* field : {"gpu_peak_mib", "compare_gpu_peak_mib"}) {
+    const auto found = result.environment.find(field);
+    if (found != result.environment.end() && found->is_number()) mib += found->get<double>();
+  }
+  if (mib <= 0) return;
+  double& most = measured_gpu_bytes_[task];
+  most = std::max(most, mib * 1024 * 1024);
 }
 
 bool Runner::KeepsReady(const fs::path& dir) const { return warm_ && warm_->Holds(dir); }

@@ -117,6 +117,9 @@ class Runner {
   /// Once no job of `task` (of any task, when empty) will run again: removes the reference files
   /// the runner's jobs made for it (a run that stopped early keeps them for --resume).
   void RemoveReferences(const std::string& task = "");
+  /// A job of `task` that ended before this runner (a resumed run's stored one): what its steps
+  /// held on the GPU at most admits the task's jobs here, as an ended job's does (LearnGpuPeak).
+  void LearnFromStored(const std::string& task, const JobResult& result);
 
   /// The jobs in progress and the number queued, for the live view.
   std::vector<RunningJob> Running() const;
@@ -181,8 +184,13 @@ class Runner {
   /// considered), -1 when none is.
   int PickLane(double bytes) const;
   /// Under mutex_: what a job of `task` counts against its lane's memory: `with_reference` when no
-  /// job of the task has started yet (that one makes the task's reference), else `without`.
+  /// job of the task has started yet (that one makes the task's reference), else `without`; its
+  /// own part (`without`) at least what an ended job of the task held (measured_gpu_bytes_).
   double JobBytes(const std::string& task, double with_reference, double without) const;
+  /// Under mutex_: what the ended job's steps held on its GPU at most (the candidate step's and the
+  /// compare step's peaks, which can overlap: the compare runs beside the timing), kept for its
+  /// task when it is the most so far.
+  void LearnGpuPeak(const std::string& task, const JobResult& result);
   /// Under mutex_: whether a job whose files take `bytes` fits on the scratch disk beside the
   /// running jobs' and the kept references' (no job running: always).
   bool DiskFits(double bytes) const;
@@ -216,6 +224,11 @@ class Runner {
   // jobs at once ran the GPU out of memory, and the jobs that failed then ran again one by one.
   std::vector<double> lane_bytes_;           // per lane: the running jobs' estimates
   std::set<std::string> reference_counted_;  // tasks whose first job has started
+  // By task: the most an ended job's steps held on the GPU (gpu_peak_mib + compare_gpu_peak_mib).
+  // The estimate is the baseline's peak at one size; on the H100's suite of 2026-12-05 the
+  // candidate steps held 1.1-14x it (asin 10.3 GiB against 1.5; docs/runner.md). A task's later
+  // jobs are admitted by the larger of the two.
+  std::map<std::string, double> measured_gpu_bytes_;
   int memory_waits_ = 0;
   double memory_wait_s_ = 0;
   // Disk admission, the same way: the estimates (core/task_lint.h JobDiskBytes) of the running

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -651,6 +652,58 @@ TEST_F(RunnerTest, TheFirstJobsReferenceStopsCountingOnceMade) {
   }
   EXPECT_TRUE(together);
   EXPECT_EQ(runner.Stats().memory_waits, 1);
+}
+
+// The estimate is the baseline's peak at one size; what a job's steps held can be several times it
+// (asin's candidate steps on the H100, 2026-12-05: 10.3 GiB against an estimate of 1.5). Once a job
+// of a task has ended, its measured peak admits the task's later jobs where it is the larger.
+TEST_F(RunnerTest, AnEndedJobsMeasuredPeakAdmitsTheTasksLaterJobs) {
+  const Task& softmax = *suite_.Find("softmax");
+  const double without = JobGpuBytes(softmax, false);
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  runner_options.lanes[0].memory_bytes = (2 * without + 1) / 0.8;  // room for two by the estimate
+  Runner runner(options_, runner_options);
+  const double peak_mib = std::round(15 * without / (1024.0 * 1024.0)) / 10;  // 1.5 times it
+  const auto first =
+      RunAll(runner, {Candidate("a", "check 0.1\npeak " + std::to_string(peak_mib) + "\n")});
+  ASSERT_EQ(first[0].result.status, Status::kOk) << first[0].result.message;
+  EXPECT_EQ(first[0].result.environment["admitted_gpu_mib"]["by"], "the estimate");
+
+  const auto later = RunAll(runner, {Candidate("b", "check 0.5\n"), Candidate("c", "check 0.5\n")});
+  ExpectOkOneAtATime(later);  // two of 1.5 times the estimate do not fit where two of it do
+  for (const auto& outcome : later) {
+    const auto& admitted = outcome.result.environment["admitted_gpu_mib"];
+    EXPECT_EQ(admitted["by"], "an ended job's peak") << admitted.dump();
+    EXPECT_NEAR(admitted["job"].get<double>(), peak_mib, 0.06) << admitted.dump();
+  }
+}
+
+// A resumed run's stored jobs count as ended ones: the suite, run over several device calls, admits
+// its later calls' jobs by the peaks of the earlier calls' (PlanRun's LoadStored).
+TEST_F(RunnerTest, AStoredJobsMeasuredPeakAdmitsTheTasksJobs) {
+  const Task& softmax = *suite_.Find("softmax");
+  const double without = JobGpuBytes(softmax, false);
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  runner_options.lanes[0].memory_bytes = (2 * without + 1) / 0.8;  // room for two by the estimate
+  Runner runner(options_, runner_options);
+  JobResult stored;
+  stored.status = Status::kOk;
+  stored.environment = {{"gpu_peak_mib", 0.9 * without / (1024.0 * 1024.0)},
+                        {"compare_gpu_peak_mib", 0.6 * without / (1024.0 * 1024.0)}};
+  runner.LearnFromStored("softmax", stored);  // both steps' peaks: 1.5 times the estimate
+
+  // As in TheFirstJobsReferenceStopsCountingOnceMade, where the second job checks beside the first
+  // once its reference is made; here the two do not fit.
+  const auto outcomes =
+      RunAll(runner, {Candidate("a", "check 1.0\n"), Candidate("b", "check 1.0\n")});
+  ExpectOkOneAtATime(outcomes);
+  for (const auto& outcome : outcomes) {
+    EXPECT_EQ(outcome.result.environment["admitted_gpu_mib"]["by"], "an ended job's peak");
+  }
 }
 
 // Through one launcher for every step (--launcher slurm's seam; a local one stands in for the
