@@ -137,6 +137,15 @@ class RunnerTest : public ::testing::Test {
     EXPECT_GT(mine, 0);
   }
 
+  /// Two jobs at once on one lane whose memory has room for two jobs of `bytes` each.
+  RunnerOptions OneLaneForTwoJobsOf(double bytes) {
+    RunnerOptions runner_options;
+    runner_options.jobs = 2;
+    runner_options.lanes = Lanes(1);
+    runner_options.lanes[0].memory_bytes = (2 * bytes + 1) / 0.8;
+    return runner_options;
+  }
+
   /// Every job ok, and no hold of one job overlapping a hold of another.
   static void ExpectOkOneAtATime(const std::vector<RunnerOutcome>& outcomes) {
     for (const auto& outcome : outcomes) {
@@ -658,13 +667,8 @@ TEST_F(RunnerTest, TheFirstJobsReferenceStopsCountingOnceMade) {
 // (asin's candidate steps on the H100, 2026-12-05: 10.3 GiB against an estimate of 1.5). Once a job
 // of a task has ended, its measured peak admits the task's later jobs where it is the larger.
 TEST_F(RunnerTest, AnEndedJobsMeasuredPeakAdmitsTheTasksLaterJobs) {
-  const Task& softmax = *suite_.Find("softmax");
-  const double without = JobGpuBytes(softmax, false);
-  RunnerOptions runner_options;
-  runner_options.jobs = 2;
-  runner_options.lanes = Lanes(1);
-  runner_options.lanes[0].memory_bytes = (2 * without + 1) / 0.8;  // room for two by the estimate
-  Runner runner(options_, runner_options);
+  const double without = JobGpuBytes(*suite_.Find("softmax"), false);
+  Runner runner(options_, OneLaneForTwoJobsOf(without));
   const double peak_mib = std::round(15 * without / (1024.0 * 1024.0)) / 10;  // 1.5 times it
   const auto first =
       RunAll(runner, {Candidate("a", "check 0.1\npeak " + std::to_string(peak_mib) + "\n")});
@@ -683,13 +687,8 @@ TEST_F(RunnerTest, AnEndedJobsMeasuredPeakAdmitsTheTasksLaterJobs) {
 // A resumed run's stored jobs count as ended ones: the suite, run over several device calls, admits
 // its later calls' jobs by the peaks of the earlier calls' (PlanRun's LoadStored).
 TEST_F(RunnerTest, AStoredJobsMeasuredPeakAdmitsTheTasksJobs) {
-  const Task& softmax = *suite_.Find("softmax");
-  const double without = JobGpuBytes(softmax, false);
-  RunnerOptions runner_options;
-  runner_options.jobs = 2;
-  runner_options.lanes = Lanes(1);
-  runner_options.lanes[0].memory_bytes = (2 * without + 1) / 0.8;  // room for two by the estimate
-  Runner runner(options_, runner_options);
+  const double without = JobGpuBytes(*suite_.Find("softmax"), false);
+  Runner runner(options_, OneLaneForTwoJobsOf(without));
   JobResult stored;
   stored.status = Status::kOk;
   stored.environment = {{"gpu_peak_mib", 0.9 * without / (1024.0 * 1024.0)},
