@@ -126,7 +126,7 @@ class PlanRun {
       return false;
     }
     clock_.Took(job, job.result.wall_s);
-    runner_.LearnFromStored(job.task->name, job.result);
+    runner_.LearnFromStored(job.task->name, job.impl.kind, job.result);
     if (Failed(job.result)) all_ok_ = false;
     ++finished_;
     Line(fmt::format("{}: {} (stored, job {})", Label(job), StatusName(job.result.status),

@@ -509,7 +509,8 @@ void Runner::Work() {
         }
       }
       running_.erase(id);
-      LearnGpuPeak(queued.job.task != nullptr ? queued.job.task->name : "", outcome.result);
+      LearnGpuPeak(queued.job.task != nullptr ? queued.job.task->name : "", queued.job.impl.kind,
+                   outcome.result);
       if (queued.alone != 0) {
         for (const size_t i : Closes(queued.alone, lane)) --lane_closers_[i];
       }
@@ -725,12 +726,13 @@ double Runner::JobBytes(const std::string& task, double with_reference, double w
   return reference_counted_.count(task) > 0 ? own : with_reference - without + own;
 }
 
-void Runner::LearnFromStored(const std::string& task, const JobResult& result) {
+void Runner::LearnFromStored(const std::string& task, ImplKind kind, const JobResult& result) {
   std::lock_guard<std::mutex> lock(mutex_);
-  LearnGpuPeak(task, result);
+  LearnGpuPeak(task, kind, result);
 }
 
-void Runner::LearnGpuPeak(const std::string& task, const JobResult& result) {
+void Runner::LearnGpuPeak(const std::string& task, ImplKind kind, const JobResult& result) {
+  if (kind == ImplKind::kLlm || kind == ImplKind::kCandidate) return;
   if (task.empty() || !result.environment.is_object()) return;
   double mib = 0;
   for (const char* field : {"gpu_peak_mib", "compare_gpu_peak_mib"}) {

@@ -119,7 +119,7 @@ class Runner {
   void RemoveReferences(const std::string& task = "");
   /// A job of `task` that ended before this runner (a resumed run's stored one): what its steps
   /// held on the GPU at most admits the task's jobs here, as an ended job's does (LearnGpuPeak).
-  void LearnFromStored(const std::string& task, const JobResult& result);
+  void LearnFromStored(const std::string& task, ImplKind kind, const JobResult& result);
 
   /// The jobs in progress and the number queued, for the live view.
   std::vector<RunningJob> Running() const;
@@ -189,8 +189,10 @@ class Runner {
   double JobBytes(const std::string& task, double with_reference, double without) const;
   /// Under mutex_: what the ended job's steps held on its GPU at most (the candidate step's and the
   /// compare step's peaks, which can overlap: the compare runs beside the timing), kept for its
-  /// task when it is the most so far.
-  void LearnGpuPeak(const std::string& task, const JobResult& result);
+  /// task when it is the most so far. Only from the project's own code (baseline, expert,
+  /// compile): a candidate's process reports its own peak, and a figure it made up would steer
+  /// every later job of its task (in `serve`, other users' too).
+  void LearnGpuPeak(const std::string& task, ImplKind kind, const JobResult& result);
   /// Under mutex_: whether a job whose files take `bytes` fits on the scratch disk beside the
   /// running jobs' and the kept references' (no job running: always).
   bool DiskFits(double bytes) const;

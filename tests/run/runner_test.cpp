@@ -670,10 +670,15 @@ TEST_F(RunnerTest, AnEndedJobsMeasuredPeakAdmitsTheTasksLaterJobs) {
   const double without = JobGpuBytes(*suite_.Find("softmax"), false);
   Runner runner(options_, OneLaneForTwoJobsOf(without));
   const double peak_mib = std::round(15 * without / (1024.0 * 1024.0)) / 10;  // 1.5 times it
-  const auto first =
-      RunAll(runner, {Candidate("a", "check 0.1\npeak " + std::to_string(peak_mib) + "\n")});
-  ASSERT_EQ(first[0].result.status, Status::kOk) << first[0].result.message;
-  EXPECT_EQ(first[0].result.environment["admitted_gpu_mib"]["by"], "the estimate");
+  // A candidate's figure steers nothing (its process reports it); the baseline's does.
+  const std::string held = "check 0.1\npeak " + std::to_string(peak_mib) + "\n";
+  Implementation baseline = Candidate("a", held);
+  baseline.kind = ImplKind::kBaseline;
+  const auto first = RunAll(runner, {Candidate("llm", held), baseline});
+  for (const auto& outcome : first) {
+    ASSERT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+    EXPECT_EQ(outcome.result.environment["admitted_gpu_mib"]["by"], "the estimate");
+  }
 
   const auto later = RunAll(runner, {Candidate("b", "check 0.5\n"), Candidate("c", "check 0.5\n")});
   ExpectOkOneAtATime(later);  // two of 1.5 times the estimate do not fit where two of it do
@@ -688,15 +693,24 @@ TEST_F(RunnerTest, AnEndedJobsMeasuredPeakAdmitsTheTasksLaterJobs) {
 // its later calls' jobs by the peaks of the earlier calls' (PlanRun's LoadStored).
 TEST_F(RunnerTest, AStoredJobsMeasuredPeakAdmitsTheTasksJobs) {
   const double without = JobGpuBytes(*suite_.Find("softmax"), false);
-  Runner runner(options_, OneLaneForTwoJobsOf(without));
   JobResult stored;
   stored.status = Status::kOk;
   stored.environment = {{"gpu_peak_mib", 0.9 * without / (1024.0 * 1024.0)},
                         {"compare_gpu_peak_mib", 0.6 * without / (1024.0 * 1024.0)}};
-  runner.LearnFromStored("softmax", stored);  // both steps' peaks: 1.5 times the estimate
-
-  // As in TheFirstJobsReferenceStopsCountingOnceMade, where the second job checks beside the first
-  // once its reference is made; here the two do not fit.
+  // As in TheFirstJobsReferenceStopsCountingOnceMade, the second job checks beside the first once
+  // its reference is made: a candidate's stored figure (1.5 times the estimate) steers nothing.
+  Runner llm_only(options_, OneLaneForTwoJobsOf(without));
+  llm_only.LearnFromStored("softmax", ImplKind::kLlm, stored);
+  const auto together =
+      RunAll(llm_only, {Candidate("a", "check 1.0\n"), Candidate("b", "check 1.0\n")});
+  bool overlapped = false;
+  for (const auto& a : Holds(together)) {
+    for (const auto& b : Holds(together)) overlapped |= a.job != b.job && Overlap(a, b);
+  }
+  EXPECT_TRUE(overlapped);
+  // An expert's does: the two do not fit.
+  Runner runner(options_, OneLaneForTwoJobsOf(without));
+  runner.LearnFromStored("softmax", ImplKind::kExpert, stored);
   const auto outcomes =
       RunAll(runner, {Candidate("a", "check 1.0\n"), Candidate("b", "check 1.0\n")});
   ExpectOkOneAtATime(outcomes);
