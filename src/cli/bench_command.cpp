@@ -123,7 +123,7 @@ int RunBench(BenchOptions& options) {
     return kExitFailed;
   }
   // Many jobs at once, one lane per GPU (docs/runner.md); each job is stored as it finishes.
-  bool stopped = false;
+  PlanRunEnd end;
   bool all_ok = true;
   {
     Runner runner(context.worker, runner_options);
@@ -134,8 +134,8 @@ int RunBench(BenchOptions& options) {
     run.stored = &stored;
     run.stop_after_s = options.stop_after_s;
     run.progress = &progress;
-    all_ok = RunPlan(&plan, runner, run, &stopped);
-    if (!stopped && !Interrupted()) runner.RemoveReferences();
+    all_ok = RunPlan(&plan, runner, run, &end);
+    runner.RemoveReferences();  // a stopped run's too: a --resume is another engine (job.h)
     const RunnerStats stats = runner.Stats();
     progress.Finish(stats);
     run_env["runner"] = RunnerStatsToJson(stats, runner.jobs());
@@ -154,17 +154,24 @@ int RunBench(BenchOptions& options) {
       !WriteBenchJson(options.json_path, report, sample_metrics, plan, run_id, options.common.db)) {
     all_ok = false;
   }
-  const bool interrupted = Interrupted() || stopped;
-  store->FinishRun(run_id, interrupted ? "interrupted" : "finished", &err);
+  // An unfinished run (its jobs not run are not stored) is the one --resume takes up.
+  store->FinishRun(run_id, Interrupted() || end.Unfinished() ? "interrupted" : "finished", &err);
   std::cerr << fmt::format("tritonize: run {} stored in {}\n", run_id, options.common.db);
-  if (stopped) {
+  if (end.disk_full > 0) {
+    std::cerr << fmt::format(
+        "tritonize: {} jobs found the scratch disk full with no other job beside them and were not "
+        "stored: make room on the disk of {} and run the same command with --resume to finish run "
+        "{}\n",
+        end.disk_full, context.worker.scratch_dir.string(), run_id);
+  }
+  if (end.stopped) {
     std::cerr << fmt::format(
         "tritonize: stopped before a job that would have ended past --stop-after {:g}: run the "
         "same command with --resume to finish run {}\n",
         options.stop_after_s, run_id);
   }
-  if (interrupted) return kExitInterrupted;
-  return all_ok ? kExitOk : kExitFailed;
+  if (Interrupted() || end.stopped) return kExitInterrupted;
+  return all_ok ? kExitOk : kExitFailed;  // a disk-full job: failed
 }
 
 }  // namespace

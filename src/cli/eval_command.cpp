@@ -70,7 +70,15 @@ int RunEval(const EvalOptions& options) {
   runner.RemoveReferences();
 
   std::string err;
-  if (auto store = Store::Open(options.common.db, &err)) {
+  if (OutOfScratchDisk(result)) {
+    // The machine's state, not the candidate's verdict: no verdict, none stored (as bench does).
+    result.status = Status::kUnavailable;
+    result.message = fmt::format(
+        "not judged: the scratch disk was full (make room on the disk of {} and run again): {}",
+        context.worker.scratch_dir.string(), result.message.substr(0, 300));
+    result.timings.clear();
+    std::cerr << "tritonize: error: " << result.message << "\n";
+  } else if (auto store = Store::Open(options.common.db, &err)) {
     int64_t run_id = store->BeginRun(CommandLine(), result.environment, &err);
     if (run_id == 0 || !store->RecordJob(run_id, *task, impl, result, &err) ||
         !store->FinishRun(run_id, "finished", &err)) {

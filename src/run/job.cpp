@@ -1,12 +1,17 @@
 #include "run/job.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <future>
+#include <map>
+#include <regex>
+#include <set>
 #include <thread>
 
 #include "core/sha256.h"
@@ -217,6 +222,80 @@ fs::path NewJobDir(const WorkerOptions& options, const std::string& label) {
   fs::remove_all(dir, ec);
   fs::create_directories(dir, ec);
   return dir;
+}
+
+namespace {
+
+/// The engine pid in the name of one of its files or folders, by the folder's naming (see
+/// RemoveFilesOfEndedEngines), or 0.
+int EnginePid(const std::string& name, const std::regex& pattern) {
+  std::smatch match;
+  if (!std::regex_match(name, match, pattern)) return 0;
+  try {
+    return std::stoi(match[1].str());
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+bool ProcessRunning(int pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+
+double SizeOf(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_symlink(path, ec)) return 0;
+  if (!fs::is_directory(path, ec)) {
+    const auto size = fs::file_size(path, ec);
+    return ec ? 0 : static_cast<double>(size);
+  }
+  double bytes = 0;
+  for (auto it = fs::recursive_directory_iterator(
+           path, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code size_ec;
+    if (it->is_regular_file(size_ec) && !it->is_symlink(size_ec)) {
+      const auto size = it->file_size(size_ec);
+      if (!size_ec) bytes += static_cast<double>(size);
+    }
+  }
+  return bytes;
+}
+
+}  // namespace
+
+LeftBehind RemoveFilesOfEndedEngines(const WorkerOptions& options) {
+  // Each folder with its own naming; the pid is the first group.
+  const std::regex reference(R"(.+-[0-9a-f]{16}-([0-9]+)(\.safetensors.*)?)");
+  const std::regex job(R"(.+-([0-9]+)-[0-9]+)");
+  const std::regex cache(R"(.+-([0-9]+))");
+  const std::pair<fs::path, const std::regex*> folders[] = {
+      {ReferenceDir(options), &reference},
+      {options.scratch_dir, &job},
+      {CachesDir(options), &cache},
+  };
+  LeftBehind removed;
+  std::set<int> pids;
+  std::map<int, bool> running;
+  for (const auto& [folder, pattern] : folders) {
+    std::error_code ec;
+    std::vector<fs::path> entries;
+    for (const auto& entry : fs::directory_iterator(folder, ec)) entries.push_back(entry.path());
+    for (const fs::path& path : entries) {
+      const int pid = EnginePid(path.filename().string(), *pattern);
+      if (pid <= 0 || pid == getpid()) continue;
+      auto known = running.find(pid);
+      if (known == running.end()) known = running.emplace(pid, ProcessRunning(pid)).first;
+      if (known->second) continue;
+      const double bytes = SizeOf(path);
+      std::error_code removed_ec;
+      fs::remove_all(path, removed_ec);
+      if (removed_ec) continue;
+      ++removed.entries;
+      removed.bytes += bytes;
+      pids.insert(pid);
+    }
+  }
+  removed.pids.assign(pids.begin(), pids.end());
+  return removed;
 }
 
 JobResult RunJob(const Task& task, const Implementation& impl, const JobContext& context,

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/implementation.h"
 #include "core/job.h"
@@ -90,5 +91,20 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
 /// A new, empty job folder under the scratch folder, unique in this engine process:
 /// <label>-<pid>-<n> (label: "<task>-<implementation>").
 std::filesystem::path NewJobDir(const WorkerOptions& options, const std::string& label);
+
+/// What RemoveFilesOfEndedEngines removed.
+struct LeftBehind {
+  int entries = 0;        // files and folders
+  double bytes = 0;       // their size
+  std::vector<int> pids;  // the engines that left them, ascending
+};
+
+/// Removes what engines on this machine that are no longer running left under the scratch root:
+/// their reference files and reference steps' folders (`<task>-<key>-<pid>`), job folders
+/// (`<label>-<pid>-<n>`) and trusted implementations' caches (`<task>-<impl>-<pid>`). Each holds
+/// its engine's pid in its name, so no later engine can use it: an engine killed, or one whose run
+/// stopped early before references went with the run, left tens of GB (the H100, 2026-12-05: a
+/// resumed suite found the disk full). A live engine's (another bench on the same root) stay.
+LeftBehind RemoveFilesOfEndedEngines(const WorkerOptions& options);
 
 }  // namespace tritonize

@@ -1,14 +1,15 @@
 #include "run/plan_runner.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
 
-#include <fmt/format.h>
-
 #include "exec/subprocess.h"
+#include "run/job.h"
 #include "run/progress.h"
 #include "store/store.h"
 
@@ -59,7 +60,7 @@ class PlanRun {
       : plan_(*plan), runner_(runner), options_(options), done_(plan->jobs.size(), false),
         waiting_(plan->jobs.size(), false), lane_(plan->jobs.size()) {}
 
-  bool Run(bool* stopped) {
+  bool Run(PlanRunEnd* end) {
     Link();
     runner_.SetAdmit([this](const RunnerJob& job) { return Admit(job); });
     {
@@ -80,10 +81,13 @@ class PlanRun {
         done_[i] = true;
       }
       if (!done_[i]) {
-        NotRun(i, stop_ ? "--stop-after was reached" : "the run was interrupted");
+        NotRun(i, disk_full_.count(i) > 0 ? "the scratch disk was full, with no other job beside it"
+                  : stop_                 ? "--stop-after was reached"
+                                          : "the run was interrupted");
       }
     }
-    *stopped = stop_;
+    end->stopped = stop_;
+    end->disk_full = static_cast<int>(disk_full_.size());
     return all_ok_;
   }
 
@@ -160,7 +164,7 @@ class PlanRun {
 
   void Ended(size_t i, RunnerOutcome outcome) {
     PlannedJob& job = plan_.jobs[i];
-    TaskJobEnded(job.task->name, outcome.ran && !Interrupted());
+    TaskJobEnded(job.task->name);
     if (!outcome.ran || Interrupted()) {
       // Not started, or cut short: storing it would make --resume keep a "crashed" job.
       if (outcome.ran) {
@@ -168,6 +172,20 @@ class PlanRun {
                          Label(job), outcome.result.wall_s,
                          outcome.last_status.empty() ? "" : ", while: " + outcome.last_status));
       }
+      return;  // NotRun at the end
+    }
+    if (OutOfScratchDisk(outcome.result)) {
+      // It ran with no other job beside it (the runner runs a job that found the disk full beside
+      // others again alone), so the disk is full of what is not the job's: the machine's state,
+      // not the implementation's verdict (the H100, 2026-12-05: eight jobs stored runtime_error,
+      // "SafetensorError: ... No space left on device"). Not stored: --resume runs it again.
+      disk_full_.insert(i);
+      all_ok_ = false;
+      Note(fmt::format(
+          "{}: the scratch disk was full, with no other job of this run beside it "
+          "(not stored, not the implementation's verdict: make room on the disk of "
+          "{} and --resume runs it again): {}",
+          Label(job), runner_.scratch_dir().string(), outcome.result.message.substr(0, 300)));
       return;  // NotRun at the end
     }
     job.result = std::move(outcome.result);
@@ -245,18 +263,19 @@ class PlanRun {
     }
   }
 
-  /// A task's reference files go once its last job has ended, every one of them having run: the
-  /// whole suite's would not fit the H200 machine's disk at once. A task with a job not run (an
-  /// interrupt, --stop-after) keeps them for --resume.
-  void TaskJobEnded(const std::string& task, bool ran) {
-    if (!ran) unran_tasks_.insert(task);
-    if (--open_by_task_[task] == 0 && !unran_tasks_.count(task)) runner_.RemoveReferences(task);
+  /// A task's reference files go once its last job in this engine has ended: the whole suite's
+  /// would not fit the H200 machine's disk at once. Those of a task with a job not run (an
+  /// interrupt, --stop-after) go too: they carry this engine's pid, and the --resume that runs the
+  /// job is another engine, which makes its own (kept, they filled the H100 machine's disk over a
+  /// suite's three resumed calls, 2026-12-05).
+  void TaskJobEnded(const std::string& task) {
+    if (--open_by_task_[task] == 0) runner_.RemoveReferences(task);
   }
 
   BenchPlan& plan_;
   Runner& runner_;
   std::map<std::string, int> open_by_task_;  // submitted jobs not ended, per task
-  std::set<std::string> unran_tasks_;        // tasks with a job that did not run
+  std::set<size_t> disk_full_;               // jobs that found the scratch disk full, alone
   const PlanRunOptions& options_;
   std::mutex mutex_;
   std::vector<bool> done_;
@@ -309,9 +328,9 @@ bool ResumeRun(Store* store, WorkerOptions* worker, int64_t* run_id, StoredJobs*
   return true;
 }
 
-bool RunPlan(BenchPlan* plan, Runner& runner, const PlanRunOptions& options, bool* stopped) {
+bool RunPlan(BenchPlan* plan, Runner& runner, const PlanRunOptions& options, PlanRunEnd* end) {
   PlanRun run(plan, runner, options);
-  return run.Run(stopped);
+  return run.Run(end);
 }
 
 }  // namespace tritonize

@@ -35,9 +35,15 @@ struct PlanRunOptions {
 /// Runs the plan's jobs on `runner` and waits for them, in plan order, repeats with their first
 /// process; a repeat is stored once its first process has ended ok (a failed first process's
 /// verdict stands for its repeats, which are then not stored); an LLM sample byte-identical to
-/// another job of its task shares that job's verdict. Each finished job is committed to the store at once.
-/// An interrupt or --stop-after leaves the jobs not run marked so, for --resume (*stopped set
-/// for --stop-after). Returns whether every job that ran was ok (or unavailable) and stored.
-bool RunPlan(BenchPlan* plan, Runner& runner, const PlanRunOptions& options, bool* stopped);
+/// another job of its task shares that job's verdict. Each finished job is committed to the store
+/// at once. An interrupt or --stop-after leaves the jobs not run marked so, for --resume; so does a
+/// job that found the scratch disk full with no other job beside it (the disk's state, not its
+/// verdict: not stored). Returns whether every job that ran was ok (or unavailable) and stored.
+struct PlanRunEnd {
+  bool stopped = false;  // by --stop-after
+  int disk_full = 0;     // jobs not stored: the scratch disk was full with the job alone
+  bool Unfinished() const { return stopped || disk_full > 0; }
+};
+bool RunPlan(BenchPlan* plan, Runner& runner, const PlanRunOptions& options, PlanRunEnd* end);
 
 }  // namespace tritonize

@@ -194,6 +194,13 @@ std::string FooterLine(const RunnerStats& stats, int jobs) {
     line += fmt::format("; {} jobs ran again alone (out of GPU memory or disk beside others)",
                         stats.reruns_alone);
   }
+  if (stats.left_behind.entries > 0) {
+    line += fmt::format(
+        "; removed at the start {:.2f} GiB ({} files and folders) that {} engines no longer "
+        "running had left under the scratch root",
+        stats.left_behind.bytes / (1024.0 * 1024.0 * 1024.0), stats.left_behind.entries,
+        stats.left_behind.pids.size());
+  }
   return line;
 }
 
@@ -216,7 +223,11 @@ nlohmann::json RunnerStatsToJson(const RunnerStats& stats, int jobs) {
           {"memory_wait_s", stats.memory_wait_s},
           {"disk_waits", stats.disk_waits},
           {"disk_wait_s", stats.disk_wait_s},
-          {"reruns_alone", stats.reruns_alone}};
+          {"reruns_alone", stats.reruns_alone},
+          {"left_behind_removed",
+           {{"entries", stats.left_behind.entries},
+            {"bytes", stats.left_behind.bytes},
+            {"pids", stats.left_behind.pids}}}};
 }
 
 }  // namespace tritonize

@@ -242,6 +242,8 @@ Runner::Runner(const WorkerOptions& options, RunnerOptions runner_options)
   lane_jobs_.assign(options_.lanes.size(), 0);
   lane_closers_.assign(options_.lanes.size(), 0);
   lane_bytes_.assign(options_.lanes.size(), 0.0);
+  // Before the disk's free space is counted: what ended engines left takes none of it then.
+  if (options_.steps == nullptr) left_behind_ = RemoveFilesOfEndedEngines(options);
   disk_budget_ = options_.disk_bytes;
   if (disk_budget_ < 0) {
     std::error_code ec;
@@ -761,6 +763,7 @@ RunnerStats Runner::Stats() const {
   stats.disk_waits = disk_waits_;
   stats.disk_wait_s = disk_wait_s_;
   stats.reruns_alone = reruns_alone_;
+  stats.left_behind = left_behind_;
   for (const Pending& pending : queue_) {  // still waiting: counted up to now
     if (pending.waits_for == 0) continue;
     const double waited = std::chrono::duration<double>(now - pending.waits_since).count();

@@ -94,6 +94,9 @@ struct RunnerStats {
   int disk_waits = 0;
   double disk_wait_s = 0;
   int reruns_alone = 0;  // jobs that ran again alone (out of GPU memory or disk beside others)
+  // What engines no longer running had left under the scratch root, removed when the runner
+  // started, before it counted the disk's free space (RemoveFilesOfEndedEngines).
+  LeftBehind left_behind;
 };
 
 class Runner {
@@ -114,8 +117,9 @@ class Runner {
   /// Waits until no job is queued or running.
   void Drain();
   void SetAdmit(Admit admit);
-  /// Once no job of `task` (of any task, when empty) will run again: removes the reference files
-  /// the runner's jobs made for it (a run that stopped early keeps them for --resume).
+  /// Once no job of `task` (of any task, when empty) will run again in this engine: removes the
+  /// reference files the runner's jobs made for it. A run that stops early removes them too: they
+  /// carry this engine's pid, so no later engine (a --resume) could use them.
   void RemoveReferences(const std::string& task = "");
   /// A job of `task` that ended before this runner (a resumed run's stored one): what its steps
   /// held on the GPU at most admits the task's jobs here, as an ended job's does (LearnGpuPeak).
@@ -130,6 +134,8 @@ class Runner {
   std::vector<std::string> Waits() const;
   const std::vector<GpuLane>& lanes() const { return options_.lanes; }
   int jobs() const { return options_.jobs; }
+  /// The folder of the jobs' files (outputs; the references and caches beside it).
+  const std::filesystem::path& scratch_dir() const { return worker_.scratch_dir; }
   /// Since the runner was made.
   RunnerStats Stats() const;
   /// Whether `dir` is the folder of a pre-started candidate process the runner keeps ready
@@ -242,6 +248,7 @@ class Runner {
   int disk_waits_ = 0;
   double disk_wait_s_ = 0;
   int reruns_alone_ = 0;
+  LeftBehind left_behind_;
   // The queue, a lane's jobs or closers, the GPU memory or the disk counted changed.
   std::condition_variable changed_;
   int next_id_ = 0;

@@ -291,6 +291,11 @@ TEST_F(CliTest, StopAfterStartsNoJobThatWouldOverrunAndResumeFinishesTheRun) {
   EXPECT_NE(stopped.out.find("not run: --stop-after was reached (--resume finishes it)"),
             std::string::npos)
       << stopped.out;
+  // Its references went with it: they carry this engine's pid, and the --resume is another.
+  std::error_code ec;
+  for (const auto& entry : fs::recursive_directory_iterator(dir_ / "references", ec)) {
+    EXPECT_NE(entry.path().extension(), ".safetensors") << entry.path();
+  }
 
   args = bench;
   args.push_back("--resume");
@@ -299,6 +304,62 @@ TEST_F(CliTest, StopAfterStartsNoJobThatWouldOverrunAndResumeFinishesTheRun) {
   EXPECT_NE(resumed.err.find("[1/2] softmax baseline: ok (stored, job 1)"), std::string::npos)
       << resumed.err;
   EXPECT_NE(resumed.err.find("[2/2] softmax compile: ok ("), std::string::npos) << resumed.err;
+}
+
+// A stand-in python whose candidate steps find the scratch disk full while FULL exists beside it,
+// and pass otherwise.
+constexpr const char* kDiskFullWorker = R"sh(#!/bin/sh
+request="$4"
+result="$6"
+field() { grep -o "\"$1\": *\"[^\"]*\"" "$request" | head -1 | sed 's/.*: *"//; s/"$//'; }
+case "$(field role)" in
+  reference) : > "$(field reference)"; echo '{"schema_version": 2, "status": "ok"}' > "$result"; exit 0;;
+  compare) cp "$(field candidate_result)" "$result"; exit 0;;
+esac
+if [ -e "$(dirname "$0")/FULL" ]; then
+  echo '{"schema_version": 2, "status": "runtime_error", "phase": "check", "message": "worker error: SafetensorError: Error while serializing: I/O error: No space left on device (os error 28)"}' > "$result"
+  exit 0
+fi
+echo '{"schema_version": 2, "status": "ok", "phase": "check"}' > "$result"
+)sh";
+
+// A job that finds the scratch disk full with no other job beside it has no verdict of its own:
+// it is not stored (on the H100 eight such jobs were stored as runtime_error, which --resume then
+// kept), the run ends unfinished and says what to do, and --resume runs it once there is room.
+TEST_F(CliTest, AJobThatFindsTheDiskFullAloneIsNotStoredAndResumeRunsIt) {
+  const fs::path python = dir_ / "python";
+  std::ofstream(python) << kDiskFullWorker;
+  fs::permissions(python, fs::perms::owner_all);
+  std::ofstream(dir_ / "FULL").close();
+  const std::vector<std::string> bench = {
+      "bench",       "--tasks",  "softmax",       "--impls", "baseline,compile",
+      "--interpret", "--python", python.string(), "--jobs",  "1"};
+
+  Output full = Tritonize(bench);
+  EXPECT_EQ(full.code, 1) << full.err;
+  EXPECT_NE(full.err.find("softmax baseline: the scratch disk was full, with no other job of this "
+                          "run beside it (not stored, not the implementation's verdict"),
+            std::string::npos)
+      << full.err;
+  EXPECT_NE(full.err.find("2 jobs found the scratch disk full with no other job beside them and "
+                          "were not stored"),
+            std::string::npos)
+      << full.err;
+  EXPECT_NE(full.err.find("--resume to finish run 1"), std::string::npos) << full.err;
+  EXPECT_EQ(full.out.find("runtime_error"), std::string::npos) << full.out;
+  EXPECT_NE(full.out.find("not run: the scratch disk was full, with no other job beside it "
+                          "(--resume finishes it)"),
+            std::string::npos)
+      << full.out;
+
+  fs::remove(dir_ / "FULL");
+  std::vector<std::string> args = bench;
+  args.push_back("--resume");
+  Output resumed = Tritonize(args);
+  EXPECT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("softmax baseline: ok ("), std::string::npos) << resumed.err;
+  EXPECT_NE(resumed.err.find("softmax compile: ok ("), std::string::npos) << resumed.err;
+  EXPECT_EQ(resumed.err.find("(stored, job"), std::string::npos) << resumed.err;
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include "run/runner.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cmath>
@@ -409,6 +411,73 @@ TEST_F(RunnerTest, AReferenceOutOfGpuMemoryIsMadeAgainNotKeptAsTheTasksFailure) 
     }
   }
   EXPECT_EQ(reruns, 1);
+}
+
+/// A pid no process has now: a child's, once it has exited and been reaped.
+int EndedPid() {
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  int status = 0;
+  waitpid(child, &status, 0);
+  return static_cast<int>(child);
+}
+
+// What an engine no longer running left under the scratch root (its reference files and their
+// steps' folders, job folders, trusted caches: each named with its pid, so no later engine can use
+// them) goes when a runner starts, before the disk's free space is counted; a running engine's
+// (this one's, another bench's on the same root) and files of no engine's naming stay. On the H100
+// a suite resumed over three calls found the disk full of an earlier call's references.
+TEST_F(RunnerTest, FilesOfEnginesNoLongerRunningAreRemovedWhenARunnerStarts) {
+  const fs::path root = options_.scratch_dir.parent_path();
+  const int ended = EndedPid();
+  const int running = static_cast<int>(getppid());  // the test's parent: running, not this process
+  const auto write = [](const fs::path& path, size_t bytes) {
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << std::string(bytes, 'x');
+  };
+  const std::string key = "0123456789abcdef";
+  const auto name = [&](const std::string& stem, int pid) {
+    return stem + "-" + std::to_string(pid);
+  };
+  // The ended engine's: a reference, its parts and its step's folder; a job folder; a cache.
+  write(root / "references" / (name("softmax-" + key, ended) + ".safetensors"), 1000);
+  write(root / "references" / (name("softmax-" + key, ended) + ".safetensors.part1"), 500);
+  write(root / "references" / name("softmax-" + key, ended) / "result.json", 20);
+  write(root / "jobs" / (name("softmax-llm", ended) + "-7") / "outputs.safetensors", 2000);
+  write(root / "caches" / name("matmul-expert", ended) / "triton" / "kernel.cubin", 300);
+  // A running engine's, and what no engine's naming describes.
+  write(root / "references" / (name("softmax-" + key, running) + ".safetensors"), 1000);
+  write(root / "jobs" / (name("softmax-llm", running) + "-0") / "outputs.safetensors", 10);
+  write(root / "caches" / name("matmul-expert", running) / "kernel.cubin", 10);
+  write(root / "references" / "notes.safetensors", 10);
+  write(root / "jobs" / "keep-me" / "file", 10);
+
+  RunnerOptions runner_options;
+  runner_options.jobs = 1;
+  runner_options.lanes = Lanes(1);
+  Runner runner(options_, runner_options);
+  const LeftBehind removed = runner.Stats().left_behind;
+
+  EXPECT_EQ(removed.entries, 5);
+  EXPECT_DOUBLE_EQ(removed.bytes, 1000 + 500 + 20 + 2000 + 300);
+  EXPECT_EQ(removed.pids, std::vector<int>{ended});
+  EXPECT_FALSE(fs::exists(root / "references" / (name("softmax-" + key, ended) + ".safetensors")));
+  EXPECT_FALSE(fs::exists(root / "references" / name("softmax-" + key, ended)));
+  EXPECT_FALSE(fs::exists(root / "jobs" / (name("softmax-llm", ended) + "-7")));
+  EXPECT_FALSE(fs::exists(root / "caches" / name("matmul-expert", ended)));
+  EXPECT_TRUE(fs::exists(root / "references" / (name("softmax-" + key, running) + ".safetensors")));
+  EXPECT_TRUE(fs::exists(root / "jobs" / (name("softmax-llm", running) + "-0")));
+  EXPECT_TRUE(fs::exists(root / "caches" / name("matmul-expert", running)));
+  EXPECT_TRUE(fs::exists(root / "references" / "notes.safetensors"));
+  EXPECT_TRUE(fs::exists(root / "jobs" / "keep-me"));
+  // Said in the footer and the run's record.
+  EXPECT_NE(FooterLine(runner.Stats(), 1)
+                .find("removed at the start 0.00 GiB (5 files and "
+                      "folders) that 1 engines no longer running had "
+                      "left under the scratch root"),
+            std::string::npos)
+      << FooterLine(runner.Stats(), 1);
+  EXPECT_EQ(RunnerStatsToJson(runner.Stats(), 1)["left_behind_removed"]["entries"], 5);
 }
 
 // A lane's jobs fit in 80% of its GPU's memory by their estimates (core/task_lint.h): with room for
