@@ -51,6 +51,7 @@ int RunReport(const ReportOptions& options) {
         "tritonize: note: run {} is {}: the tables show the jobs it stored (bench --resume "
         "finishes it)\n",
         run.run.id, run.run.status);
+    MarkColumnsNotRun(&run);
   }
 
   // Pass 3: the tables, as bench built them, in the format asked for.

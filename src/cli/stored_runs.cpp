@@ -86,6 +86,43 @@ bool Load(Store* store, const fs::path& db, const StoredRun& run, const TaskSuit
   return LoadPlan(store, suite, run.id, &out->plan, err);
 }
 
+}  // namespace
+
+void MarkColumnsNotRun(LoadedRun* run) {
+  if (run->run.status == "finished") return;
+  BenchPlan& plan = run->plan;
+  // The columns of the run (by implementation name), and which each task has.
+  std::vector<std::string> columns;
+  std::set<std::pair<const Task*, std::string>> has;
+  std::map<std::string, const PlannedJob*> example;
+  for (const PlannedJob& job : plan.jobs) {
+    const std::string& name = job.impl.name;
+    const bool column =
+        name == "baseline" || name == "expert" || name == "compile" || !ColumnModel(name).empty();
+    if (!column) continue;
+    if (example.emplace(name, &job).second) columns.push_back(name);
+    has.insert({job.task, name});
+  }
+  std::vector<PlannedJob> added;
+  for (const Task* task : plan.tasks) {
+    for (const std::string& name : columns) {
+      if (has.count({task, name}) > 0) continue;
+      PlannedJob job{task, Implementation(), JobResult()};
+      job.impl.kind = KindOf(name);
+      job.impl.name = name;
+      job.impl.model_id = ColumnModel(name);
+      job.result.status = Status::kUnavailable;
+      job.result.message = fmt::format("not run: run {} is {} (bench --resume runs it)",
+                                       run->run.id, run->run.status);
+      job.skipped = true;
+      added.push_back(std::move(job));
+    }
+  }
+  for (PlannedJob& job : added) plan.jobs.push_back(std::move(job));
+}
+
+namespace {
+
 std::unique_ptr<Store> OpenExisting(const fs::path& db, std::string* err) {
   std::error_code ec;
   if (!fs::is_regular_file(db, ec)) {

@@ -42,6 +42,13 @@ bool ParseRunSpec(const std::string& text, const std::string& default_db, RunSpe
 bool LoadRun(const std::filesystem::path& db, int64_t run_id, const TaskSuite& suite,
              LoadedRun* out, std::string* err);
 
+/// An unfinished run (interrupted, stopped by --stop-after, a full disk) stored only the jobs that
+/// ended: each table column (baseline, expert, compile, an LLM model's) that some task of the run
+/// has and another lacks gets an `unavailable` job there saying it was not run, instead of the
+/// report's "not requested" (which would tell the reader the column was never asked for). A
+/// finished run is left as it is.
+void MarkColumnsNotRun(LoadedRun* run);
+
 /// Every run of `db`, oldest first, leaving out runs that stored no job.
 bool LoadAllRuns(const std::filesystem::path& db, const TaskSuite& suite,
                  std::vector<LoadedRun>* out, std::string* err);

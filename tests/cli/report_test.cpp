@@ -195,6 +195,44 @@ TEST_F(ReportTest, UnfinishedRunIsShownWithANote) {
   EXPECT_NE(out.out.find("softmax"), std::string::npos) << out.out;
 }
 
+// An unfinished run's column that one task stored and another did not is not run yet, not "not
+// requested" (the H100's suite, 2026-12-05: its unfinished run's report said "LLM: unavailable:
+// not requested" for the three tasks whose LLM jobs had not run).
+TEST_F(ReportTest, AnUnfinishedRunsColumnsNotRunYetSaySo) {
+  WriteRun(false);
+  std::string err;
+  auto store = Store::Open(db(), &err);
+  ASSERT_NE(store, nullptr) << err;
+  const Task* vector_add = suite_.Find("vector_add");
+  ASSERT_NE(vector_add, nullptr);
+  Implementation baseline;
+  baseline.kind = ImplKind::kBaseline;
+  baseline.name = "baseline";
+  baseline.content_hash = "v";
+  JobResult failed;
+  failed.status = Status::kRuntimeError;
+  failed.message = "boom";
+  ASSERT_TRUE(store->RecordJob(1, *vector_add, baseline, failed, &err)) << err;
+  store.reset();
+
+  const BinaryOutput out = Report({});
+  ASSERT_EQ(out.code, 0) << out.err;
+  const std::string text = Flat(out.out);
+  EXPECT_NE(text.find("Expert: unavailable: not run: run 1 is running (bench --resume runs it)"),
+            std::string::npos)
+      << out.out;
+  EXPECT_EQ(text.find("Expert: unavailable: not requested"), std::string::npos) << out.out;
+  // A column no task of the run has (the LLM's here) was not requested.
+  EXPECT_NE(text.find("LLM: unavailable: not requested"), std::string::npos) << out.out;
+  // Once finished, a column a task lacks is shown as the run stored it.
+  store = Store::Open(db(), &err);
+  ASSERT_TRUE(store->FinishRun(1, "finished", &err)) << err;
+  store.reset();
+  const BinaryOutput finished = Report({});
+  ASSERT_EQ(finished.code, 0) << finished.err;
+  EXPECT_EQ(Flat(finished.out).find("not run: run 1"), std::string::npos) << finished.out;
+}
+
 // --format picks the printer: the Markdown one (once reachable from tests only), CSV, JSON and
 // the HTML page, each with the run it came from.
 TEST_F(ReportTest, EveryFormatPrintsTheStoredRun) {
