@@ -191,13 +191,18 @@ class Runner {
   int PickLane(double bytes) const;
   /// Under mutex_: what a job of `task` counts against its lane's memory: `with_reference` when no
   /// job of the task has started yet (that one makes the task's reference), else `without`; its
-  /// own part (`without`) at least what an ended job of the task held (measured_gpu_bytes_).
-  double JobBytes(const std::string& task, double with_reference, double without) const;
+  /// own part (`without`) at least what an ended job of the task and of its kind's group held
+  /// (measured_gpu_bytes_, PeakKey).
+  double JobBytes(const std::string& task, ImplKind kind, double with_reference,
+                  double without) const;
+  /// The key of measured_gpu_bytes_: the task and the group of `kind` (the task's PyTorch, the
+  /// baseline and torch.compile's; or a kernel, an expert's, an LLM's or a candidate's).
+  static std::string PeakKey(const std::string& task, ImplKind kind);
   /// Under mutex_: what the ended job's steps held on its GPU at most (the candidate step's and the
   /// compare step's peaks, which can overlap: the compare runs beside the timing), kept for its
-  /// task when it is the most so far. Only from the project's own code (baseline, expert,
-  /// compile): a candidate's process reports its own peak, and a figure it made up would steer
-  /// every later job of its task (in `serve`, other users' too).
+  /// task and its kind's group (PeakKey) when it is the most so far. Only from the project's own
+  /// code (baseline, expert, compile): a candidate's process reports its own peak, and a figure
+  /// it made up would steer every later job of its task (in `serve`, other users' too).
   void LearnGpuPeak(const std::string& task, ImplKind kind, const JobResult& result);
   /// Under mutex_: whether a job whose files take `bytes` fits on the scratch disk beside the
   /// running jobs' and the kept references' (no job running: always).
@@ -232,10 +237,11 @@ class Runner {
   // jobs at once ran the GPU out of memory, and the jobs that failed then ran again one by one.
   std::vector<double> lane_bytes_;           // per lane: the running jobs' estimates
   std::set<std::string> reference_counted_;  // tasks whose first job has started
-  // By task: the most an ended job's steps held on the GPU (gpu_peak_mib + compare_gpu_peak_mib).
-  // The estimate is the baseline's peak at one size; on the H100's suite of 2026-12-05 the
-  // candidate steps held 1.1-14x it (asin 10.3 GiB against 1.5; docs/runner.md). A task's later
-  // jobs are admitted by the larger of the two.
+  // By task and group (PeakKey): the most an ended job's steps held on the GPU (gpu_peak_mib +
+  // compare_gpu_peak_mib). The estimate is the baseline's peak at one size; on the H100's suite of
+  // 2026-12-05 the candidate steps held 1.1-14x it (asin 10.3 GiB against 1.5; docs/runner.md). A
+  // task's later jobs of a group are admitted by the larger of the two. By group: attention's
+  // baseline held 71 GiB, its expert 6, and one figure for the task ran every column alone.
   std::map<std::string, double> measured_gpu_bytes_;
   int memory_waits_ = 0;
   double memory_wait_s_ = 0;

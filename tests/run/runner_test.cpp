@@ -734,16 +734,17 @@ TEST_F(RunnerTest, TheFirstJobsReferenceStopsCountingOnceMade) {
 
 // The estimate is the baseline's peak at one size; what a job's steps held can be several times it
 // (asin's candidate steps on the H100, 2026-12-05: 10.3 GiB against an estimate of 1.5). Once a job
-// of a task has ended, its measured peak admits the task's later jobs where it is the larger.
+// of a task has ended, its measured peak admits the task's later jobs of its group where it is the
+// larger: an expert's, the kernels (experts', LLMs', candidates').
 TEST_F(RunnerTest, AnEndedJobsMeasuredPeakAdmitsTheTasksLaterJobs) {
   const double without = JobGpuBytes(*suite_.Find("softmax"), false);
   Runner runner(options_, OneLaneForTwoJobsOf(without));
   const double peak_mib = std::round(15 * without / (1024.0 * 1024.0)) / 10;  // 1.5 times it
-  // A candidate's figure steers nothing (its process reports it); the baseline's does.
+  // A candidate's figure steers nothing (its process reports it); the expert's does.
   const std::string held = "check 0.1\npeak " + std::to_string(peak_mib) + "\n";
-  Implementation baseline = Candidate("a", held);
-  baseline.kind = ImplKind::kBaseline;
-  const auto first = RunAll(runner, {Candidate("llm", held), baseline});
+  Implementation expert = Candidate("a", held);
+  expert.kind = ImplKind::kExpert;
+  const auto first = RunAll(runner, {Candidate("llm", held), expert});
   for (const auto& outcome : first) {
     ASSERT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
     EXPECT_EQ(outcome.result.environment["admitted_gpu_mib"]["by"], "the estimate");
@@ -755,6 +756,40 @@ TEST_F(RunnerTest, AnEndedJobsMeasuredPeakAdmitsTheTasksLaterJobs) {
     const auto& admitted = outcome.result.environment["admitted_gpu_mib"];
     EXPECT_EQ(admitted["by"], "an ended job's peak") << admitted.dump();
     EXPECT_NEAR(admitted["job"].get<double>(), peak_mib, 0.06) << admitted.dump();
+  }
+}
+
+// The baseline's PyTorch can hold what no kernel does (attention's score matrices: 71 GiB on the
+// H100, 2026-12-05, against 6 for the expert, and every later column of the task ran alone): its
+// peak admits the task's later baseline and torch.compile jobs, not its kernels.
+TEST_F(RunnerTest, ABaselinesPeakAdmitsItsCompileColumnNotTheTasksKernels) {
+  const double without = JobGpuBytes(*suite_.Find("softmax"), false);
+  Runner runner(options_, OneLaneForTwoJobsOf(without));
+  const double peak_mib = std::round(15 * without / (1024.0 * 1024.0)) / 10;  // 1.5 times it
+  Implementation baseline = Candidate("a", "check 0.1\npeak " + std::to_string(peak_mib) + "\n");
+  baseline.kind = ImplKind::kBaseline;
+  ASSERT_EQ(RunAll(runner, {baseline})[0].result.status, Status::kOk);
+
+  // Two kernels fit together, by the estimate.
+  const auto kernels =
+      RunAll(runner, {Candidate("b", "check 1.0\n"), Candidate("c", "check 1.0\n")});
+  bool overlapped = false;
+  for (const auto& a : Holds(kernels)) {
+    for (const auto& b : Holds(kernels)) overlapped |= a.job != b.job && Overlap(a, b);
+  }
+  EXPECT_TRUE(overlapped);
+  for (const auto& outcome : kernels) {
+    EXPECT_EQ(outcome.result.environment["admitted_gpu_mib"]["by"], "the estimate");
+  }
+  // Two compile jobs do not, by the baseline's peak.
+  Implementation compile_d = Candidate("d", "check 0.5\n");
+  compile_d.kind = ImplKind::kCompile;
+  Implementation compile_e = Candidate("e", "check 0.5\n");
+  compile_e.kind = ImplKind::kCompile;
+  const auto compiles = RunAll(runner, {compile_d, compile_e});
+  ExpectOkOneAtATime(compiles);
+  for (const auto& outcome : compiles) {
+    EXPECT_EQ(outcome.result.environment["admitted_gpu_mib"]["by"], "an ended job's peak");
   }
 }
 
