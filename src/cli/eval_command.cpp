@@ -70,13 +70,8 @@ int RunEval(const EvalOptions& options) {
   runner.RemoveReferences();
 
   std::string err;
-  if (OutOfScratchDisk(result)) {
-    // The machine's state, not the candidate's verdict: no verdict, none stored (as bench does).
-    result.status = Status::kUnavailable;
-    result.message = fmt::format(
-        "not judged: the scratch disk was full (make room on the disk of {} and run again): {}",
-        context.worker.scratch_dir.string(), result.message.substr(0, 300));
-    result.timings.clear();
+  if (NoVerdictOnAFullDisk(context.worker.scratch_dir, &result)) {
+    // The machine's state, not the candidate's verdict: none stored (bench stores none either).
     std::cerr << "tritonize: error: " << result.message << "\n";
   } else if (auto store = Store::Open(options.common.db, &err)) {
     int64_t run_id = store->BeginRun(CommandLine(), result.environment, &err);

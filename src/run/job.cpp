@@ -200,6 +200,16 @@ ReferenceCache::Entry& ReferenceCache::Find(const std::string& key, const std::s
   return *entry;
 }
 
+bool NoVerdictOnAFullDisk(const fs::path& scratch_dir, JobResult* result) {
+  if (!OutOfScratchDisk(*result)) return false;
+  result->status = Status::kUnavailable;
+  result->message = fmt::format(
+      "not judged: the scratch disk was full (make room on the disk of {} and run it again): {}",
+      scratch_dir.string(), result->message.substr(0, 300));
+  result->timings.clear();
+  return true;
+}
+
 void ReferenceCache::RemoveMade(const std::string& task) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [key, entry] : entries_) {

@@ -81,6 +81,12 @@ bool OutOfGpuMemory(const JobResult& result);
 /// left on device") in its message, or a step that wrote no result on a full disk (exec/worker.h).
 bool OutOfScratchDisk(const JobResult& result);
 
+/// For a single evaluation (`eval`, `serve`), which has no --resume: a job that found the scratch
+/// disk full gets no verdict of its own: `unavailable`, "not judged: the scratch disk was full
+/// (make room on the disk of <scratch_dir> and run it again): <message>", no timings. True when
+/// it did; any other result is left as it is.
+bool NoVerdictOnAFullDisk(const std::filesystem::path& scratch_dir, JobResult* result);
+
 /// Runs one job. Never throws and never hangs: a timeout, a signal, a non-zero exit or an
 /// unreadable result becomes the job's status. `process` > 0 is one of bench --repeat's later
 /// processes: it checks only the last planned input (the hidden size and seed) before timing,

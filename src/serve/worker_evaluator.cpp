@@ -12,6 +12,7 @@
 #include "core/candidates.h"
 #include "exec/subprocess.h"
 #include "report/eval_json.h"
+#include "run/job.h"
 
 namespace tritonize {
 namespace {
@@ -201,6 +202,9 @@ EvaluationOutcome WorkerEvaluator::Evaluate(int lane, const Evaluation& evaluati
     return outcome;
   }
   outcome.kind = EvaluationOutcome::Kind::kFinished;
+  // A full scratch disk is the service machine's state: the client gets no verdict on its code
+  // (unavailable, "not judged: ..."), as `eval` gives none.
+  NoVerdictOnAFullDisk(LaneDir(lane) / "jobs", &result);
   outcome.result = std::move(result);
   outcome.verdict = EvalJson(task, outcome.impl, outcome.result);
   return outcome;

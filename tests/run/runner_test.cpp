@@ -386,6 +386,29 @@ TEST(OutOfScratchDiskTest, NamesTheSystemsErrorAndAStepThatWroteNothingOnAFullDi
       << "this test expects more than 256 MiB free in the temporary folder";
 }
 
+// `eval` and `serve` judge one candidate, with no --resume: on a full disk it gets no verdict.
+TEST(FullDiskTest, ASingleEvaluationOnAFullDiskGetsNoVerdict) {
+  JobResult result;
+  result.status = Status::kRuntimeError;
+  result.message =
+      "worker error: SafetensorError: Error while serializing: I/O error: No space "
+      "left on device (os error 28)";
+  result.timings.push_back(Timing());
+  ASSERT_TRUE(NoVerdictOnAFullDisk("/scratch/jobs", &result));
+  EXPECT_EQ(result.status, Status::kUnavailable);
+  EXPECT_EQ(result.message,
+            "not judged: the scratch disk was full (make room on the disk of /scratch/jobs and run "
+            "it again): worker error: SafetensorError: Error while serializing: I/O error: No "
+            "space left on device (os error 28)");
+  EXPECT_TRUE(result.timings.empty());
+  // Any other result is the candidate's own.
+  JobResult wrong;
+  wrong.status = Status::kWrongResult;
+  wrong.message = "No space left on device";
+  EXPECT_FALSE(NoVerdictOnAFullDisk("/scratch/jobs", &wrong));
+  EXPECT_EQ(wrong.status, Status::kWrongResult);
+}
+
 // A reference step out of GPU memory is the GPU's state, not the baseline's verdict: it is not kept
 // for the task's other jobs, and the job it failed runs again alone and makes it.
 TEST_F(RunnerTest, AReferenceOutOfGpuMemoryIsMadeAgainNotKeptAsTheTasksFailure) {
