@@ -157,20 +157,26 @@ def test_an_autotuned_kernels_chosen_configuration_is_recorded(run_worker, autot
         assert "autotune_timer" not in result["environment"]
 
 
-def autotune_timer_probe(case: str, tmp_path) -> dict:
-    """gpu_autotune_timer_probe.py's measurement of `case`, made with the interpreter off (see its docstring)."""
+def gpu_probe(script: str, args: list[str], tmp_path) -> dict:
+    """The JSON line a probe script beside this file prints, run in a process of its own with the interpreter off:
+    this process has it on (conftest.py), and Triton fixes the mode when a kernel is decorated."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(PYTHON_DIR), str(Path(__file__).parent)]),
         "TRITON_INTERPRET": "0",
         "TRITON_CACHE_DIR": str(tmp_path / "probe-cache"),
     }
-    probe = Path(__file__).parent / "gpu_autotune_timer_probe.py"
+    probe = Path(__file__).parent / script
     completed = subprocess.run(
-        [sys.executable, str(probe), case], capture_output=True, text=True, env=env, timeout=300, check=False
+        [sys.executable, str(probe), *args], capture_output=True, text=True, env=env, timeout=300, check=False
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def autotune_timer_probe(case: str, tmp_path) -> dict:
+    """gpu_autotune_timer_probe.py's measurement of `case` (see its docstring)."""
+    return gpu_probe("gpu_autotune_timer_probe.py", [case], tmp_path)
 
 
 def test_the_autotune_timer_times_the_kernel_not_the_host_before_its_launch(tmp_path):
@@ -246,18 +252,7 @@ def test_a_backward_that_consumes_its_inputs_is_timed_on_its_inputs_as_drawn(tmp
     # overwrote are put back before the next (its reset, before the flush), through the data pointers so that the
     # graph's saved tensors keep the version it saved. Without that, each backward after the first ran on the
     # gradients the one before wrote. Measured in a process of its own, the interpreter off (the probe's docstring).
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(PYTHON_DIR), str(Path(__file__).parent)]),
-        "TRITON_INTERPRET": "0",
-        "TRITON_CACHE_DIR": str(tmp_path / "probe-cache"),
-    }
-    probe = Path(__file__).parent / "gpu_consumed_inputs_probe.py"
-    completed = subprocess.run(
-        [sys.executable, str(probe)], capture_output=True, text=True, env=env, timeout=300, check=False
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    measured = json.loads(completed.stdout.strip().splitlines()[-1])
+    measured = gpu_probe("gpu_consumed_inputs_probe.py", [], tmp_path)
 
     assert measured["restored"] == [True, True, True], measured
     # The host-time loop's reset copies nothing (its copies would be in the host's figure): the backward after it

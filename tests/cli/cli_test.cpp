@@ -254,9 +254,10 @@ TEST_F(CliTest, MissingTutorialsFolderIsUsageError) {
   EXPECT_NE(o.err.find("sparse-checkout"), std::string::npos) << o.err;
 }
 
-// A stand-in python whose candidate step takes a second and passes: --stop-after needs timing
-// of jobs, not their content.
-constexpr const char* kSecondLongWorker = R"sh(#!/bin/sh
+// The head of a stand-in python for a job's steps: the reference step writes an empty reference
+// and passes, the compare step passes on the candidate's result; the candidate step is what
+// follows it.
+constexpr const char* kStandInSteps = R"sh(#!/bin/sh
 request="$4"
 result="$6"
 field() { grep -o "\"$1\": *\"[^\"]*\"" "$request" | head -1 | sed 's/.*: *"//; s/"$//'; }
@@ -264,14 +265,24 @@ case "$(field role)" in
   reference) : > "$(field reference)"; echo '{"schema_version": 2, "status": "ok"}' > "$result"; exit 0;;
   compare) cp "$(field candidate_result)" "$result"; exit 0;;
 esac
-sleep 1
+)sh";
+
+/// Writes the stand-in python `dir`/python: kStandInSteps, then `candidate` for the candidate step.
+fs::path StandInPython(const fs::path& dir, const std::string& candidate) {
+  const fs::path python = dir / "python";
+  std::ofstream(python) << kStandInSteps << candidate;
+  fs::permissions(python, fs::perms::owner_all);
+  return python;
+}
+
+// Its candidate step takes a second and passes: --stop-after needs timing of jobs, not their
+// content.
+constexpr const char* kSecondLongCandidate = R"sh(sleep 1
 echo '{"schema_version": 2, "status": "ok", "phase": "check"}' > "$result"
 )sh";
 
 TEST_F(CliTest, StopAfterStartsNoJobThatWouldOverrunAndResumeFinishesTheRun) {
-  const fs::path python = dir_ / "python";
-  std::ofstream(python) << kSecondLongWorker;
-  fs::permissions(python, fs::perms::owner_all);
+  const fs::path python = StandInPython(dir_, kSecondLongCandidate);
   const std::vector<std::string> bench = {"bench",    "--tasks",          "softmax",
                                           "--impls",  "baseline,compile", "--interpret",
                                           "--python", python.string(), "--jobs", "1"};
@@ -306,17 +317,8 @@ TEST_F(CliTest, StopAfterStartsNoJobThatWouldOverrunAndResumeFinishesTheRun) {
   EXPECT_NE(resumed.err.find("[2/2] softmax compile: ok ("), std::string::npos) << resumed.err;
 }
 
-// A stand-in python whose candidate steps find the scratch disk full while FULL exists beside it,
-// and pass otherwise.
-constexpr const char* kDiskFullWorker = R"sh(#!/bin/sh
-request="$4"
-result="$6"
-field() { grep -o "\"$1\": *\"[^\"]*\"" "$request" | head -1 | sed 's/.*: *"//; s/"$//'; }
-case "$(field role)" in
-  reference) : > "$(field reference)"; echo '{"schema_version": 2, "status": "ok"}' > "$result"; exit 0;;
-  compare) cp "$(field candidate_result)" "$result"; exit 0;;
-esac
-if [ -e "$(dirname "$0")/FULL" ]; then
+// Its candidate steps find the scratch disk full while FULL exists beside it, and pass otherwise.
+constexpr const char* kDiskFullCandidate = R"sh(if [ -e "$(dirname "$0")/FULL" ]; then
   echo '{"schema_version": 2, "status": "runtime_error", "phase": "check", "message": "worker error: SafetensorError: Error while serializing: I/O error: No space left on device (os error 28)"}' > "$result"
   exit 0
 fi
@@ -327,9 +329,7 @@ echo '{"schema_version": 2, "status": "ok", "phase": "check"}' > "$result"
 // it is not stored (on the H100 eight such jobs were stored as runtime_error, which --resume then
 // kept), the run ends unfinished and says what to do, and --resume runs it once there is room.
 TEST_F(CliTest, AJobThatFindsTheDiskFullAloneIsNotStoredAndResumeRunsIt) {
-  const fs::path python = dir_ / "python";
-  std::ofstream(python) << kDiskFullWorker;
-  fs::permissions(python, fs::perms::owner_all);
+  const fs::path python = StandInPython(dir_, kDiskFullCandidate);
   std::ofstream(dir_ / "FULL").close();
   const std::vector<std::string> bench = {
       "bench",       "--tasks",  "softmax",       "--impls", "baseline,compile",
