@@ -94,13 +94,12 @@ void MarkColumnsNotRun(LoadedRun* run) {
   // The columns of the run (by implementation name), and which each task has.
   std::vector<std::string> columns;
   std::set<std::pair<const Task*, std::string>> has;
-  std::map<std::string, const PlannedJob*> example;
   for (const PlannedJob& job : plan.jobs) {
     const std::string& name = job.impl.name;
-    const bool column =
-        name == "baseline" || name == "expert" || name == "compile" || !ColumnModel(name).empty();
-    if (!column) continue;
-    if (example.emplace(name, &job).second) columns.push_back(name);
+    // A kind's own name (the baseline, the first expert, compile) or an LLM model's column; a
+    // further expert ("expert:liger") is its task's own, which no other task lacks.
+    if (!IsColumn(name)) continue;
+    if (std::find(columns.begin(), columns.end(), name) == columns.end()) columns.push_back(name);
     has.insert({job.task, name});
   }
   std::vector<PlannedJob> added;
