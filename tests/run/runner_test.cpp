@@ -120,6 +120,16 @@ class RunnerTest : public ::testing::Test {
   }
 
   static bool Overlap(const Hold& a, const Hold& b) { return a.start < b.end && b.start < a.end; }
+  /// Whether holds of two different jobs overlapped: the jobs ran beside each other.
+  static bool JobsOverlapped(const std::vector<RunnerOutcome>& outcomes) {
+    const std::vector<Hold> holds = Holds(outcomes);
+    for (const auto& a : holds) {
+      for (const auto& b : holds) {
+        if (a.job != b.job && Overlap(a, b)) return true;
+      }
+    }
+    return false;
+  }
 
   /// Job `job` held its lane (at least once), and none of its holds overlaps another job's, on any
   /// lane.
@@ -796,11 +806,7 @@ TEST_F(RunnerTest, ABaselinesPeakAdmitsItsCompileColumnNotTheTasksKernels) {
   // Two kernels fit together, by the estimate.
   const auto kernels =
       RunAll(runner, {Candidate("b", "check 1.0\n"), Candidate("c", "check 1.0\n")});
-  bool overlapped = false;
-  for (const auto& a : Holds(kernels)) {
-    for (const auto& b : Holds(kernels)) overlapped |= a.job != b.job && Overlap(a, b);
-  }
-  EXPECT_TRUE(overlapped);
+  EXPECT_TRUE(JobsOverlapped(kernels));
   for (const auto& outcome : kernels) {
     EXPECT_EQ(outcome.result.environment["admitted_gpu_mib"]["by"], "the estimate");
   }
@@ -830,11 +836,7 @@ TEST_F(RunnerTest, AStoredJobsMeasuredPeakAdmitsTheTasksJobs) {
   llm_only.LearnFromStored("softmax", ImplKind::kLlm, stored);
   const auto together =
       RunAll(llm_only, {Candidate("a", "check 1.0\n"), Candidate("b", "check 1.0\n")});
-  bool overlapped = false;
-  for (const auto& a : Holds(together)) {
-    for (const auto& b : Holds(together)) overlapped |= a.job != b.job && Overlap(a, b);
-  }
-  EXPECT_TRUE(overlapped);
+  EXPECT_TRUE(JobsOverlapped(together));
   // An expert's does: the two do not fit.
   Runner runner(options_, OneLaneForTwoJobsOf(without));
   runner.LearnFromStored("softmax", ImplKind::kExpert, stored);
