@@ -1,5 +1,6 @@
 """The runtime guards and the trusted-function snapshot, on plain CPU tensors."""
 
+import math
 import os
 import time
 
@@ -65,6 +66,25 @@ def test_determinism_is_within_tolerance():
     guards.check_deterministic(y, y + 1e-9, 1e-6, 0.0, "here")
     with pytest.raises(guards.Rejection, match="deterministic"):
         guards.check_deterministic(y, y + 1e-3, 1e-6, 0.0, "here")
+
+
+@pytest.mark.parametrize("where", [0, 6, 7, 13, 29])
+def test_outputs_are_compared_in_chunks_as_isclose_compares_them_whole(where):
+    # A chunk of 7 elements over 30: a difference in the first, a middle, a boundary's and the last chunk.
+    a = torch.randn(5, 6, dtype=torch.float32)
+    a.view(-1)[3] = math.nan
+    a.view(-1)[11] = math.inf
+    b = a.clone()
+    assert guards.outputs_close(a, b, 1e-6, 1e-5, chunk=7)
+    for changed in (b.view(-1)[where] + 1e-3, math.nan, -math.inf):
+        c = b.clone()
+        c.view(-1)[where] = changed
+        whole = bool(torch.isclose(a.double(), c.double(), rtol=1e-5, atol=1e-6, equal_nan=True).all())
+        assert guards.outputs_close(a, c, 1e-6, 1e-5, chunk=7) is whole
+        assert guards.outputs_close(a.t(), c.t(), 1e-6, 1e-5, chunk=7) is whole  # not contiguous
+        assert guards.outputs_close(a, c, 1e-6, 1e-5) is whole
+    assert not guards.outputs_close(a, b.reshape(6, 5), 1e-6, 1e-5, chunk=7)
+    assert guards.outputs_close(a[:0], b[:0], 1e-6, 1e-5, chunk=7)
 
 
 def test_triton_share_counts_only_the_modules_own_kernels():

@@ -82,13 +82,24 @@ def check_no_alias(outputs: dict[str, Any], args: list[Any], where: str) -> None
                 raise Rejection("no_output_alias", f"{where}: {name} shares memory with tensor input {i}")
 
 
-def outputs_close(a: torch.Tensor, b: torch.Tensor, atol: float, rtol: float) -> bool:
+# Elements outputs_close compares at once. Whole, the float64 copies of two outputs and isclose's float64
+# temporaries came to about 9 times the output's own bytes: asin's candidate steps held 10.3 GiB on the H100 on
+# 2026-12-05 for a 512 MiB output (docs/runner.md, "GPU memory"), most of their peak, which the runner must admit.
+CLOSE_CHUNK = 1 << 22
+
+
+def outputs_close(a: torch.Tensor, b: torch.Tensor, atol: float, rtol: float, chunk: int = CLOSE_CHUNK) -> bool:
+    """torch.isclose(a, b) everywhere (NaN equal to NaN), in float64, `chunk` elements at a time."""
     import torch
 
     if not isinstance(a, torch.Tensor) or not isinstance(b, torch.Tensor) or a.shape != b.shape:
         return False
-    x, y = a.detach().double(), b.detach().double()
-    return bool(torch.isclose(x, y, rtol=rtol, atol=atol, equal_nan=True).all())
+    x, y = a.detach().reshape(-1), b.detach().reshape(-1)
+    for start in range(0, x.numel(), chunk):
+        xs, ys = x[start : start + chunk].double(), y[start : start + chunk].double()
+        if not bool(torch.isclose(xs, ys, rtol=rtol, atol=atol, equal_nan=True).all()):
+            return False
+    return True
 
 
 def check_deterministic(first: Any, second: Any, atol: float, rtol: float, where: str) -> None:
