@@ -108,7 +108,8 @@ int RunBench(BenchOptions& options) {
   }
   StoredJobs stored;
   int64_t run_id = 0;
-  if (options.resume && !ResumeRun(store.get(), &context.worker, &run_id, &stored)) {
+  if (options.resume &&
+      !ResumeRun(store.get(), runner_options.lanes, &context.worker, &run_id, &stored)) {
     return kExitFailed;
   }
   nlohmann::json run_env = {{"engine_version", TRITONIZE_VERSION},

@@ -29,6 +29,7 @@ struct GpuLane {
   std::filesystem::path lock;     // empty: no lock (the interpreter's CPU lane)
   std::filesystem::path gate;
   double memory_bytes = 0;  // the GPU's memory; 0: not known (jobs are not admitted by it)
+  std::string model{};      // as nvidia-smi names it ("NVIDIA H100 80GB HBM3"); empty: not known
 
   /// The request's `lane` block, with `status_file` for the live view.
   nlohmann::json ToRequest(const std::filesystem::path& status_file) const;

@@ -290,19 +290,64 @@ class PlanRun {
 
 }  // namespace
 
-bool ResumeRun(Store* store, WorkerOptions* worker, int64_t* run_id, StoredJobs* stored) {
+namespace {
+
+/// Why the lanes cannot take up a run whose stored jobs ran on `ran_on` (GPU models, as the
+/// worker records them in each job's environment), or "" where they can: every lane's GPU is of
+/// a model the run used. Where either side does not say (the interpreter, no nvidia-smi, a job
+/// that failed before it saw the GPU), nothing is refused.
+std::string OtherGpuModel(int64_t run_id, const std::set<std::string>& ran_on,
+                          const std::vector<GpuLane>& lanes) {
+  if (ran_on.empty()) return "";
+  for (const GpuLane& lane : lanes) {
+    if (lane.model.empty() || ran_on.count(lane.model) > 0) continue;
+    std::string models;
+    for (const auto& model : ran_on) models += (models.empty() ? "" : ", ") + model;
+    return fmt::format(
+        "--resume: run {}'s jobs ran on {}, and this machine's {} is an {}: a task's columns "
+        "timed on two GPU models give no true ratio. Resume it on a machine with that GPU, or "
+        "start a new run (without --resume); run {} stays as it is",
+        run_id, models, lane.label, lane.model, run_id);
+  }
+  return "";
+}
+
+}  // namespace
+
+bool ResumeRun(Store* store, const std::vector<GpuLane>& lanes, WorkerOptions* worker,
+               int64_t* run_id, StoredJobs* stored) {
   std::string err;
   StoredRun run;
   std::vector<StoredJob> jobs;
   if (!store->LastUnfinishedRun(run_id, &err) ||
-      (*run_id != 0 && (!store->Run(*run_id, &run, &err) || !store->Jobs(*run_id, &jobs, &err) ||
-                        !store->ReopenRun(*run_id, &err)))) {
+      (*run_id != 0 && (!store->Run(*run_id, &run, &err) || !store->Jobs(*run_id, &jobs, &err)))) {
     std::cerr << "tritonize: error: " << err << "\n";
     return false;
   }
   if (*run_id == 0) {
     std::cerr << "tritonize: error: --resume: " << store->path().string()
               << " has no unfinished run (every run finished); run without --resume\n";
+    return false;
+  }
+  // Before the run is reopened: a refused --resume leaves it as it was.
+  std::set<std::string> ran_on;
+  for (const auto& job : jobs) {
+    JobResult result;
+    if (!store->LoadJobResult(job.id, &result, &err)) {
+      std::cerr << "tritonize: error: " << err << "\n";
+      return false;
+    }
+    const auto gpu = result.environment.find("gpu");
+    if (gpu != result.environment.end() && gpu->is_string() && !gpu->get<std::string>().empty()) {
+      ran_on.insert(gpu->get<std::string>());
+    }
+  }
+  if (const std::string refused = OtherGpuModel(*run_id, ran_on, lanes); !refused.empty()) {
+    std::cerr << "tritonize: error: " << refused << "\n";
+    return false;
+  }
+  if (!store->ReopenRun(*run_id, &err)) {
+    std::cerr << "tritonize: error: " << err << "\n";
     return false;
   }
   if (run.environment.contains("run_seed") && run.environment["run_seed"].is_number_unsigned()) {

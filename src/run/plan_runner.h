@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "run/plan.h"
 #include "run/runner.h"
@@ -21,8 +22,12 @@ class Progress;
 using StoredJobs = std::map<std::tuple<std::string, std::string, std::string, int>, int64_t>;
 
 /// --resume: the newest unfinished run in the store, its run seed (so the hidden checks are the
-/// same), its timing options and its stored jobs. False with a message on stderr.
-bool ResumeRun(Store* store, WorkerOptions* worker, int64_t* run_id, StoredJobs* stored);
+/// same), its timing options and its stored jobs. False with a message on stderr, the run left
+/// as it was, also where a lane's GPU is of another model than the one its stored jobs ran on
+/// (an H100's expert against an H200's LLM is no ratio); another GPU of the same model is taken
+/// (the report's footer lists the run's GPUs).
+bool ResumeRun(Store* store, const std::vector<GpuLane>& lanes, WorkerOptions* worker,
+               int64_t* run_id, StoredJobs* stored);
 
 struct PlanRunOptions {
   Store* store = nullptr;  // null: nothing stored

@@ -181,8 +181,13 @@ std::vector<GpuLane> MakeLanes(const std::string& gpus, bool interpret, const fs
       continue;
     }
     const std::string file = uuid.empty() ? "gpu-" + entry : uuid;
-    GpuLane lane{static_cast<int>(lanes.size()), entry, "GPU " + entry,
-                 lanes_dir / (file + ".lock"), lanes_dir / (file + ".gate"), memory_bytes};
+    GpuLane lane{static_cast<int>(lanes.size()),
+                 entry,
+                 "GPU " + entry,
+                 lanes_dir / (file + ".lock"),
+                 lanes_dir / (file + ".gate"),
+                 memory_bytes,
+                 name};
     if (!TouchFile(lane.lock) || !TouchFile(lane.gate)) {
       errors->push_back(fmt::format("cannot create the lane files of GPU {} in {}", entry,
                                     lanes_dir.string()));

@@ -362,5 +362,58 @@ TEST_F(CliTest, AJobThatFindsTheDiskFullAloneIsNotStoredAndResumeRunsIt) {
   EXPECT_EQ(resumed.err.find("(stored, job"), std::string::npos) << resumed.err;
 }
 
+// An nvidia-smi that lists one GPU of the model in `dir`/gpu-model, and the stand-in's
+// candidate, which records the model it found as the worker does (environment.gpu).
+constexpr const char* kListsOneGpu = R"sh(#!/bin/sh
+echo "0, GPU-00000000-1111-2222-3333-444444444444, $(cat "$(dirname "$0")/gpu-model"), 81559"
+)sh";
+constexpr const char* kRecordsItsGpu = R"sh(sleep 1
+echo "{\"schema_version\": 2, \"status\": \"ok\", \"phase\": \"check\", \"environment\": {\"gpu\": \"$(cat "$(dirname "$0")/bin/gpu-model")\"}}" > "$result"
+)sh";
+
+// A run resumed on a GPU of another model would time a task's columns on two GPUs, and its
+// LLM/Expert would be no ratio: --resume refuses before it reopens the run, and the same model,
+// on any machine, takes it up.
+TEST_F(CliTest, ResumeRefusesAGpuOfAnotherModelAndTakesTheSameModel) {
+  const fs::path python = StandInPython(dir_, kRecordsItsGpu);
+  fs::create_directories(dir_ / "bin");
+  std::ofstream(dir_ / "bin" / "nvidia-smi") << kListsOneGpu;
+  fs::permissions(dir_ / "bin" / "nvidia-smi", fs::perms::owner_all);
+  const auto model = [&](const std::string& name) {
+    std::ofstream(dir_ / "bin" / "gpu-model") << name;
+  };
+  const std::map<std::string, std::string> env = {
+      {"PATH", (dir_ / "bin").string() + ":" + std::getenv("PATH")}};
+  const std::vector<std::string> bench = {
+      "bench",  "--tasks", "softmax",  "--impls", "baseline,compile", "--python", python.string(),
+      "--jobs", "1",       "--repeat", "1"};
+  std::vector<std::string> args = bench;
+  args.insert(args.end(), {"--stop-after", "1.5"});
+  model("NVIDIA H100 80GB HBM3");
+  Output stopped = RunTritonize(dir_, args, env, 600);
+  ASSERT_EQ(stopped.code, 130) << stopped.err;
+  ASSERT_NE(stopped.err.find("softmax baseline: ok ("), std::string::npos) << stopped.err;
+
+  args = bench;
+  args.push_back("--resume");
+  model("NVIDIA H200");
+  Output refused = RunTritonize(dir_, args, env, 600);
+  EXPECT_EQ(refused.code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("tritonize: error: --resume: run 1's jobs ran on NVIDIA H100 80GB "
+                             "HBM3, and this machine's GPU 0 is an NVIDIA H200: a task's columns "
+                             "timed on two GPU models give no true ratio"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(refused.err.find("softmax compile"), std::string::npos) << refused.err;
+
+  model("NVIDIA H100 80GB HBM3");
+  Output resumed = RunTritonize(dir_, args, env, 600);
+  EXPECT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming run 1 (1 jobs stored)"), std::string::npos) << resumed.err;
+  EXPECT_NE(resumed.err.find("[1/2] softmax baseline: ok (stored, job 1)"), std::string::npos)
+      << resumed.err;
+  EXPECT_NE(resumed.err.find("softmax compile: ok ("), std::string::npos) << resumed.err;
+}
+
 }  // namespace
 }  // namespace tritonize
