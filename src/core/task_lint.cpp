@@ -100,11 +100,35 @@ bool ReferenceBytes(const Task& task, const std::string& size, double* bytes, st
   return true;
 }
 
+namespace {
+
+/// The forward mode's outputs at `size` (`inputs`: its tensor inputs' bytes): what the manifest's
+/// [cost.forward] bytes (read and written) has beyond the inputs, which a matrix product's output
+/// may exceed; the inputs' bytes without a cost that evaluates.
+double ForwardOutputBytes(const Task& task, const std::string& size, double inputs) {
+  const json cost = task.manifest.value("cost", json::object());
+  if (!cost.contains("forward") || !cost["forward"].contains("bytes")) return inputs;
+  std::map<std::string, double> dims;
+  double bytes = 0;
+  std::string err;
+  if (!BindDims(task.dims, size, &dims) ||
+      !EvaluateFormula(cost["forward"]["bytes"].get<std::string>(), dims, &bytes, &err)) {
+    return inputs;
+  }
+  return std::max(0.0, bytes - inputs);
+}
+
+}  // namespace
+
 bool CandidateBytes(const Task& task, const std::string& size, double* bytes, std::string* err) {
   double inputs = 0;
   double peak = 0;
   if (!InputBytes(task, size, 0, &inputs, err) || !PeakBytes(task, size, &peak, err)) return false;
-  *bytes = std::max(3 * inputs, peak);
+  // What a forward case holds at once in the candidate step (python/tritonize_worker/
+  // guarded_calls.py, run): the drawn inputs on the GPU, the call's copy of them, their snapshot
+  // (inputs_unchanged) and the repeated call's copy; the two calls' outputs. Three times the
+  // inputs until 2026-12-05: asin's steps held 10.3 GiB where that said 1.5 (docs/runner.md).
+  *bytes = std::max(4 * inputs + 2 * ForwardOutputBytes(task, size, inputs), peak);
   return true;
 }
 
@@ -134,26 +158,6 @@ int CheckCasesAt(const Task& task, const std::string& size, int seeds, bool run_
       static_cast<int>(task.manifest.value("distributions", json::array()).size());
   return seeds * (1 + distributions + (distributions > 0 && run_seeded ? 1 : 0));
 }
-
-namespace {
-
-/// The forward mode's outputs at `size` (`inputs`: its tensor inputs' bytes): what the manifest's
-/// [cost.forward] bytes (read and written) has beyond the inputs, which a matrix product's output
-/// may exceed; the inputs' bytes without a cost that evaluates.
-double ForwardOutputBytes(const Task& task, const std::string& size, double inputs) {
-  const json cost = task.manifest.value("cost", json::object());
-  if (!cost.contains("forward") || !cost["forward"].contains("bytes")) return inputs;
-  std::map<std::string, double> dims;
-  double bytes = 0;
-  std::string err;
-  if (!BindDims(task.dims, size, &dims) ||
-      !EvaluateFormula(cost["forward"]["bytes"].get<std::string>(), dims, &bytes, &err)) {
-    return inputs;
-  }
-  return std::max(0.0, bytes - inputs);
-}
-
-}  // namespace
 
 double JobDiskBytes(const Task& task, const CheckPlanShape& plan, bool with_reference) {
   const json& schema = ManifestSchema();

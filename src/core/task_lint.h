@@ -39,8 +39,9 @@ bool InputBytes(const Task& task, const std::string& size, double bytes_per_elem
 /// task's dtype to float64, whichever is larger.
 bool ReferenceBytes(const Task& task, const std::string& size, double* bytes, std::string* err);
 
-/// What an implementation's step needs on the GPU at `size`, roughly: the manifest's peak_bytes
-/// (the baseline's peak, in the task's own dtype), else three times its inputs.
+/// What an implementation's step needs on the GPU at `size`, roughly: four copies of its inputs
+/// and two of its forward outputs (a checked call and its repeat), or the manifest's peak_bytes
+/// (the baseline's peak, in the task's own dtype), whichever is larger.
 bool CandidateBytes(const Task& task, const std::string& size, double* bytes, std::string* err);
 
 /// The most a job of `task` needs on the GPU over its check sizes: CandidateBytes, plus
