@@ -201,6 +201,38 @@ def test_the_vectorised_comparison_follows_the_rule_on_every_kind_of_element(dty
         assert result.ok == (mismatches == 0)
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float8_e5m2])
+@pytest.mark.parametrize("seed", range(6))
+def test_a_comparison_in_stretches_is_the_whole_comparison(dtype, seed):
+    """compare() takes a large output a stretch at a time (COMPARE_CHUNK): every figure, the first mismatch's index in
+    the output's own shape, the message and the listing are those of the comparison of the whole, where the special
+    values (the slow path) fall in some stretches and not others."""
+    generator = torch.Generator().manual_seed(seed)
+    ref = torch.randn(20, 20, generator=generator, dtype=torch.float64)
+    got = ref * (1 + 0.02 * torch.randn(20, 20, generator=generator, dtype=torch.float64))
+    flat_ref, flat_got = ref.view(-1), got.view(-1)
+    if seed % 2:
+        flat_ref[torch.randint(300, 400, (6,), generator=generator)] = math.nan
+        flat_ref[torch.randint(0, 400, (3,), generator=generator)] = 1e39 if dtype == torch.bfloat16 else 7e4
+    if seed % 3 == 0:
+        flat_ref[...] = ref.view(-1).clamp(-1, 1)
+        flat_got[...] = flat_ref  # everything close: nothing to list
+    else:
+        for value in (math.nan, math.inf, -math.inf):
+            flat_got[torch.randint(100, 400, (2,), generator=generator)] = value
+    got = got.to(dtype)
+    whole = compare(got, ref, dtype, TOL)
+    fields = ("ok", "numel", "mismatches", "nonfinite", "first_mismatch", "problem", "listing")
+    for chunk in (7, 64, 399):
+        part = compare(got, ref, dtype, TOL, Reference.of(ref, TOL), chunk=chunk)
+        assert [getattr(part, f) for f in fields] == [getattr(whole, f) for f in fields], chunk
+        for value, expected in ((part.max_abs_err, whole.max_abs_err), (part.max_rel_err, whole.max_rel_err)):
+            assert (math.isnan(value) and math.isnan(expected)) or value == expected
+    if dtype.itemsize > 1:  # float8 rounding alone is outside TOL
+        assert whole.ok == (seed % 3 == 0)
+    assert whole.ok or whole.listing.count("\n") == min(whole.mismatches, 5) - 1
+
+
 def test_a_reference_prepared_for_another_tolerance_is_not_used():
     ref = reference(100.0, 100.0)
     loose = Reference.of(ref, Tolerance(atol=10.0, rtol=0.0))

@@ -73,11 +73,36 @@ class Reference:
         return self._divisor
 
 
+# Elements compared at once. Whole, a comparison held some six float64 tensors of the output's size beside the
+# reference (its magnitude and bound, the error, the output widened): cross_entropy's compare steps held 39186 MiB
+# on the H100 on 2026-12-05 (docs/runner.md, "GPU memory"), which the runner must find room for beside other jobs.
+COMPARE_CHUNK = 1 << 24
+
+
+@dataclass
+class _Part:
+    """One stretch of the flattened output's comparison (_compare_part)."""
+
+    mismatches: int
+    max_abs_err: float
+    max_rel_err: float
+    nonfinite: int
+    nonfinite_kinds: tuple[int, int, int]  # NaN, +inf, -inf where the reference is finite in the output's dtype
+    first: list[tuple[int, float, float]]  # its first mismatches: flat index within the stretch, got, expected
+
+
 def compare(
-    out: Any, ref: torch.Tensor, dtype: torch.dtype, tolerance: Tolerance, prepared: Reference | None = None
+    out: Any,
+    ref: torch.Tensor,
+    dtype: torch.dtype,
+    tolerance: Tolerance,
+    prepared: Reference | None = None,
+    chunk: int = COMPARE_CHUNK,
 ) -> Comparison:
     """`out` (the implementation's) against `ref` (float64); `prepared`, when given, is `Reference.of(ref,
-    tolerance)`, kept for the next output compared against the same reference."""
+    tolerance)`, kept for the next output compared against the same reference. A reference of more than `chunk`
+    elements is compared `chunk` elements at a time, with the same result, and `prepared` is not used (its
+    magnitude and bound are two float64 copies of the reference)."""
     import torch
 
     numel = ref.numel()
@@ -85,22 +110,90 @@ def compare(
         return Comparison(False, numel, numel, problem=f"expected a tensor, got {_type_name(out)}")
     if tuple(out.shape) != tuple(ref.shape):
         return Comparison(False, numel, numel, problem=f"shape {tuple(out.shape)}, expected {tuple(ref.shape)}")
-    if prepared is None or prepared.values is not ref or prepared.tolerance != tolerance:
-        prepared = Reference.of(ref, tolerance)
     got = out.detach().to(ref.device)
     if got.dtype not in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
         # Integers, bools and the float8 types (torch has no promotion from float8 to float64) are compared exactly
         # as float64; each of them converts to it without rounding.
         got = got.to(torch.float64)
+    got, flat_ref = got.reshape(-1), ref.reshape(-1)
+    if numel <= chunk:
+        if prepared is None or prepared.values is not ref or prepared.tolerance != tolerance:
+            prepared = Reference.of(ref, tolerance)
+        parts = [(0, _compare_part(got, flat_ref, _flat_reference(prepared), dtype))]
+    else:
+        parts = []
+        for start in range(0, numel, chunk):
+            part_ref = flat_ref[start : start + chunk]
+            part = _compare_part(got[start : start + chunk], part_ref, Reference.of(part_ref, tolerance), dtype)
+            parts.append((start, part))
+    mismatches = sum(part.mismatches for _, part in parts)
+    nonfinite = sum(part.nonfinite for _, part in parts)
+    comparison = Comparison(
+        mismatches == 0,
+        numel,
+        mismatches,
+        _largest(part.max_abs_err for _, part in parts),
+        _largest(part.max_rel_err for _, part in parts),
+        nonfinite,
+    )
+    if mismatches:
+        first = [(start + i, g, e) for start, part in parts for i, g, e in part.first][:MAX_LISTED_MISMATCHES]
+        at = _unravel(first[0][0], tuple(ref.shape))
+        comparison.first_mismatch = at
+        what = f"{mismatches} of {numel} elements outside atol {tolerance.atol:g} + rtol {tolerance.rtol:g} * |ref|"
+        if nonfinite:
+            kinds = [sum(part.nonfinite_kinds[k] for _, part in parts) for k in range(3)]
+            names = ("NaN", "+inf", "-inf")
+            counts = ", ".join(f"{count} {name}" for count, name in zip(kinds, names, strict=True) if count)
+            what += f" ({counts} where the reference is finite)"
+        comparison.problem = (
+            f"{what}, max abs err {_number(comparison.max_abs_err)}; first at {_index(at)}:"
+            f" got {_number(first[0][1])}, expected {_number(first[0][2])}"
+        )
+        comparison.listing = "\n".join(
+            f"  at {_index(_unravel(i, tuple(ref.shape)))}: got {_number(g)}, expected {_number(e)}"
+            for i, g, e in first
+        )
+    problems = []
+    if out.dtype != dtype:
+        problems.append(f"dtype {_dtype_name(out.dtype)}, expected {_dtype_name(dtype)}")
+    if out.device != ref.device:
+        problems.append(f"device {out.device}, expected {ref.device}")
+    if problems:
+        comparison.ok = False
+        comparison.problem = "; ".join(problems + ([comparison.problem] if comparison.problem else []))
+    return comparison
+
+
+def _flat_reference(prepared: Reference) -> Reference:
+    """`prepared` over the flattened reference (views: nothing is copied)."""
+    flat = Reference(
+        prepared.values.reshape(-1), prepared.tolerance, prepared.abs.reshape(-1), prepared.bound.reshape(-1),
+        prepared.largest,
+    )
+    if prepared._divisor is None:
+        prepared._divisor = prepared.abs.masked_fill(prepared.abs == 0, math.inf)
+    flat._divisor = prepared._divisor.reshape(-1)
+    return flat
+
+
+def _compare_part(got: torch.Tensor, ref: torch.Tensor, prepared: Reference, dtype: torch.dtype) -> _Part:
+    """One flat stretch of the output (`got`) against the same stretch of the reference (`ref`, float64; `prepared`
+    made of it). Which way it goes (every value finite, or not) is its own: a stretch whose values are all finite
+    gets the same figures either way."""
+    import torch
+
+    numel = ref.numel()
     # The compare step does this for every output of every call at every check size, so it makes few passes over
     # full-size tensors and indexes nothing by mask (benchmarks/compare_step.py; docs/measurement.md).
     abs_err = torch.sub(got, ref).abs_()  # float64; NaN where either is NaN, inf where one is infinite
     close = abs_err <= prepared.bound  # NaN is never within
     max_abs_err = float(abs_err.max()) if numel else 0.0  # NaN propagates
     largest = torch.finfo(dtype).max if dtype.is_floating_point else math.inf
+    kinds = (0, 0, 0)
     if math.isfinite(max_abs_err) and prepared.largest <= largest:
         # The usual case: the output and the reference are finite everywhere, and the reference fits the dtype.
-        nonfinite, expected_special = 0, None
+        nonfinite = 0
         max_rel_err = float(abs_err.div_(prepared.divisor()).max()) if numel else 0.0
     else:
         got = got.to(torch.float64)
@@ -117,47 +210,35 @@ def compare(
         nonfinite = int(torch.count_nonzero(~torch.isfinite(got) & ~expected_special))
         usable = (prepared.abs != 0) & torch.isfinite(prepared.abs) & ~special
         max_rel_err = float(torch.where(usable, abs_err / prepared.abs, 0.0).max()) if numel else 0.0
-    mismatches = numel - int(torch.count_nonzero(close))
-    comparison = Comparison(mismatches == 0, numel, mismatches, max_abs_err, max_rel_err, nonfinite)
-    if mismatches:
-        first = tuple((~close).nonzero()[0].tolist())
-        comparison.first_mismatch = first
-        what = f"{mismatches} of {numel} elements outside atol {tolerance.atol:g} + rtol {tolerance.rtol:g} * |ref|"
         if nonfinite:
-            what += f" ({_nonfinite_counts(got, expected_special)} where the reference is finite)"
-        comparison.problem = (
-            f"{what}, max abs err {_number(max_abs_err)}; first at {_index(first)}:"
-            f" got {_number(float(got[first]))}, expected {_number(float(ref[first]))}"
-        )
-        comparison.listing = _list_mismatches(got, ref, close)
-    problems = []
-    if out.dtype != dtype:
-        problems.append(f"dtype {_dtype_name(out.dtype)}, expected {_dtype_name(dtype)}")
-    if out.device != ref.device:
-        problems.append(f"device {out.device}, expected {ref.device}")
-    if problems:
-        comparison.ok = False
-        comparison.problem = "; ".join(problems + ([comparison.problem] if comparison.problem else []))
-    return comparison
+            kinds = tuple(
+                int(torch.count_nonzero(mask & ~expected_special))
+                for mask in (torch.isnan(got), got == math.inf, got == -math.inf)
+            )
+    mismatches = numel - int(torch.count_nonzero(close))
+    first = []
+    if mismatches:
+        for (i,) in (~close).nonzero()[:MAX_LISTED_MISMATCHES].tolist():
+            first.append((i, float(got[i]), float(ref[i])))
+    return _Part(mismatches, max_abs_err, max_rel_err, nonfinite, kinds, first)
 
 
-def _nonfinite_counts(got: torch.Tensor, expected_special: torch.Tensor | None) -> str:
-    import torch
+def _largest(values) -> float:
+    """The largest of the stretches' figures; NaN where any is NaN, as torch's max over the whole would give."""
+    most = 0.0
+    for value in values:
+        if math.isnan(value):
+            return math.nan
+        most = max(most, value)
+    return most
 
-    parts = []
-    for name, mask in (("NaN", torch.isnan(got)), ("+inf", got == math.inf), ("-inf", got == -math.inf)):
-        count = int((mask if expected_special is None else mask & ~expected_special).sum())
-        if count:
-            parts.append(f"{count} {name}")
-    return ", ".join(parts)
 
-
-def _list_mismatches(got: torch.Tensor, ref: torch.Tensor, close: torch.Tensor) -> str:
-    lines = []
-    for index in (~close).nonzero()[:MAX_LISTED_MISMATCHES].tolist():
-        at = tuple(index)
-        lines.append(f"  at {_index(at)}: got {_number(float(got[at]))}, expected {_number(float(ref[at]))}")
-    return "\n".join(lines)
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    at = []
+    for n in reversed(shape):
+        at.append(flat % n)
+        flat //= n
+    return tuple(reversed(at))
 
 
 def _index(at: tuple[int, ...]) -> str:

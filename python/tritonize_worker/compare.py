@@ -22,7 +22,7 @@ from typing import Any
 
 from . import lane
 from .cases import PlannedOutput, check_cases, planned_outputs, tolerance_for
-from .check import CheckFailure, Comparison, Reference, compare, failure_report, record
+from .check import COMPARE_CHUNK, CheckFailure, Comparison, Reference, compare, failure_report, record
 from .guards import timed_triton_share
 from .inputs import torch_dtype
 from .properties import check_properties
@@ -339,7 +339,8 @@ def _compare_values(
         values = reference[key]
         # A narrow output's reference is stored as float32 (reference.NARROW_BYTES); compared in float64 as made.
         values = values.to(device, torch.float64) if values.is_floating_point() else values.to(device)
-        prepared = Reference.of(values, tolerance)  # one reference, the output of every call
+        # One reference, the output of every call; a larger one is compared in stretches, each made anew (check.py).
+        prepared = Reference.of(values, tolerance) if values.numel() <= COMPARE_CHUNK else None
         seen: list[tuple[Any, Comparison]] = []
         for call in ("", *CALLS):
             got_key = f"{key}@{call}" if call else key
