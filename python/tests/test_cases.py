@@ -184,6 +184,40 @@ def test_a_mask_that_ignores_the_seed_or_changes_on_its_own_is_caught():
     assert not changes[1][1] and "the same seed gave another output" in changes[1][2]
 
 
+@pytest.mark.parametrize("case", ["right", "off", "nan", "stuck"])
+def test_the_dropout_properties_in_stretches_are_those_of_the_whole(case):
+    """_dropout and _same go COMPARE_CHUNK elements at a time: each figure and message is the one a single stretch
+    gives, whatever stretch holds the first wrong element."""
+    x = torch.randn(6, 50, generator=torch.Generator().manual_seed(7))
+    x[0, :3] = 0.0  # inputs that are 0 are not live
+    main = seeded(x, 0.3, 1)
+    if case == "off":
+        main[4, 10] *= 1.5  # neither 0 nor x / (1 - p), in a late stretch
+    if case == "nan":
+        main[5, 49] = math.nan
+    if case == "stuck":
+        main = torch.where(x > 0, x / 0.7, torch.zeros_like(x))  # keeps about half: a wrong count
+    rerun = main.clone()
+    rerun[2, 2] += 1.0
+    tol = Tolerance(0.0, 1e-6)
+    whole = properties._dropout(main, x, 0.3, torch.float32, tol, "", chunk=x.numel())
+    same_whole = properties._same(main, rerun, x, chunk=x.numel())
+    for chunk in (1, 7, 64):
+        part = properties._dropout(main, x, 0.3, torch.float32, tol, "", chunk=chunk)
+        assert part[0] == whole[0] and part[2] == whole[2]
+        for field in ("ok", "numel", "mismatches", "problem"):
+            assert getattr(part[1], field) == getattr(whole[1], field), (chunk, field)
+        for field in ("max_abs_err", "max_rel_err"):
+            a, b = getattr(part[1], field), getattr(whole[1], field)
+            assert (math.isnan(a) and math.isnan(b)) or a == b, (chunk, field)
+        same = properties._same(main, rerun, x, chunk=chunk)
+        assert (same[1].mismatches, same[1].max_abs_err, same[1].problem) == (
+            same_whole[1].mismatches, same_whole[1].max_abs_err, same_whole[1].problem)
+    assert whole[1].ok == (case == "right")
+    if case == "off":
+        assert "(first at (4, 10):" in whole[1].problem
+
+
 def test_a_right_dropout_passes_at_small_sizes_whatever_the_seed():
     # CI failed a right dropout once (71 elements, p = 0.8: another seed changed 11 masks, and the old rule asked
     # for half of the 23 expected). Over these 3000 seeds the old rule failed 4 (389, 512, 2584, 2796).

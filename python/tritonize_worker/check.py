@@ -132,13 +132,13 @@ def compare(
         mismatches == 0,
         numel,
         mismatches,
-        _largest(part.max_abs_err for _, part in parts),
-        _largest(part.max_rel_err for _, part in parts),
+        largest(part.max_abs_err for _, part in parts),
+        largest(part.max_rel_err for _, part in parts),
         nonfinite,
     )
     if mismatches:
         first = [(start + i, g, e) for start, part in parts for i, g, e in part.first][:MAX_LISTED_MISMATCHES]
-        at = _unravel(first[0][0], tuple(ref.shape))
+        at = unravel(first[0][0], tuple(ref.shape))
         comparison.first_mismatch = at
         what = f"{mismatches} of {numel} elements outside atol {tolerance.atol:g} + rtol {tolerance.rtol:g} * |ref|"
         if nonfinite:
@@ -151,7 +151,7 @@ def compare(
             f" got {_number(first[0][1])}, expected {_number(first[0][2])}"
         )
         comparison.listing = "\n".join(
-            f"  at {_index(_unravel(i, tuple(ref.shape)))}: got {_number(g)}, expected {_number(e)}"
+            f"  at {_index(unravel(i, tuple(ref.shape)))}: got {_number(g)}, expected {_number(e)}"
             for i, g, e in first
         )
     problems = []
@@ -189,9 +189,9 @@ def _compare_part(got: torch.Tensor, ref: torch.Tensor, prepared: Reference, dty
     abs_err = torch.sub(got, ref).abs_()  # float64; NaN where either is NaN, inf where one is infinite
     close = abs_err <= prepared.bound  # NaN is never within
     max_abs_err = float(abs_err.max()) if numel else 0.0  # NaN propagates
-    largest = torch.finfo(dtype).max if dtype.is_floating_point else math.inf
+    dtype_max = torch.finfo(dtype).max if dtype.is_floating_point else math.inf
     kinds = (0, 0, 0)
-    if math.isfinite(max_abs_err) and prepared.largest <= largest:
+    if math.isfinite(max_abs_err) and prepared.largest <= dtype_max:
         # The usual case: the output and the reference are finite everywhere, and the reference fits the dtype.
         nonfinite = 0
         max_rel_err = float(abs_err.div_(prepared.divisor()).max()) if numel else 0.0
@@ -223,7 +223,7 @@ def _compare_part(got: torch.Tensor, ref: torch.Tensor, prepared: Reference, dty
     return _Part(mismatches, max_abs_err, max_rel_err, nonfinite, kinds, first)
 
 
-def _largest(values) -> float:
+def largest(values) -> float:
     """The largest of the stretches' figures; NaN where any is NaN, as torch's max over the whole would give."""
     most = 0.0
     for value in values:
@@ -233,7 +233,8 @@ def _largest(values) -> float:
     return most
 
 
-def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+def unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The index in `shape` of the element at `flat` in row-major order."""
     at = []
     for n in reversed(shape):
         at.append(flat % n)

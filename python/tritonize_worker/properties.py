@@ -27,7 +27,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from .cases import PlannedOutput, distribution_named
-from .check import Comparison, record
+from .check import COMPARE_CHUNK, Comparison, largest, record, unravel
 from .inputs import draw_inputs, torch_dtype
 
 if TYPE_CHECKING:
@@ -93,8 +93,9 @@ def _record(planned: PlannedOutput, suffix: str, comparison: Comparison, toleran
     return entry
 
 
-def _dropout(out: Any, x, p: float, dtype, tolerance, suffix: str):
-    """Properties 1 and 2 of one output."""
+def _dropout(out: Any, x, p: float, dtype, tolerance, suffix: str, chunk: int = COMPARE_CHUNK):
+    """Properties 1 and 2 of one output, `chunk` elements at a time (the float64 passes over a 134M-element output,
+    whole, held some 8 GiB of the GPU beside the jobs running there; check.COMPARE_CHUNK)."""
     import torch
 
     numel = x.numel()
@@ -104,27 +105,37 @@ def _dropout(out: Any, x, p: float, dtype, tolerance, suffix: str):
     if tuple(out.shape) != tuple(x.shape):
         problem = f"shape {tuple(out.shape)}, expected {tuple(x.shape)}"
         return name, Comparison(False, numel, numel, problem=problem), {"check": "dropout"}
-    got = out.to(torch.float64)
-    scaled = x.to(torch.float64) / (1.0 - p)
-    kept = torch.isclose(got, scaled, rtol=tolerance.rtol, atol=tolerance.atol)
-    dropped = got == 0
-    bad = ~(kept | dropped)
-    mismatches = int(bad.sum())
-    error = (got - scaled).abs()[~dropped]
-    max_abs = float(error.max()) if error.numel() else 0.0
-    rel = error / scaled.abs()[~dropped].clamp_min(1e-300)
-    max_rel = float(rel.max()) if rel.numel() else 0.0
-    live = x != 0
-    n = int(live.sum())
-    kept_live = int((kept & ~dropped & live).sum())
+    flat_out, flat_x = out.reshape(-1), x.reshape(-1)
+    mismatches = n = kept_live = 0
+    max_abs, max_rel = [], []
+    first = None
+    for start in range(0, numel, chunk):
+        part_x = flat_x[start : start + chunk]
+        got = flat_out[start : start + chunk].to(torch.float64)
+        scaled = part_x.to(torch.float64) / (1.0 - p)
+        kept = torch.isclose(got, scaled, rtol=tolerance.rtol, atol=tolerance.atol)
+        dropped = got == 0
+        bad = ~(kept | dropped)
+        part_mismatches = int(bad.sum())
+        if part_mismatches and first is None:
+            at = int(bad.nonzero()[0, 0])
+            first = (start + at, float(got[at]), float(part_x[at]))
+        mismatches += part_mismatches
+        error = (got - scaled).abs()[~dropped]
+        if error.numel():
+            max_abs.append(float(error.max()))
+            max_rel.append(float((error / scaled.abs()[~dropped].clamp_min(1e-300)).max()))
+        live = part_x != 0
+        n += int(live.sum())
+        kept_live += int((kept & ~dropped & live).sum())
     expected = n * (1.0 - p)
     low, high = likely_counts(n, 1.0 - p, FALSE_FAILURE / 2)
-    comparison = Comparison(mismatches == 0, numel, mismatches, max_abs, max_rel)
+    comparison = Comparison(mismatches == 0, numel, mismatches, largest(max_abs), largest(max_rel))
     problems = []
-    if mismatches:
-        first = tuple(bad.nonzero()[0].tolist())
-        problems.append(f"{mismatches} of {numel} elements are neither 0 nor the input / (1 - p) (first at {first}:"
-                        f" got {float(got[first]):.6g}, input {float(x[first]):.6g}, p {p:g})")
+    if first is not None:
+        at, got_value, x_value = first
+        problems.append(f"{mismatches} of {numel} elements are neither 0 nor the input / (1 - p) (first at"
+                        f" {unravel(at, tuple(x.shape))}: got {got_value:.6g}, input {x_value:.6g}, p {p:g})")
     if not low <= kept_live <= high:
         comparison.ok = False
         problems.append(f"kept {kept_live} of {n} elements, expected {expected:.0f} ({low} to {high}, p = {p:g})")
@@ -135,7 +146,7 @@ def _dropout(out: Any, x, p: float, dtype, tolerance, suffix: str):
     return name, comparison, {"check": "dropout", "kept": kept_live, "live": n, "p": p}
 
 
-def _same(main: Any, rerun: Any, x):
+def _same(main: Any, rerun: Any, x, chunk: int = COMPARE_CHUNK):
     """Property 3: the same seed, the same output."""
     import torch
 
@@ -144,7 +155,11 @@ def _same(main: Any, rerun: Any, x):
         return "@rerun", Comparison(False, numel, numel, problem="no output of the second call with the same seed"), {
             "check": "same_seed_same_output"}
     differ = int((main != rerun).sum())
-    comparison = Comparison(differ == 0, numel, differ, float((main.double() - rerun.double()).abs().max()), 0.0)
+    a, b = main.reshape(-1), rerun.reshape(-1)
+    most = largest(
+        float((a[i : i + chunk].double() - b[i : i + chunk].double()).abs().max()) for i in range(0, a.numel(), chunk)
+    )
+    comparison = Comparison(differ == 0, numel, differ, most, 0.0)
     if differ:
         comparison.problem = f"the same seed gave another output: {differ} of {numel} elements differ"
     return "@rerun", comparison, {"check": "same_seed_same_output"}
