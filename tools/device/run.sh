@@ -15,10 +15,23 @@ keep=.tritonize/device
 mkdir -p "$out" "$keep"
 started=$(date +%s)
 bash tools/device/restore.sh
+# BY_GPU_MODEL=1 (the session's suite): a run begun on one GPU model goes on only on that model
+# (bench --resume refuses another, docs/runner.md); on another, the call runs NAME-<model> instead,
+# so that a call which lands on either an H100 or an H200 is never spent on the refusal.
+model=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1)
+if [ "${BY_GPU_MODEL:-0}" = 1 ]; then
+  if [ -n "$model" ] && [ -f "$keep/$name.gpu" ] && [ "$(cat "$keep/$name.gpu")" != "$model" ]; then
+    other=$name-$(printf '%s' "$model" | tr 'A-Z ' 'a-z-' | tr -cd 'a-z0-9-')
+    echo "$name ran on $(cat "$keep/$name.gpu"); this machine's GPU is $model: this call runs $other"
+    name=$other
+  fi
+  if [ -n "$model" ] && [ ! -f "$keep/$name.gpu" ]; then echo "$model" > "$keep/$name.gpu"; fi
+fi
 # Idempotent: a finished run is never started again (a new run would replace its report).
 if [ -f "$keep/$name.done" ]; then echo "$name: finished (earlier)"; exit 0; fi
 export TRITONIZE_CALIBRATION="$keep/calibration.json"
-if [ ! -f "$TRITONIZE_CALIBRATION" ]; then
+# The calibration file holds each GPU model's ceilings; a state carried from another model's machine lacks this one's.
+if [ ! -f "$TRITONIZE_CALIBRATION" ] || ! grep -qF "\"$model\"" "$TRITONIZE_CALIBRATION"; then
   nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,clocks.max.mem,power.draw,temperature.gpu,clocks_throttle_reasons.active \
     --format=csv | tee "$keep/smi.txt"
   $bin calibrate --json "$keep/calibrate.json" 2>&1 | tee "$keep/calibrate.txt"

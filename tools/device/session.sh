@@ -64,7 +64,7 @@ for stage in "$@"; do
     suite)
       monitor $W/suite-monitor.txt 20 & mpid=$!
       mkdir -p .tritonize; [ -d $W/device ] && ln -sfn $W/device .tritonize/device
-      LIMIT=${SUITE_S:-$(( ${CALL_S:-565} - ($(date +%s) - T0) ))} TASKS=${SUITE_TASKS:-all} BENCH_ARGS="--repeat 1" bash tools/device/run.sh ${SUITE_NAME:-suite} 2>&1 | tail -30 | tee -a $W/suite-call.txt
+      LIMIT=${SUITE_S:-$(( ${CALL_S:-565} - ($(date +%s) - T0) ))} TASKS=${SUITE_TASKS:-all} BENCH_ARGS="--repeat 1" BY_GPU_MODEL=1 bash tools/device/run.sh ${SUITE_NAME:-suite} 2>&1 | tail -30 | tee -a $W/suite-call.txt
       kill $mpid 2>/dev/null
       cp -r .tritonize/device $W/ 2>/dev/null ;;
     serial)
