@@ -29,4 +29,8 @@ bool IsTrustedKind(ImplKind kind) {
   return kind == ImplKind::kBaseline || kind == ImplKind::kExpert || kind == ImplKind::kCompile;
 }
 
+bool RunsTaskPyTorch(ImplKind kind) {
+  return kind == ImplKind::kBaseline || kind == ImplKind::kCompile;
+}
+
 }  // namespace tritonize

@@ -28,6 +28,9 @@ std::optional<ImplKind> ImplKindNamed(std::string_view name);
 /// Trusted code (the baseline, the tutorials' experts, Inductor's output): not scanned, caches
 /// shared.
 bool IsTrustedKind(ImplKind kind);
+/// Runs the task's own PyTorch (the baseline, and torch.compile of it): may hold what the baseline
+/// materialises (the manifest's peak_bytes), which a Triton kernel of the task does not.
+bool RunsTaskPyTorch(ImplKind kind);
 
 /// One implementation of one task: a Python module and the expression that is its entry.
 struct Implementation {

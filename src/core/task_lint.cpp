@@ -120,10 +120,12 @@ double ForwardOutputBytes(const Task& task, const std::string& size, double inpu
 
 }  // namespace
 
-bool CandidateBytes(const Task& task, const std::string& size, double* bytes, std::string* err) {
+bool CandidateBytes(const Task& task, const std::string& size, ImplKind kind, double* bytes,
+                    std::string* err) {
   double inputs = 0;
   double peak = 0;
-  if (!InputBytes(task, size, 0, &inputs, err) || !PeakBytes(task, size, &peak, err)) return false;
+  if (!InputBytes(task, size, 0, &inputs, err)) return false;
+  if (RunsTaskPyTorch(kind) && !PeakBytes(task, size, &peak, err)) return false;
   // What a forward case holds at once in the candidate step (python/tritonize_worker/
   // guarded_calls.py, run): the drawn inputs on the GPU, the call's copy of them, their snapshot
   // (inputs_unchanged) and the repeated call's copy; the two calls' outputs. Three times the
@@ -132,13 +134,13 @@ bool CandidateBytes(const Task& task, const std::string& size, double* bytes, st
   return true;
 }
 
-double JobGpuBytes(const Task& task, bool with_reference) {
+double JobGpuBytes(const Task& task, ImplKind kind, bool with_reference) {
   double most = 0;
   std::string err;
   for (const auto& size : task.check_sizes) {
     double candidate = 0;
     double reference = 0;
-    if (!CandidateBytes(task, size, &candidate, &err)) return 0;
+    if (!CandidateBytes(task, size, kind, &candidate, &err)) return 0;
     if (with_reference && !ReferenceBytes(task, size, &reference, &err)) return 0;
     most = std::max(most, candidate + reference);
   }

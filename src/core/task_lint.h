@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/implementation.h"
 #include "core/task.h"
 
 namespace tritonize {
@@ -39,15 +40,19 @@ bool InputBytes(const Task& task, const std::string& size, double bytes_per_elem
 /// task's dtype to float64, whichever is larger.
 bool ReferenceBytes(const Task& task, const std::string& size, double* bytes, std::string* err);
 
-/// What an implementation's step needs on the GPU at `size`, roughly: four copies of its inputs
-/// and two of its forward outputs (a checked call and its repeat), or the manifest's peak_bytes
-/// (the baseline's peak, in the task's own dtype), whichever is larger.
-bool CandidateBytes(const Task& task, const std::string& size, double* bytes, std::string* err);
+/// What a step of an implementation of `kind` needs on the GPU at `size`, roughly: four copies of
+/// its inputs and two of its forward outputs (a checked call and its repeat); for the task's own
+/// PyTorch (RunsTaskPyTorch: the baseline, torch.compile), the manifest's peak_bytes (the
+/// baseline's peak, in the task's own dtype) where that is larger. A Triton kernel (an expert's,
+/// an LLM's) is counted by its inputs and outputs: attention's experts held 6 GiB where the
+/// baseline's score matrices held 71 (H100, 2026-12-05).
+bool CandidateBytes(const Task& task, const std::string& size, ImplKind kind, double* bytes,
+                    std::string* err);
 
-/// The most a job of `task` needs on the GPU over its check sizes: CandidateBytes, plus
+/// The most a job of `task` and `kind` needs on the GPU over its check sizes: CandidateBytes, plus
 /// ReferenceBytes when `with_reference` (the job that makes the task's reference); 0 when a size
 /// does not evaluate (the job then fails on its own).
-double JobGpuBytes(const Task& task, bool with_reference);
+double JobGpuBytes(const Task& task, ImplKind kind, bool with_reference);
 
 /// Whether the worker checks `size` once (python/tritonize_worker/cases.py): its tensor inputs come
 /// to more than the schema's plan.full_check_bytes.

@@ -287,8 +287,8 @@ void Runner::Submit(RunnerJob job, Done done) {
     const CheckPlanShape plan{CheckSizesFor(task, options),
                               static_cast<int>(CheckSeedsFor(task, options).size()),
                               options.run_seed != 0};
-    pending.gpu_with_reference = JobGpuBytes(task, true);
-    pending.gpu_without = JobGpuBytes(task, false);
+    pending.gpu_with_reference = JobGpuBytes(task, pending.job.impl.kind, true);
+    pending.gpu_without = JobGpuBytes(task, pending.job.impl.kind, false);
     pending.disk_with_reference = JobDiskBytes(task, plan, true);
     pending.disk_without = JobDiskBytes(task, plan, false);
   }
@@ -731,11 +731,10 @@ std::string Runner::PeakKey(const std::string& task, ImplKind kind) {
   // The baseline and torch.compile of it run the task's PyTorch, which may materialise what a
   // kernel does not (attention's score matrices: 71 GiB against 6 for the expert, on the H100);
   // an expert's, an LLM's or a candidate's Triton hold alike.
-  const bool pytorch = kind == ImplKind::kBaseline || kind == ImplKind::kCompile;
-  return task + (pytorch ? "\x1f"
-                           "pytorch"
-                         : "\x1f"
-                           "kernels");
+  return task + (RunsTaskPyTorch(kind) ? "\x1f"
+                                         "pytorch"
+                                       : "\x1f"
+                                         "kernels");
 }
 
 double Runner::JobBytes(const std::string& task, ImplKind kind, double with_reference,

@@ -53,10 +53,20 @@ TEST(TaskLintTest, AJobsGpuMemoryIsTheBaselinesPeakAndForTheTasksFirstJobItsRefe
   const Task& attention = *suite.Find("attention");
   // The largest check size, 4x32x4096x128: peak_bytes 4 * Z*H*N*N * 4, the reference twice that.
   const double peak = 4.0 * 4 * 32 * 4096 * 4096 * 4;
-  EXPECT_DOUBLE_EQ(JobGpuBytes(attention, false), peak);
-  EXPECT_DOUBLE_EQ(JobGpuBytes(attention, true), 3 * peak);
-  // No peak_bytes: four copies of the inputs and two of the outputs; softmax's one output is as
-  // large as its one input (cost.forward.bytes 2 * M * N * 4).
+  for (const ImplKind pytorch : {ImplKind::kBaseline, ImplKind::kCompile}) {
+    EXPECT_DOUBLE_EQ(JobGpuBytes(attention, pytorch, false), peak);
+    EXPECT_DOUBLE_EQ(JobGpuBytes(attention, pytorch, true), 3 * peak);
+  }
+  // A kernel holds no score matrices: four copies of the inputs (q, k, v: 3 x 4x32x4096x128
+  // float16) and two of the output (cost.forward.bytes less the inputs: one more such tensor),
+  // besides the task's reference for the first job.
+  const double tensor = 4.0 * 32 * 4096 * 128 * 2;
+  for (const ImplKind kernel : {ImplKind::kExpert, ImplKind::kLlm, ImplKind::kCandidate}) {
+    EXPECT_DOUBLE_EQ(JobGpuBytes(attention, kernel, false), 4 * 3 * tensor + 2 * tensor);
+    EXPECT_DOUBLE_EQ(JobGpuBytes(attention, kernel, true), 14 * tensor + 2 * peak);
+  }
+  // No peak_bytes: four copies of the inputs and two of the outputs, whatever the kind; softmax's
+  // one output is as large as its one input (cost.forward.bytes 2 * M * N * 4).
   const Task& softmax = *suite.Find("softmax");
   double most = 0;
   for (const auto& size : softmax.check_sizes) {
@@ -65,8 +75,10 @@ TEST(TaskLintTest, AJobsGpuMemoryIsTheBaselinesPeakAndForTheTasksFirstJobItsRefe
     ASSERT_TRUE(InputBytes(softmax, size, 0, &bytes, &err)) << err;
     most = std::max(most, bytes);
   }
-  EXPECT_DOUBLE_EQ(JobGpuBytes(softmax, false), 6 * most);
-  EXPECT_DOUBLE_EQ(JobGpuBytes(softmax, true), 6 * most + 3 * 2 * most);  // float64: twice float32
+  for (const ImplKind kind : kAllImplKinds) {
+    EXPECT_DOUBLE_EQ(JobGpuBytes(softmax, kind, false), 6 * most);
+    EXPECT_DOUBLE_EQ(JobGpuBytes(softmax, kind, true), 6 * most + 3 * 2 * most);  // float64
+  }
 }
 
 TEST(TaskLintTest, ALargeCheckSizeIsOneCaseAndTheOthersEveryWay) {

@@ -83,6 +83,13 @@ class RunnerTest : public ::testing::Test {
     return impl;
   }
 
+  /// Candidate's stand-in as a baseline: counted by the task's peak_bytes (RunsTaskPyTorch).
+  Implementation Baseline(const std::string& name, const std::string& actions) {
+    Implementation impl = Candidate(name, actions);
+    impl.kind = ImplKind::kBaseline;
+    return impl;
+  }
+
   /// Runs the jobs (each of its task) and waits; results in submission order.
   static std::vector<RunnerOutcome> RunAll(
       Runner& runner, const std::vector<std::pair<const Task*, Implementation>>& jobs) {
@@ -532,7 +539,8 @@ TEST_F(RunnerTest, JobsThatDoNotFitInTheGpusMemoryTogetherRunOneAtATime) {
   // first counted its task's reference too (`of_it_reference`), the others not.
   const Task& softmax = *suite_.Find("softmax");
   const double mib = 1024.0 * 1024.0;
-  const double with = JobGpuBytes(softmax, true) / mib, without = JobGpuBytes(softmax, false) / mib;
+  const double with = JobGpuBytes(softmax, ImplKind::kCandidate, true) / mib,
+               without = JobGpuBytes(softmax, ImplKind::kCandidate, false) / mib;
   ASSERT_GT(with, without);
   for (size_t i = 0; i < outcomes.size(); ++i) {
     const auto& admitted = outcomes[i].result.environment["admitted_gpu_mib"];
@@ -590,18 +598,20 @@ TEST_F(RunnerTest, AJobThatDoesNotFitYetDoesNotHoldBackSmallerJobsBehindIt) {
   const Task& big = *suite_.Find("attention");
   const Task& other = *suite_.Find("attention_noncausal");
   const Task& small = *suite_.Find("softmax");
-  const double softmax_both = JobGpuBytes(small, true) + JobGpuBytes(small, false);
-  ASSERT_GT(JobGpuBytes(big, false), softmax_both);
+  const double softmax_both = JobGpuBytes(small, ImplKind::kCandidate, true) +
+                              JobGpuBytes(small, ImplKind::kCandidate, false);
+  ASSERT_GT(JobGpuBytes(big, ImplKind::kBaseline, false), softmax_both);
   RunnerOptions runner_options;
   runner_options.jobs = 2;
   runner_options.lanes = Lanes(1);
   // Room for one attention job and its reference with both softmax jobs, not for two attention
   // jobs.
-  runner_options.lanes[0].memory_bytes = (JobGpuBytes(big, true) + softmax_both) / 0.8 + 1;
+  runner_options.lanes[0].memory_bytes =
+      (JobGpuBytes(big, ImplKind::kBaseline, true) + softmax_both) / 0.8 + 1;
   Runner runner(options_, runner_options);
   const std::vector<std::pair<const Task*, Implementation>> jobs{
-      {&big, Candidate("a", "check 1.5\n")},
-      {&other, Candidate("b", "check 0.2\n")},
+      {&big, Baseline("a", "check 1.5\n")},
+      {&other, Baseline("b", "check 0.2\n")},
       {&small, Candidate("c", "check 0.3\n")},
       {&small, Candidate("d", "check 0.3\n")}};
   const auto outcomes = RunAll(runner, jobs);
@@ -629,12 +639,14 @@ TEST_F(RunnerTest, AJobOvertakenOftenEnoughStartsBeforeTheJobsBehindIt) {
   runner_options.lanes = Lanes(1);
   // Room for an attention job and its reference beside softmax jobs, not beside another attention
   // job.
-  runner_options.lanes[0].memory_bytes =
-      (JobGpuBytes(big, true) + JobGpuBytes(small, true)) / 0.8 + 1;
+  runner_options.lanes[0].memory_bytes = (JobGpuBytes(big, ImplKind::kBaseline, true) +
+                                          JobGpuBytes(small, ImplKind::kCandidate, true)) /
+                                             0.8 +
+                                         1;
   Runner runner(options_, runner_options);
   // a runs for 5 s; b cannot start beside it; eight short softmax jobs queue behind b.
-  std::vector<std::pair<const Task*, Implementation>> jobs{{&big, Candidate("a", "check 5.0\n")},
-                                                           {&other, Candidate("b", "check 0.1\n")}};
+  std::vector<std::pair<const Task*, Implementation>> jobs{{&big, Baseline("a", "check 5.0\n")},
+                                                           {&other, Baseline("b", "check 0.1\n")}};
   for (int i = 0; i < 8; ++i) {
     jobs.push_back({&small, Candidate("s" + std::to_string(i), "check 0.1\n")});
   }
@@ -663,14 +675,15 @@ TEST_F(RunnerTest, AQueuedJobSaysItWaitsForGpuMemoryWithTheFiguresCounted) {
   RunnerOptions runner_options;
   runner_options.jobs = 2;
   runner_options.lanes = Lanes(1);
-  runner_options.lanes[0].memory_bytes = (JobGpuBytes(big, true) + 1) / 0.8;  // one at a time
+  runner_options.lanes[0].memory_bytes =
+      (JobGpuBytes(big, ImplKind::kBaseline, true) + 1) / 0.8;  // one at a time
   Runner runner(options_, runner_options);
   std::ostringstream out;
   Progress progress(runner, 2, out, /*live=*/false, /*quiet_s=*/0.5);
   std::atomic<int> ended{0};
-  runner.Submit({&big, Candidate("a", "check 3.0\n"), 0, "attention a", 0},
+  runner.Submit({&big, Baseline("a", "check 3.0\n"), 0, "attention a", 0},
                 [&](const RunnerJob&, RunnerOutcome) { ++ended; });
-  runner.Submit({&other, Candidate("b", "check 0.1\n"), 0, "attention_noncausal b", 1},
+  runner.Submit({&other, Baseline("b", "check 0.1\n"), 0, "attention_noncausal b", 1},
                 [&](const RunnerJob&, RunnerOutcome) { ++ended; });
   const std::vector<std::string> waits = FirstWaits(runner);
   ASSERT_EQ(waits.size(), 1u);
@@ -740,8 +753,8 @@ TEST_F(RunnerTest, WhatAJobLastDidOnItsLaneIsHandedBack) {
 // second job fits beside it.
 TEST_F(RunnerTest, TheFirstJobsReferenceStopsCountingOnceMade) {
   const Task& softmax = *suite_.Find("softmax");
-  const double with = JobGpuBytes(softmax, true);
-  const double without = JobGpuBytes(softmax, false);
+  const double with = JobGpuBytes(softmax, ImplKind::kCandidate, true);
+  const double without = JobGpuBytes(softmax, ImplKind::kCandidate, false);
   // Room for two jobs without a reference: the first job, counting its reference, fits alone
   // and fills the lane until its reference is made.
   const double room = 2 * without + 1;
@@ -774,7 +787,7 @@ TEST_F(RunnerTest, TheFirstJobsReferenceStopsCountingOnceMade) {
 // of a task has ended, its measured peak admits the task's later jobs of its group where it is the
 // larger: an expert's, the kernels (experts', LLMs', candidates').
 TEST_F(RunnerTest, AnEndedJobsMeasuredPeakAdmitsTheTasksLaterJobs) {
-  const double without = JobGpuBytes(*suite_.Find("softmax"), false);
+  const double without = JobGpuBytes(*suite_.Find("softmax"), ImplKind::kCandidate, false);
   Runner runner(options_, OneLaneForTwoJobsOf(without));
   const double peak_mib = std::round(15 * without / (1024.0 * 1024.0)) / 10;  // 1.5 times it
   // A candidate's figure steers nothing (its process reports it); the expert's does.
@@ -800,7 +813,7 @@ TEST_F(RunnerTest, AnEndedJobsMeasuredPeakAdmitsTheTasksLaterJobs) {
 // H100, 2026-12-05, against 6 for the expert, and every later column of the task ran alone): its
 // peak admits the task's later baseline and torch.compile jobs, not its kernels.
 TEST_F(RunnerTest, ABaselinesPeakAdmitsItsCompileColumnNotTheTasksKernels) {
-  const double without = JobGpuBytes(*suite_.Find("softmax"), false);
+  const double without = JobGpuBytes(*suite_.Find("softmax"), ImplKind::kCandidate, false);
   Runner runner(options_, OneLaneForTwoJobsOf(without));
   const double peak_mib = std::round(15 * without / (1024.0 * 1024.0)) / 10;  // 1.5 times it
   Implementation baseline = Candidate("a", "check 0.1\npeak " + std::to_string(peak_mib) + "\n");
@@ -829,7 +842,7 @@ TEST_F(RunnerTest, ABaselinesPeakAdmitsItsCompileColumnNotTheTasksKernels) {
 // A resumed run's stored jobs count as ended ones: the suite, run over several device calls, admits
 // its later calls' jobs by the peaks of the earlier calls' (PlanRun's LoadStored).
 TEST_F(RunnerTest, AStoredJobsMeasuredPeakAdmitsTheTasksJobs) {
-  const double without = JobGpuBytes(*suite_.Find("softmax"), false);
+  const double without = JobGpuBytes(*suite_.Find("softmax"), ImplKind::kCandidate, false);
   JobResult stored;
   stored.status = Status::kOk;
   stored.environment = {{"gpu_peak_mib", 0.9 * without / (1024.0 * 1024.0)},
