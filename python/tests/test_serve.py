@@ -107,3 +107,19 @@ def test_each_served_step_reports_its_own_gpu_peak_not_the_processs(monkeypatch,
         peaks.append(job.gpu_peak_mib())
 
     assert peaks == [68800.0, 2404.0]
+
+
+def test_a_step_server_gives_pytorch_expandable_segments_unless_the_user_set_an_allocator(monkeypatch):
+    # Set before torch reads it (the server's first step imports torch), and only for the step server.
+    import tritonize_worker.__main__ as worker_main
+
+    seen = []
+    monkeypatch.setattr(worker_main, "serve", lambda requests, replies: seen.append(
+        os.environ.get("PYTORCH_CUDA_ALLOC_CONF")) or 0)
+    monkeypatch.setattr(os, "dup2", lambda *args: None)  # pytest's own stdout stays where it is
+    monkeypatch.setenv("PYTORCH_CUDA_ALLOC_CONF", "")  # recorded first, so that the test leaves none behind
+    monkeypatch.delenv("PYTORCH_CUDA_ALLOC_CONF")
+    assert worker_main.main(["--serve"]) == 0
+    monkeypatch.setenv("PYTORCH_CUDA_ALLOC_CONF", "max_split_size_mb:512")
+    assert worker_main.main(["--serve"]) == 0
+    assert seen == ["expandable_segments:True", "max_split_size_mb:512"]

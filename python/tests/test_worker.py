@@ -252,6 +252,27 @@ def test_failing_baseline_is_a_worker_error(run_worker, request_for, tmp_path):
     assert result["message"] == "worker error: the baseline failed: KeyError: 'no baseline today'"
 
 
+def test_a_baseline_out_of_gpu_memory_is_the_references_size_not_the_baselines_failure(run_worker, request_for,
+                                                                                         tmp_path):
+    # Still a worker error (no implementation's verdict), named as what it is, with torch's own words, which the
+    # engine reads to run the job again alone (src/run/job.cpp, OutOfGpuMemory).
+    task_dir = tmp_path / "softmax"
+    task_dir.mkdir()
+    (task_dir / "baseline.py").write_text(
+        "import torch\n\ndef softmax(x):\n    raise torch.OutOfMemoryError('CUDA out of memory. Tried to allocate"
+        " 16.00 GiB')\n"
+    )
+    request = request_for("softmax", candidate("softmax_triton"))
+    request["task_dir"] = str(task_dir)
+    result, _ = run_worker(request)
+
+    assert (result["status"], result["phase"]) == ("runtime_error", "reference")
+    assert result["message"] == (
+        "worker error: the task's float64 reference (its baseline in float64) ran out of GPU memory:"
+        " OutOfMemoryError: CUDA out of memory. Tried to allocate 16.00 GiB"
+    )
+
+
 def test_result_file_is_strict_json(run_worker, request_for, tmp_path):
     # NaN or Infinity would not parse in the engine: the result must be strict JSON.
     run_worker(request_for("softmax", candidate("softmax_off_by_factor")))

@@ -36,6 +36,14 @@ from .protocol import IMPL_KINDS, ROLES, SCHEMA_VERSION, STATUSES, WORKER_ERROR,
 # Trusted steps only: the reference step imports the task's baseline, never an implementation.
 SERVED_ROLES = ("compare", "reference")
 
+# PyTorch's allocator in a step server, unless the user's environment names one: a reference step holds the largest
+# float64 tensors of a run, case after case of other sizes, and fixed segments leave room unused between them. On an
+# H100 (2026-12-06) attention's float64 reference at 4x32x4096x128, with the GPU to itself but for the pre-started
+# processes' contexts, asked for 16 GiB with 4.96 GiB free and 16.42 GiB reserved by PyTorch but unallocated.
+# Expandable segments let that reserved memory serve the request. Candidate processes keep PyTorch's default: their
+# timing is measured as users run them.
+SERVER_ALLOCATOR = "expandable_segments:True"
+
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
@@ -45,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.warm:
         return warm(args.warm, sys.stdin)
     if args.serve:
+        os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", SERVER_ALLOCATOR)  # before torch reads it
         replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
         os.dup2(2, 1)  # anything a step prints goes to the log (stderr), never into the answers
         return serve(sys.stdin, replies)

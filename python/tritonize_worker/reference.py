@@ -191,10 +191,18 @@ def load_baseline(request: Request) -> Callable[..., Any]:
 
 
 def _run_baseline(baseline: Callable[..., Any], args: list[Any] | None = None) -> Any:
-    """The baseline's result; its failure is the task's problem, not the implementation's."""
+    """The baseline's result; its failure is the task's problem, not the implementation's. Out of GPU memory it is
+    neither's: the GPU's state (the engine runs the job again alone, src/run/runner.cpp) or its size."""
     try:
         return baseline(*(args or []))
     except Exception as exc:
+        if type(exc).__name__ == "OutOfMemoryError":
+            raise JobFailure(
+                "runtime_error",
+                f"{WORKER_ERROR}the task's float64 reference (its baseline in float64) ran out of GPU memory:"
+                f" {describe(exc)}",
+                format_detail(exc),
+            ) from exc
         raise JobFailure(
             "runtime_error", f"{WORKER_ERROR}the baseline failed: {describe(exc)}", format_detail(exc)
         ) from exc

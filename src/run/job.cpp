@@ -338,6 +338,9 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
         return made;
       }).share();
 
+  // (A reference that cannot be made is the job's verdict: no candidate step for it then.)
+  if (context.reference_first && !reference_made.get()) return reference_failure;
+
   // 2. The candidate, alone in its sandbox: it writes only to its folder and cannot read the
   // reference files.
   const fs::path cache = SharedCacheDir(task, impl, options);

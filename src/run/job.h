@@ -72,6 +72,11 @@ struct JobContext {
   /// Called once the job's reference is there (made, reused or failed): the runner's GPU memory
   /// admission stops counting it.
   std::function<void()> on_reference_done;
+  /// The job's task reference is made before its candidate step starts, not beside it: for a job
+  /// that runs alone after running out of GPU memory, whose own reference step (attention's float64
+  /// at 4x32x4096x128: about 68 GiB) would otherwise share the GPU with its candidate step (an
+  /// H100, 2026-12-06: the attention LLM column `runtime_error`, out of memory, "alone").
+  bool reference_first = false;
 };
 
 /// A job (or step) that failed because the GPU had no memory left: torch's OutOfMemoryError, or the

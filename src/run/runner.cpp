@@ -457,6 +457,9 @@ void Runner::Work() {
         context.trusted = trusted_.get();
       }
       context.references = &references_;
+      // Out of GPU memory beside others: alone now, and its reference (if it is the one to make
+      // it) before its candidate step rather than beside it.
+      context.reference_first = queued.alone == 'm';
       context.lane = &options_.lanes[static_cast<size_t>(lane)];
       context.on_reference_done = [this, lane, &bytes, &reference_bytes] {
         std::lock_guard<std::mutex> held(mutex_);

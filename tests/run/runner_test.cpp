@@ -453,6 +453,37 @@ TEST_F(RunnerTest, AReferenceOutOfGpuMemoryIsMadeAgainNotKeptAsTheTasksFailure) 
   EXPECT_EQ(reruns, 1);
 }
 
+// A job that runs alone after running out of GPU memory makes its task's reference before its
+// candidate step starts, not beside it: on an H100 (2026-12-06) attention's LLM column ran alone,
+// made the task's float64 reference (about 68 GiB) while its candidate step checked, and was stored
+// `runtime_error`, out of memory, with 15 MiB of the GPU free.
+TEST_F(RunnerTest, AJobRunningAloneMakesItsReferenceBeforeItsCandidateStep) {
+  const fs::path references = options_.scratch_dir.parent_path() / "references";
+  fs::create_directories(references);
+  std::ofstream(references / "oom-once").close();
+  std::ofstream(references / "reference-seconds") << "0.6";
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  Runner runner(options_, runner_options);
+  const auto outcomes = RunAll(runner, {Candidate("a", "check 0.2\n")});
+  ASSERT_EQ(outcomes[0].result.status, Status::kOk) << outcomes[0].result.message;
+  const nlohmann::json& environment = outcomes[0].result.environment;
+  ASSERT_TRUE(environment.contains("rerun_alone")) << environment.dump();
+  // The rerun made the reference (its first run's reference step ran out of memory): each of the
+  // candidate step's holds began after the reference step's last had ended.
+  ASSERT_TRUE(environment.contains("reference_lane")) << environment.dump();
+  double reference_ended = 0;
+  for (const auto& hold : environment["reference_lane"]["holds"]) {
+    reference_ended = std::max(reference_ended, hold[2].get<double>());
+  }
+  ASSERT_GT(reference_ended, 0.0);
+  ASSERT_FALSE(environment["lane"]["holds"].empty());
+  for (const auto& hold : environment["lane"]["holds"]) {
+    EXPECT_GE(hold[1].get<double>(), reference_ended) << environment["lane"].dump();
+  }
+}
+
 /// A pid no process has now: a child's, once it has exited and been reaped.
 int EndedPid() {
   const pid_t child = fork();
