@@ -446,6 +446,11 @@ void Runner::Work() {
             queued.gpu_without;
     lock.unlock();
     outcome.lane = lane;
+    // Alone for want of GPU memory: the GPU's pre-started processes (a CUDA context each) end until
+    // it has ended (run/warm_pool.h).
+    const bool pauses_warm = start && queued.alone == 'm' && warm_ != nullptr;
+    const std::string& lane_devices = options_.lanes[static_cast<size_t>(lane)].devices;
+    const int ready_ended = pauses_warm ? warm_->Pause(lane_devices) : 0;
 
     if (start) {
       JobContext context;
@@ -494,6 +499,7 @@ void Runner::Work() {
             {"first_status", std::string(StatusName(queued.first.status))},
             {"first_message", queued.first.message.substr(0, 500)},
             {"waited_s", std::chrono::duration<double>(began - queued.alone_since).count()}};
+        if (pauses_warm) result.environment["rerun_alone"]["ready_processes_ended"] = ready_ended;
       } else if (options_.jobs > 1 && options_.steps == nullptr && !Interrupted()) {
         // Not for a cluster's steps: their lanes are no GPUs of this machine (Slurm places each
         // step, with --slurm-gres on a GPU of its own), so emptying a lane frees no GPU memory.
@@ -508,6 +514,7 @@ void Runner::Work() {
       outcome.result.message = Interrupted() ? "not run: the run was interrupted"
                                              : "not run: not admitted";
     }
+    if (pauses_warm) warm_->Resume(lane_devices);
 
     lock.lock();
     if (start) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <vector>
+
 #include "run/job.h"
 
 namespace tritonize {
@@ -69,6 +71,7 @@ std::string WarmPool::Key(const Step& step) {
 }
 
 bool WarmPool::Spawn(const Step& like, std::deque<Warm>* ready) {
+  if (paused_.count(like.cuda_visible_devices) > 0) return false;
   Warm warm;
   warm.step = like;
   warm.step.dir = NewJobDir(options_, "warm");
@@ -118,6 +121,38 @@ std::unique_ptr<StepSlot> WarmPool::Claim(const Step& step) {
   }
   lock.unlock();
   return fresh_.Claim(step);
+}
+
+int WarmPool::Pause(const std::string& devices) {
+  std::vector<Warm> ended;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++paused_[devices];
+    for (auto& [key, ready] : ready_) {
+      for (auto it = ready.begin(); it != ready.end();) {
+        if (it->step.cuda_visible_devices == devices) {
+          ended.push_back(std::move(*it));
+          it = ready.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+  // Outside the lock: each ends its process group and waits for it (the driver frees a context
+  // when its process has gone), then its folder goes.
+  for (Warm& warm : ended) {
+    warm.child.reset();
+    std::error_code ec;
+    fs::remove_all(warm.step.dir, ec);
+  }
+  return static_cast<int>(ended.size());
+}
+
+void WarmPool::Resume(const std::string& devices) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto found = paused_.find(devices);
+  if (found != paused_.end() && --found->second <= 0) paused_.erase(found);
 }
 
 bool WarmPool::Holds(const fs::path& dir) const {

@@ -34,6 +34,13 @@ class WarmPool : public Launcher {
   /// Whether `dir` is the folder of a process kept ready (started, not yet claimed): one that
   /// clears a scratch folder between jobs (serve's lanes) leaves it.
   bool Holds(const std::filesystem::path& dir) const;
+  /// While a job runs alone on a GPU after running out of its memory beside others (run/runner.h),
+  /// no process waits ready there: each holds a CUDA context (520-870 MiB on an H100, 2026-12-06:
+  /// eleven of them held 6.7 GiB beside attention's float64 reference, "alone"). Ends the ready
+  /// processes of steps on `devices` (their folders go with them) and starts none there until
+  /// Resume(devices); a step claimed meanwhile runs in a fresh process. Returns how many it ended.
+  int Pause(const std::string& devices);
+  void Resume(const std::string& devices);
   /// Claims served by a pre-started process, and by a fresh one.
   int warm_claims() const;
   int fresh_claims() const;
@@ -53,6 +60,7 @@ class WarmPool : public Launcher {
   ProcessLauncher fresh_;
   mutable std::mutex mutex_;
   std::map<std::string, std::deque<Warm>> ready_;
+  std::map<std::string, int> paused_;  // devices -> Pause calls not yet resumed
   int warm_claims_ = 0;
   int fresh_claims_ = 0;
 };

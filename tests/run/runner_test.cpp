@@ -952,6 +952,37 @@ TEST_F(RunnerTest, PreStartedProcessesServeTheCandidates) {
   EXPECT_GE(stats.warm_claims, 3);  // only the first jobs can find none ready
 }
 
+// A job that runs alone for want of GPU memory has the GPU without the pre-started processes, each
+// of which holds a CUDA context (eleven held 6.7 GiB beside a job "alone" on an H100, 2026-12-06):
+// they end when it starts, none starts while it runs, and the pool fills again after it.
+TEST_F(RunnerTest, AJobRunningAloneForGpuMemoryHasNoPreStartedProcessBesideIt) {
+  RunnerOptions runner_options;
+  runner_options.jobs = 2;
+  runner_options.lanes = Lanes(1);
+  runner_options.warm = true;
+  Runner runner(options_, runner_options);
+  const auto outcomes =
+      RunAll(runner, {Candidate("oom", "check 0.2\nready_beside\noom_once\n"),
+                      Candidate("a", "check 0.6\nready_beside\n"), Candidate("b", "check 0.3\n")});
+  for (const auto& outcome : outcomes) {
+    ASSERT_EQ(outcome.result.status, Status::kOk) << outcome.result.message;
+  }
+  // Beside the others, processes were ready (the test sees them)...
+  EXPECT_FALSE(outcomes[1].result.environment["ready_beside"].empty())
+      << outcomes[1].result.environment.dump();
+  // ...and none beside the rerun, which ended those there were.
+  const nlohmann::json& alone = outcomes[0].result.environment;
+  ASSERT_TRUE(alone.contains("rerun_alone")) << alone.dump();
+  EXPECT_TRUE(alone["ready_beside"].empty()) << alone.dump();
+  EXPECT_GE(alone["rerun_alone"]["ready_processes_ended"].get<int>(), 1) << alone.dump();
+  // Afterwards the pool starts them again.
+  const auto after =
+      RunAll(runner, {Candidate("c", "check 0.1\n"), Candidate("d", "check 0.6\nready_beside\n")});
+  ASSERT_EQ(after[1].result.status, Status::kOk) << after[1].result.message;
+  EXPECT_FALSE(after[1].result.environment["ready_beside"].empty())
+      << after[1].result.environment.dump();
+}
+
 TEST_F(RunnerTest, AdmitRefusesAJobWhichThenIsNotRun) {
   RunnerOptions runner_options;
   runner_options.lanes = Lanes(1);
