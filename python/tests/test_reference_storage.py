@@ -94,3 +94,37 @@ def test_a_random_ops_reference_stores_none_of_its_outputs_and_still_lints(tmp_p
     assert sorted(load_tensors(tmp_path / "reference.safetensors")) == ["__parts__"]
     lint = next(record for record in result.guards if record["check"] == "reference_varies")
     assert lint["ok"] and lint["size"]
+
+
+def _reference_of(tmp_path, task: str, slices: str, monkeypatch=None, baseline=None):
+    import dataclasses
+
+    tmp_path.mkdir()
+    request = step_request(tmp_path, "reference", task)
+    request = dataclasses.replace(request, task=dataclasses.replace(request.task, reference_slices=slices))
+    if baseline is not None:
+        monkeypatch.setattr(reference_step, "load_baseline", lambda _request: baseline)
+    reference_step.run_reference(request, Result())
+    return load_tensors(tmp_path / "reference.safetensors")
+
+
+def test_a_reference_made_one_batch_index_at_a_time_is_the_whole_reference(tmp_path):
+    """reference_slices (attention's Z): the outputs joined and the gradients added up from the slices are those of
+    the baseline called on the whole inputs, forward and backward, at every check size."""
+    whole = _reference_of(tmp_path / "whole", "attention", "")
+    sliced = _reference_of(tmp_path / "sliced", "attention", "Z")
+    assert sorted(whole) == sorted(sliced)
+    assert any(key.endswith("grad_q") or "grad_q" in key for key in whole)
+    for key in whole:
+        torch.testing.assert_close(sliced[key], whole[key], rtol=1e-6, atol=1e-9, msg=key)
+
+
+def test_a_reference_cut_where_the_baseline_does_not_follow_the_dim_is_a_task_error(tmp_path, monkeypatch):
+    from tritonize_worker.errors import JobFailure
+
+    with pytest.raises(JobFailure) as failure:
+        _reference_of(tmp_path / "sum", "attention", "Z", monkeypatch,
+                      lambda q, k, v, causal, sm_scale: (q + k + v).sum(dim=0))
+    assert failure.value.status == "runtime_error"
+    assert 'reference_slices = "Z"' in failure.value.message
+    assert "gave output y of shape" in failure.value.message

@@ -95,6 +95,8 @@ class Task:
     outputs: tuple[OutputSpec, ...] = ()
     distributions: tuple[Distribution, ...] = ()
     multiple_of: dict[str, int] = field(default_factory=dict)
+    # reference_slices: the dim along which the float64 reference is made one index at a time (docs/tasks.md).
+    reference_slices: str = ""
 
     @property
     def grad_inputs(self) -> tuple[InputSpec, ...]:
@@ -166,6 +168,7 @@ class _Rules:
                 grad_output_scale = float(raw["backward"]["grad_output_scale"])
                 consumes_inputs = bool(raw["backward"].get("consumes_inputs", False))
         outputs = self.outputs(inputs, modes)
+        self.reference_slices(inputs, outputs)
         tolerances = self.tolerances(inputs, outputs, modes)
         self.cost(modes)
         if "peak_bytes" in raw:
@@ -185,6 +188,7 @@ class _Rules:
         return Task(
             raw["name"], raw["entry"], raw["baseline"], modes, self.dims, inputs, tolerances, grad_output_scale,
             consumes_inputs, tuple(checks.get("forbidden", ())), share, outputs, distributions, multiple_of,
+            raw.get("reference_slices", ""),
         )  # fmt: skip
 
     def unique(self, where: str, names: list[str]) -> None:
@@ -290,6 +294,36 @@ class _Rules:
                                       raw.get("input", ""), raw.get("p", ""), raw.get("seed", "")))
         self.unique("outputs", [o.name for o in outputs])
         return tuple(outputs)
+
+    def reference_slices(self, inputs: tuple[InputSpec, ...], outputs: tuple[OutputSpec, ...]) -> None:
+        """reference_slices: a dim that every tensor input either starts with (cut along its first axis) or does not
+        name; no lists, whose tensors the reference could not cut or join."""
+        if "reference_slices" not in self.raw:
+            return
+        dim = self.raw["reference_slices"]
+        if dim not in self.dims:
+            self.fail("reference_slices", f"\"{dim}\" is not one of the task's dims ({', '.join(self.dims)})")
+            return
+        cut = False
+        for i, spec in enumerate(inputs):
+            if spec.kind == "tensor_list":
+                self.fail(f"inputs[{i}].kind", "reference_slices cannot cut a tensor_list")
+                continue
+            if spec.kind != "tensor":
+                continue
+            for axis, entry in enumerate(spec.shape):
+                if entry != dim:
+                    continue
+                if axis == 0:
+                    cut = True
+                else:
+                    self.fail(f"inputs[{i}].shape",
+                              f'names "{dim}" at position {axis}; reference_slices cuts a tensor along its first axis')
+        if not cut:
+            self.fail("reference_slices", f'no tensor input\'s shape starts with "{dim}"')
+        for i, spec in enumerate(outputs):
+            if spec.kind != "tensor":
+                self.fail(f"outputs[{i}].kind", "reference_slices joins tensor outputs only")
 
     def tolerances(self, inputs, outputs, modes) -> dict[str, Tolerance]:
         raw = self.raw["tolerance"]

@@ -60,13 +60,14 @@ def _compute(request: Request, baseline: Callable[..., Any], writer: TensorWrite
     gpu = lane.current()
     for case in check_cases(task, request.check.sizes, request.check.seeds, request.guards.run_seed):
         where = f"the baseline at {case.where()}"
+        slices = parse_size(case.size, task.dims)[task.reference_slices] if task.reference_slices else 0
         cpu_draw = draw_inputs(task, case.size, case.seed, "cpu",
                                distribution_named(task, case.distribution, request.guards.run_seed))
         state = cpu_draw.generator.get_state()
         shapes, made = None, {}
         if "forward" in task.modes:
             with gpu.shared(f"reference outputs {case.size}"):
-                outputs = _forward(task, baseline, cpu_draw.on(request.device), where)
+                outputs = _forward(task, baseline, cpu_draw.on(request.device), where, slices)
                 shapes = output_shapes(task, outputs)
                 for spec in task.outputs:
                     flat = flatten(output_key(case, "forward", spec.name), spec, outputs[spec.name])
@@ -77,7 +78,7 @@ def _compute(request: Request, baseline: Callable[..., Any], writer: TensorWrite
         if "backward" in task.modes:
             drawn = draw_grad_outputs(task, shapes, state) if shapes is not None else None
             with gpu.shared(f"reference outputs {case.size}"):
-                grads = _backward(request, baseline, cpu_draw.on(request.device), where, drawn)
+                grads = _backward(request, baseline, cpu_draw.on(request.device), where, drawn, slices, state)
                 for spec in task.grad_inputs:
                     key = output_key(case, "backward", f"grad_{spec.name}")
                     made.update(_to_host({key: grads[f"grad_{spec.name}"]}, spec.dtype))
@@ -103,21 +104,36 @@ def _to_host(tensors: dict[str, Any], dtype: str) -> dict[str, Any]:
     return stored
 
 
-def _forward(task, baseline: Callable[..., Any], draw: Draw, where: str) -> dict[str, Any]:
+def _forward(task, baseline: Callable[..., Any], draw: Draw, where: str, slices: int) -> dict[str, Any]:
     import torch
 
     with torch.no_grad():
-        y = _run_baseline(baseline, copy_args(draw.args, task, float64=True, grad=False))
-    return _split(task, y, where)
+        args = copy_args(draw.args, task, float64=True, grad=False)
+        if not slices:
+            return _split(task, _run_baseline(baseline, args), where)
+        parts = [_cut_outputs(task, _split(task, _run_baseline(baseline, _cut(task, args, i)), where), where)
+                 for i in range(slices)]
+        return {spec.name: torch.cat([part[spec.name] for part in parts]) for spec in task.outputs}
 
 
 def _backward(request: Request, baseline: Callable[..., Any], draw: Draw, where: str,
-              drawn: list[Any] | None) -> dict[str, Any]:
+              drawn: list[Any] | None, slices: int, state) -> dict[str, Any]:
     task = request.task
     args = copy_args(draw.args, task, float64=True, grad=True)
-    outputs = _split(task, _run_baseline(baseline, args), where)
-    pairs = grad_outputs(task, outputs, draw.generator, request.device, drawn)
-    _run_baseline(lambda pairs=pairs: backward(pairs))
+    if not slices:
+        outputs = _split(task, _run_baseline(baseline, args), where)
+        pairs = grad_outputs(task, outputs, draw.generator, request.device, drawn)
+        _run_baseline(lambda pairs=pairs: backward(pairs))
+    for i in range(slices):  # each slice's backward adds its part of the gradients to the whole inputs' .grad
+        outputs = _cut_outputs(task, _split(task, _run_baseline(baseline, _cut(task, args, i)), where), where)
+        if drawn is None:  # no forward mode drew them: the dys of the whole outputs, as unsliced
+            drawn = draw_grad_outputs(task, [(slices, *outputs[spec.name].shape[1:]) for spec in task.outputs],
+                                      state)
+        pairs = [(outputs[spec.name], dy[i:i + 1].to(device=outputs[spec.name].device,
+                                                    dtype=outputs[spec.name].dtype))
+                 for spec, dy in zip(task.outputs, drawn, strict=True)]
+        _run_baseline(lambda pairs=pairs: backward(pairs))
+        del outputs, pairs
     grads = {}
     for i, spec in enumerate(task.inputs):
         if not spec.grad:
@@ -126,6 +142,33 @@ def _backward(request: Request, baseline: Callable[..., Any], draw: Draw, where:
             raise JobFailure("runtime_error", f"{WORKER_ERROR}the baseline gives no grad_{spec.name}")
         grads[f"grad_{spec.name}"] = args[i].grad
     return grads
+
+
+def _cut(task, args: list[Any], index: int) -> list[Any]:
+    """The arguments at one index of the task's reference_slices dim: a tensor input whose shape starts with the dim
+    cut to that index along its first axis (a view, so the slice's gradient goes to the whole tensor's .grad), every
+    other argument whole (docs/tasks.md, "reference_slices")."""
+    dim = task.reference_slices
+    return [arg[index:index + 1] if spec.kind == "tensor" and spec.shape and spec.shape[0] == dim else arg
+            for spec, arg in zip(task.inputs, args, strict=True)]
+
+
+def _cut_outputs(task, outputs: dict[str, Any], where: str) -> dict[str, Any]:
+    """A slice's outputs, each a tensor whose first axis is the slice's one index, to be joined along it; a task error
+    otherwise (its outputs do not follow reference_slices' dim as its manifest says)."""
+    import torch
+
+    for spec in task.outputs:
+        value = outputs[spec.name]
+        if not isinstance(value, torch.Tensor) or value.dim() == 0 or value.shape[0] != 1:
+            shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise JobFailure(
+                "runtime_error",
+                f"{WORKER_ERROR}reference_slices = \"{task.reference_slices}\": {where}, cut to one index of"
+                f" {task.reference_slices}, gave output {spec.name} of shape {shape}, not one whose first axis is"
+                " that index: the task's outputs do not follow the dim its manifest cuts the reference along",
+            )
+    return outputs
 
 
 def _split(task, value, where: str) -> dict:

@@ -62,6 +62,7 @@ class ManifestRules {
     }
     Inputs();
     Outputs();
+    ReferenceSlices();
     Tolerances();
     Cost();
     if (raw_.contains("peak_bytes")) {
@@ -242,6 +243,49 @@ class ManifestRules {
       outputs_.push_back(raw[i]["name"].get<std::string>());
     }
     Unique("outputs", outputs_);
+  }
+
+  /// reference_slices: a dim that every tensor input either starts with (cut along its first
+  /// axis) or does not name; no lists, whose tensors the reference could not cut or join.
+  void ReferenceSlices() {
+    if (!raw_.contains("reference_slices")) return;
+    const std::string dim = raw_["reference_slices"].get<std::string>();
+    if (!Contains(dims_, dim)) {
+      Fail("reference_slices",
+           fmt::format("\"{}\" is not one of the task's dims ({})", dim, Join(dims_)));
+      return;
+    }
+    bool cut = false;
+    for (size_t i = 0; i < raw_["inputs"].size(); ++i) {
+      const json& input = raw_["inputs"][i];
+      const std::string where = fmt::format("inputs[{}]", i);
+      const std::string kind = input["kind"].get<std::string>();
+      if (kind == "tensor_list") {
+        Fail(where + ".kind", "reference_slices cannot cut a tensor_list");
+        continue;
+      }
+      if (kind != "tensor") continue;
+      const json& shape = input["shape"];
+      for (size_t axis = 0; axis < shape.size(); ++axis) {
+        if (!shape[axis].is_string() || shape[axis].get<std::string>() != dim) continue;
+        if (axis == 0) {
+          cut = true;
+        } else {
+          Fail(where + ".shape",
+               fmt::format("names \"{}\" at position {}; reference_slices cuts a tensor along its "
+                           "first axis",
+                           dim, axis));
+        }
+      }
+    }
+    if (!cut)
+      Fail("reference_slices", fmt::format("no tensor input's shape starts with \"{}\"", dim));
+    const json outputs = raw_.value("outputs", json::array());
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      if (outputs[i].value("kind", "tensor") != "tensor") {
+        Fail(fmt::format("outputs[{}].kind", i), "reference_slices joins tensor outputs only");
+      }
+    }
   }
 
   void Tolerances() {

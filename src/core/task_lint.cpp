@@ -96,6 +96,14 @@ bool ReferenceBytes(const Task& task, const std::string& size, double* bytes, st
       break;
     }
   }
+  // A reference made one index of a dim at a time (reference_slices) holds one slice's peak.
+  const std::string sliced = task.manifest.value("reference_slices", "");
+  if (!sliced.empty()) {
+    std::map<std::string, double> dims;
+    if (BindDims(task.dims, size, &dims) && dims.count(sliced) > 0 && dims[sliced] >= 1) {
+      peak /= dims[sliced];
+    }
+  }
   *bytes = std::max(3 * inputs, peak * 8 / std::max(ItemSize(dtype), 4.0));
   return true;
 }

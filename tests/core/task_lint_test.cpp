@@ -44,18 +44,36 @@ TEST(TaskLintTest, PeakBytesCountTheScoresOfTheAttentionBaseline) {
   double bytes = 0;
   std::string err;
   ASSERT_TRUE(ReferenceBytes(*suite.Find("attention"), "4x32x4096x64", &bytes, &err)) << err;
-  // 4 * Z*H*N*N * 4 bytes in float16 terms, float64 being twice float32's width: 34 GiB.
-  EXPECT_NEAR(bytes / (1LL << 30), 4.0 * 4 * 32 * 4096 * 4096 * 8 / (1LL << 30), 1e-6);
+  // 4 * Z*H*N*N * 4 bytes in float16 terms, float64 being twice float32's width (64 GiB), made
+  // one of Z = 4 batch indices at a time (reference_slices): 16 GiB.
+  EXPECT_NEAR(bytes / (1LL << 30), 4.0 * 4 * 32 * 4096 * 4096 * 8 / 4 / (1LL << 30), 1e-6);
+}
+
+TEST(TaskLintTest, AReferenceMadeInSlicesHoldsOneSlicesPeak) {
+  const TaskSuite suite = Shipped();
+  Task whole = *suite.Find("attention");
+  whole.manifest.erase("reference_slices");
+  double sliced_bytes = 0, whole_bytes = 0;
+  std::string err;
+  ASSERT_TRUE(ReferenceBytes(*suite.Find("attention"), "4x32x4096x128", &sliced_bytes, &err))
+      << err;
+  ASSERT_TRUE(ReferenceBytes(whole, "4x32x4096x128", &whole_bytes, &err)) << err;
+  EXPECT_DOUBLE_EQ(whole_bytes, 4 * sliced_bytes);  // Z = 4
+  // At Z = 1 the slice is the whole.
+  ASSERT_TRUE(ReferenceBytes(*suite.Find("attention"), "1x5x1152x64", &sliced_bytes, &err)) << err;
+  ASSERT_TRUE(ReferenceBytes(whole, "1x5x1152x64", &whole_bytes, &err)) << err;
+  EXPECT_DOUBLE_EQ(whole_bytes, sliced_bytes);
 }
 
 TEST(TaskLintTest, AJobsGpuMemoryIsTheBaselinesPeakAndForTheTasksFirstJobItsReference) {
   const TaskSuite suite = Shipped();
   const Task& attention = *suite.Find("attention");
-  // The largest check size, 4x32x4096x128: peak_bytes 4 * Z*H*N*N * 4, the reference twice that.
+  // The largest check size, 4x32x4096x128: peak_bytes 4 * Z*H*N*N * 4; the reference twice that,
+  // made one of Z = 4 batch indices at a time (reference_slices): half of it.
   const double peak = 4.0 * 4 * 32 * 4096 * 4096 * 4;
   for (const ImplKind pytorch : {ImplKind::kBaseline, ImplKind::kCompile}) {
     EXPECT_DOUBLE_EQ(JobGpuBytes(attention, pytorch, false), peak);
-    EXPECT_DOUBLE_EQ(JobGpuBytes(attention, pytorch, true), 3 * peak);
+    EXPECT_DOUBLE_EQ(JobGpuBytes(attention, pytorch, true), peak + peak / 2);
   }
   // A kernel holds no score matrices: four copies of the inputs (q, k, v: 3 x 4x32x4096x128
   // float16) and two of the output (cost.forward.bytes less the inputs: one more such tensor),
@@ -63,7 +81,7 @@ TEST(TaskLintTest, AJobsGpuMemoryIsTheBaselinesPeakAndForTheTasksFirstJobItsRefe
   const double tensor = 4.0 * 32 * 4096 * 128 * 2;
   for (const ImplKind kernel : {ImplKind::kExpert, ImplKind::kLlm, ImplKind::kCandidate}) {
     EXPECT_DOUBLE_EQ(JobGpuBytes(attention, kernel, false), 4 * 3 * tensor + 2 * tensor);
-    EXPECT_DOUBLE_EQ(JobGpuBytes(attention, kernel, true), 14 * tensor + 2 * peak);
+    EXPECT_DOUBLE_EQ(JobGpuBytes(attention, kernel, true), 14 * tensor + peak / 2);
   }
   // No peak_bytes: four copies of the inputs and two of the outputs, whatever the kind; softmax's
   // one output is as large as its one input (cost.forward.bytes 2 * M * N * 4).
