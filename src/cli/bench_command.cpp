@@ -46,6 +46,7 @@ struct BenchOptions {
   RunFlags run;
   LauncherFlags launch;
   bool resume = false;
+  std::string rerun;  // with --resume: which stored jobs run again (plan_runner.h Rerun)
   int repeat = 2;  // fresh processes per implementation
   std::string compile_mode = "deterministic";  // Inductor's mode for the compile column
   std::string autotune_timer = "job";          // what Triton's autotuners pick by
@@ -93,6 +94,13 @@ int RunBench(BenchOptions& options) {
       MakeSlurmLauncher(options.launch, context.worker, &errors);
   const RunnerOptions runner_options =
       MakeRunnerOptions(options.run, &context, &errors, slurm.get());
+  const Rerun rerun = ParseRerun(options.rerun);
+  if (!options.rerun.empty() && !options.resume) {
+    errors.push_back(fmt::format(
+        "--rerun {}: reruns jobs of a stored run, so it goes with --resume (a new run runs every "
+        "job)",
+        options.rerun));
+  }
   if (!errors.empty()) return ReportUsageErrors(errors);
 
   // Pass 2: plan: resolve implementations (extract the expert column).
@@ -106,10 +114,10 @@ int RunBench(BenchOptions& options) {
     std::cerr << "tritonize: error: " << err << "\n";
     return kExitFailed;
   }
-  StoredJobs stored;
+  StoredJobs stored, rerun_jobs;
   int64_t run_id = 0;
-  if (options.resume &&
-      !ResumeRun(store.get(), runner_options.lanes, &context.worker, &run_id, &stored)) {
+  if (options.resume && !ResumeRun(store.get(), runner_options.lanes, &context.worker, rerun,
+                                   &run_id, &stored, &rerun_jobs)) {
     return kExitFailed;
   }
   nlohmann::json run_env = {{"engine_version", TRITONIZE_VERSION},
@@ -133,6 +141,7 @@ int RunBench(BenchOptions& options) {
     run.store = store.get();
     run.run_id = run_id;
     run.stored = &stored;
+    run.rerun = &rerun_jobs;
     run.stop_after_s = options.stop_after_s;
     run.progress = &progress;
     all_ok = RunPlan(&plan, runner, run, &end);
@@ -229,6 +238,13 @@ std::function<int()> SetupBench(CLI::App* app) {
                    "steps on the cluster's nodes; docs/runner.md)");
   app->add_flag("--resume", options->resume,
                 "Finish the newest unfinished run in --db: stored jobs are kept, not rerun");
+  app->add_option("--rerun", options->rerun,
+                  "With --resume: run these stored jobs again, each new verdict replacing the "
+                  "stored one (kept in its environment): out-of-memory (stored out of GPU "
+                  "memory: the GPU's size or state, not the implementation's verdict) or failed "
+                  "(every verdict but ok and unavailable)")
+      ->check(
+          CLI::IsMember(std::vector<std::string>(std::begin(kRerunNames), std::end(kRerunNames))));
   return [options] { return RunBench(*options); };
 }
 

@@ -221,8 +221,10 @@ class PlanRun {
     }
     const std::string& lane = lane_[i];
     std::string err;
+    const int64_t replaces = Replaces(job);
     if (options_.store != nullptr &&
-        !options_.store->RecordJob(options_.run_id, *job.task, job.impl, job.result, &err)) {
+        !options_.store->RecordJob(options_.run_id, *job.task, job.impl, job.result, &err,
+                                   replaces)) {
       Note("tritonize: error: " + err);
       all_ok_ = false;
       stop_ = true;  // nothing more is run that could not be stored
@@ -230,10 +232,31 @@ class PlanRun {
     }
     if (Failed(job.result)) all_ok_ = false;
     ++finished_;
-    Line(fmt::format("{}: {} ({:.1f} s{}){}", Label(job), StatusName(job.result.status),
+    Line(fmt::format("{}: {} ({:.1f} s{}{}){}", Label(job), StatusName(job.result.status),
                      job.result.wall_s, lane,
+                     replaces != 0 ? fmt::format(", replaces job {}", replaces) : "",
                      job.result.message.empty() ? "" : ": " + job.result.message));
     Finished(i);
+  }
+
+  /// The stored job this one runs again (--rerun), or 0; its verdict goes into the new job's
+  /// environment, so the store keeps what it said.
+  int64_t Replaces(PlannedJob& job) {
+    if (options_.rerun == nullptr || options_.store == nullptr) return 0;
+    const auto found =
+        options_.rerun->find({job.task->name, job.impl.name, job.impl.content_hash, job.process});
+    if (found == options_.rerun->end()) return 0;
+    JobResult old;
+    std::string err;
+    nlohmann::json replaced = {{"job", found->second}};
+    if (options_.store->LoadJobResult(found->second, &old, &err)) {
+      replaced["status"] = std::string(StatusName(old.status));
+      replaced["message"] = old.message.substr(0, 500);
+      replaced["wall_s"] = old.wall_s;
+    }
+    if (!job.result.environment.is_object()) job.result.environment = nlohmann::json::object();
+    job.result.environment["replaces"] = replaced;
+    return found->second;
   }
 
   /// Job i is done: its repeats that ended before it are settled now.
@@ -314,8 +337,26 @@ std::string OtherGpuModel(int64_t run_id, const std::set<std::string>& ran_on,
 
 }  // namespace
 
-bool ResumeRun(Store* store, const std::vector<GpuLane>& lanes, WorkerOptions* worker,
-               int64_t* run_id, StoredJobs* stored) {
+Rerun ParseRerun(const std::string& name) {
+  if (name == kRerunNames[0]) return Rerun::kOutOfMemory;
+  if (name == kRerunNames[1]) return Rerun::kFailed;
+  return Rerun::kNone;
+}
+
+bool RerunsStored(Rerun what, const JobResult& result) {
+  switch (what) {
+    case Rerun::kNone:
+      return false;
+    case Rerun::kOutOfMemory:
+      return OutOfGpuMemory(result);
+    case Rerun::kFailed:
+      return Failed(result);
+  }
+  return false;
+}
+
+bool ResumeRun(Store* store, const std::vector<GpuLane>& lanes, WorkerOptions* worker, Rerun rerun,
+               int64_t* run_id, StoredJobs* stored, StoredJobs* rerun_jobs) {
   std::string err;
   StoredRun run;
   std::vector<StoredJob> jobs;
@@ -331,12 +372,14 @@ bool ResumeRun(Store* store, const std::vector<GpuLane>& lanes, WorkerOptions* w
   }
   // Before the run is reopened: a refused --resume leaves it as it was.
   std::set<std::string> ran_on;
+  std::set<int64_t> again;
   for (const auto& job : jobs) {
     JobResult result;
     if (!store->LoadJobResult(job.id, &result, &err)) {
       std::cerr << "tritonize: error: " << err << "\n";
       return false;
     }
+    if (RerunsStored(rerun, result)) again.insert(job.id);
     const auto gpu = result.environment.find("gpu");
     if (gpu != result.environment.end() && gpu->is_string() && !gpu->get<std::string>().empty()) {
       ran_on.insert(gpu->get<std::string>());
@@ -367,9 +410,14 @@ bool ResumeRun(Store* store, const std::vector<GpuLane>& lanes, WorkerOptions* w
     }
   }
   for (const auto& job : jobs) {
-    (*stored)[{job.task, job.implementation, job.content_hash, job.process}] = job.id;
+    StoredJobs& into = again.count(job.id) > 0 ? *rerun_jobs : *stored;
+    into[{job.task, job.implementation, job.content_hash, job.process}] = job.id;
   }
-  std::cerr << fmt::format("tritonize: resuming run {} ({} jobs stored)\n", *run_id, jobs.size());
+  std::cerr << fmt::format("tritonize: resuming run {} ({} jobs stored{})\n", *run_id, jobs.size(),
+                           rerun == Rerun::kNone
+                               ? ""
+                               : fmt::format(", {} of them run again: --rerun {}", again.size(),
+                                             kRerunNames[static_cast<int>(rerun) - 1]));
   return true;
 }
 

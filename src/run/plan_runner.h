@@ -21,18 +21,34 @@ class Progress;
 /// repeat): `--resume` keeps them and runs only the others.
 using StoredJobs = std::map<std::tuple<std::string, std::string, std::string, int>, int64_t>;
 
+/// Which stored jobs `bench --resume --rerun` runs again, by their verdict.
+enum class Rerun {
+  kNone,
+  kOutOfMemory,  // out of GPU memory (run/job.h OutOfGpuMemory): the GPU's size or state
+  kFailed,       // every verdict but ok and unavailable
+};
+/// The --rerun words, in the order the help lists them.
+inline constexpr const char* kRerunNames[] = {"out-of-memory", "failed"};
+Rerun ParseRerun(const std::string& name);  // kNone for a word not in kRerunNames
+/// Whether --rerun `what` runs a job stored with `result` again.
+bool RerunsStored(Rerun what, const JobResult& result);
+
 /// --resume: the newest unfinished run in the store, its run seed (so the hidden checks are the
-/// same), its timing options and its stored jobs. False with a message on stderr, the run left
+/// same), its timing options and its stored jobs: kept in *stored, or, those --rerun selects,
+/// in *rerun, to run again and be replaced. False with a message on stderr, the run left
 /// as it was, also where a lane's GPU is of another model than the one its stored jobs ran on
 /// (an H100's expert against an H200's LLM is no ratio); another GPU of the same model is taken
 /// (the report's footer lists the run's GPUs).
-bool ResumeRun(Store* store, const std::vector<GpuLane>& lanes, WorkerOptions* worker,
-               int64_t* run_id, StoredJobs* stored);
+bool ResumeRun(Store* store, const std::vector<GpuLane>& lanes, WorkerOptions* worker, Rerun rerun,
+               int64_t* run_id, StoredJobs* stored, StoredJobs* rerun_jobs);
 
 struct PlanRunOptions {
   Store* store = nullptr;  // null: nothing stored
   int64_t run_id = 0;
   const StoredJobs* stored = nullptr;
+  // Stored jobs run again (--rerun): each new verdict replaces the stored job in one transaction,
+  // which it names in its environment ("replaces": the job, its status and message).
+  const StoredJobs* rerun = nullptr;
   double stop_after_s = 0;  // > 0: start no job that would end past this many seconds
   Progress* progress = nullptr;
 };

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <cmath>
@@ -295,7 +296,7 @@ bool Store::FinishRun(int64_t run_id, const std::string& status, std::string* er
 }
 
 bool Store::RecordJob(int64_t run_id, const Task& task, const Implementation& impl,
-                      const JobResult& result, std::string* err) {
+                      const JobResult& result, std::string* err, int64_t replaces) {
   Transaction tx(db_);
   if (!tx.Begin()) {
     *err = Error("starting to record " + task.name + " " + impl.name);
@@ -304,6 +305,21 @@ bool Store::RecordJob(int64_t run_id, const Task& task, const Implementation& im
   int64_t job_id = 0;
   if (!InsertJobRows(run_id, task, impl, result, &job_id, err)) {
     return false;
+  }
+  if (replaces != 0) {
+    // Its checks and results go with it (ON DELETE CASCADE).
+    Statement remove(db_, "DELETE FROM jobs WHERE id = ? AND run_id = ?");
+    remove.Bind(1, replaces).Bind(2, run_id);
+    if (!remove.Run()) {
+      *err = Error(fmt::format("replacing job {} of run {} ({} {})", replaces, run_id, task.name,
+                               impl.name));
+      return false;
+    }
+    if (sqlite3_changes(db_) != 1) {
+      *err = fmt::format("{}: run {} has no job {} to replace ({} {}); nothing was stored",
+                         path_.string(), run_id, replaces, task.name, impl.name);
+      return false;
+    }
   }
   if (!tx.Commit()) {
     *err = Error("committing " + task.name + " " + impl.name);

@@ -64,8 +64,11 @@ class Store {
   bool FinishRun(int64_t run_id, const std::string& status, std::string* err);
 
   /// Stores one job with its checks and timings in one transaction, committed on return.
+  /// `replaces`: a job of the same run that this one runs again (`bench --resume --rerun`),
+  /// deleted in that transaction with its checks and timings, so the run never holds both
+  /// verdicts nor neither; the caller keeps the old verdict in the new job's environment.
   bool RecordJob(int64_t run_id, const Task& task, const Implementation& impl,
-                 const JobResult& result, std::string* err);
+                 const JobResult& result, std::string* err, int64_t replaces = 0);
 
   bool Run(int64_t run_id, StoredRun* run, std::string* err);
   /// The newest run that did not finish (killed or interrupted), for `bench --resume`;

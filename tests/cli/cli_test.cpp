@@ -12,6 +12,7 @@
 
 #include "../support/run_binary.h"
 #include "../support/test_dir.h"
+#include "store/store.h"
 
 namespace tritonize {
 namespace {
@@ -360,6 +361,89 @@ TEST_F(CliTest, AJobThatFindsTheDiskFullAloneIsNotStoredAndResumeRunsIt) {
   EXPECT_NE(resumed.err.find("softmax baseline: ok ("), std::string::npos) << resumed.err;
   EXPECT_NE(resumed.err.find("softmax compile: ok ("), std::string::npos) << resumed.err;
   EXPECT_EQ(resumed.err.find("(stored, job"), std::string::npos) << resumed.err;
+}
+
+// Its candidate steps run out of GPU memory while OOM exists beside it, and pass otherwise.
+constexpr const char* kOutOfMemoryCandidate = R"sh(sleep 1
+if [ -e "$(dirname "$0")/OOM" ]; then
+  echo '{"schema_version": 2, "status": "runtime_error", "phase": "check", "message": "worker error: the task'"'"'s float64 reference (its baseline in float64) ran out of GPU memory: OutOfMemoryError: CUDA out of memory. Tried to allocate 16.00 GiB"}' > "$result"
+  exit 0
+fi
+echo '{"schema_version": 2, "status": "ok", "phase": "check"}' > "$result"
+)sh";
+
+// A job stored out of GPU memory (the GPU's size, not the implementation's verdict) runs again
+// under --resume --rerun out-of-memory: its new verdict replaces the stored job, whose verdict the
+// new one keeps in its environment; a plain --resume keeps it; --rerun needs --resume.
+TEST_F(CliTest, ResumeRerunOutOfMemoryReplacesAJobStoredOutOfGpuMemory) {
+  const fs::path python = StandInPython(dir_, kOutOfMemoryCandidate);
+  std::ofstream(dir_ / "OOM").close();
+  const std::vector<std::string> bench = {
+      "bench",       "--tasks",  "softmax",       "--impls", "baseline,compile",
+      "--interpret", "--python", python.string(), "--jobs",  "1"};
+  std::vector<std::string> args = bench;
+  args.insert(args.end(), {"--stop-after", "1.5"});
+  Output stopped = Tritonize(args);
+  ASSERT_EQ(stopped.code, 130) << stopped.err;
+  ASSERT_NE(stopped.err.find("[1/2] softmax baseline: runtime_error ("), std::string::npos)
+      << stopped.err;
+
+  args = bench;
+  args.insert(args.end(), {"--rerun", "out-of-memory"});
+  Output alone = Tritonize(args);
+  EXPECT_EQ(alone.code, 2) << alone.err;
+  EXPECT_NE(alone.err.find("--rerun out-of-memory: reruns jobs of a stored run, so it goes with "
+                           "--resume"),
+            std::string::npos)
+      << alone.err;
+  args = bench;
+  args.insert(args.end(), {"--resume", "--rerun", "everything"});
+  Output bad = Tritonize(args);
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("--rerun"), std::string::npos) << bad.err;
+
+  fs::remove(dir_ / "OOM");
+  args = bench;
+  args.insert(args.end(), {"--resume", "--rerun", "out-of-memory", "--stop-after", "1.5"});
+  Output again = Tritonize(args);
+  ASSERT_EQ(again.code, 130) << again.err;
+  EXPECT_NE(again.err.find("resuming run 1 (1 jobs stored, 1 of them run again: --rerun "
+                           "out-of-memory)"),
+            std::string::npos)
+      << again.err;
+  EXPECT_NE(again.err.find("[1/2] softmax baseline: ok ("), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find(", replaces job 1)"), std::string::npos) << again.err;
+
+  std::string err;
+  {
+    auto store = Store::Open(dir_ / "results.db", &err);
+    ASSERT_TRUE(store) << err;
+    std::vector<StoredJob> jobs;
+    ASSERT_TRUE(store->Jobs(1, &jobs, &err)) << err;
+    ASSERT_EQ(jobs.size(), 1u);  // the new verdict, not both
+    EXPECT_EQ(jobs[0].implementation, "baseline");
+    EXPECT_EQ(jobs[0].status, Status::kOk);
+    EXPECT_NE(jobs[0].id, 1);
+    JobResult result;
+    ASSERT_TRUE(store->LoadJobResult(jobs[0].id, &result, &err)) << err;
+    ASSERT_TRUE(result.environment.contains("replaces")) << result.environment.dump();
+    EXPECT_EQ(result.environment["replaces"]["job"], 1);
+    EXPECT_EQ(result.environment["replaces"]["status"], "runtime_error");
+    EXPECT_NE(
+        result.environment["replaces"]["message"].get<std::string>().find("ran out of GPU memory"),
+        std::string::npos);
+  }
+
+  // An ok job is kept by --rerun out-of-memory, and the run finishes.
+  args = bench;
+  args.insert(args.end(), {"--resume", "--rerun", "out-of-memory"});
+  Output finished = Tritonize(args);
+  EXPECT_EQ(finished.code, 0) << finished.err;
+  EXPECT_NE(finished.err.find("1 jobs stored, 0 of them run again"), std::string::npos)
+      << finished.err;
+  EXPECT_NE(finished.err.find("softmax baseline: ok (stored, job "), std::string::npos)
+      << finished.err;
+  EXPECT_NE(finished.err.find("softmax compile: ok ("), std::string::npos) << finished.err;
 }
 
 // An nvidia-smi that lists one GPU of the model in `dir`/gpu-model, and the stand-in's

@@ -9,6 +9,7 @@
 
 #include "../support/test_dir.h"
 #include "core/task_suite.h"
+#include "run/plan_runner.h"
 #include "run/server_launcher.h"
 
 namespace tritonize {
@@ -516,6 +517,33 @@ TEST_F(WorkerTest, AReferenceStepThatFailsLeavesNoPartsBehind) {
   const JobResult r = Run();
   EXPECT_EQ(r.status, Status::kRuntimeError) << r.message;
   EXPECT_EQ(FilesStartingWith(dir_ / "references", "softmax-"), std::vector<std::string>{});
+}
+
+// --rerun's words and which stored verdicts each runs again.
+TEST(RerunTest, OutOfMemoryTakesTheGpusFaultsAndFailedEveryFailure) {
+  EXPECT_EQ(ParseRerun("out-of-memory"), Rerun::kOutOfMemory);
+  EXPECT_EQ(ParseRerun("failed"), Rerun::kFailed);
+  EXPECT_EQ(ParseRerun("oom"), Rerun::kNone);
+  const auto result = [](Status status, const std::string& message) {
+    JobResult r;
+    r.status = status;
+    r.message = message;
+    return r;
+  };
+  const JobResult oom = result(Status::kRuntimeError,
+                               "worker error: OutOfMemoryError: CUDA out of memory. Tried to "
+                               "allocate 16.00 GiB");
+  const JobResult wrong = result(Status::kWrongResult, "y at 4x4 seed 0: 3 elements off");
+  const JobResult ok = result(Status::kOk, "");
+  const JobResult no_code = result(Status::kUnavailable, "the answer has no code");
+  EXPECT_TRUE(RerunsStored(Rerun::kOutOfMemory, oom));
+  EXPECT_FALSE(RerunsStored(Rerun::kOutOfMemory, wrong));
+  EXPECT_FALSE(RerunsStored(Rerun::kOutOfMemory, ok));
+  EXPECT_TRUE(RerunsStored(Rerun::kFailed, oom));
+  EXPECT_TRUE(RerunsStored(Rerun::kFailed, wrong));
+  EXPECT_FALSE(RerunsStored(Rerun::kFailed, ok));
+  EXPECT_FALSE(RerunsStored(Rerun::kFailed, no_code));
+  EXPECT_FALSE(RerunsStored(Rerun::kNone, oom));
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ if [ ! -f "$TRITONIZE_CALIBRATION" ] || ! grep -qF "\"$model\"" "$TRITONIZE_CALI
   $bin calibrate --json "$keep/calibrate.json" 2>&1 | tee "$keep/calibrate.txt"
 fi
 resume=()
-if [ -f "$keep/$name.db" ]; then resume=(--resume); fi
+# RERUN=out-of-memory|failed: a resumed run's stored jobs of that kind run again (bench --rerun).
+if [ -f "$keep/$name.db" ]; then resume=(--resume ${RERUN:+--rerun "$RERUN"}); fi
 # The calibration above came out of the same allowance.
 limit=$(( ${LIMIT:-560} - ($(date +%s) - started) ))
 # --stop-after starts no job that would not end in time (no device time spent on work thrown away);

@@ -6,7 +6,7 @@
 # (py-spy, liger-kernel), carried:
 #   CALL_S=560 bash tools/device/session.sh quick candiag suite
 # Stages: quick, main, candidates (benchmarks/runner.sh), candiag (candidates with a monitor and py-spy
-# dumps), suite (tools/device/run.sh: SUITE_NAME, SUITE_TASKS, SUITE_S or CALL_S), serial (the main job's
+# dumps), suite (tools/device/run.sh: SUITE_NAME, SUITE_TASKS, SUITE_S or CALL_S, RERUN), serial (the main job's
 # three tasks (SERIAL_TASKS) at --jobs 1 (SERIAL_ARGS, e.g. "--jobs 1 --repeat 1" to fit one call) through tools/device/run.sh,
 # resumable across calls: SERIAL_NAME; its store comes back in
 # device-state.tgz, to hold against the acceptance's with `tritonize compare --stability`, which needs no GPU),
