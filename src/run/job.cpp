@@ -334,7 +334,10 @@ JobResult RunJob(const Task& task, const Implementation& impl, const JobContext&
       std::async(std::launch::async, [&] {
         const bool made = EnsureReference(request, context, task.name, &reference,
                                           &reference_failure, &reference_step);
-        if (context.on_reference_done) context.on_reference_done();
+        if (context.on_reference_done) {
+          context.on_reference_done(
+              !made && (OutOfGpuMemory(reference_failure) || OutOfScratchDisk(reference_failure)));
+        }
         return made;
       }).share();
 

@@ -466,8 +466,22 @@ void Runner::Work() {
       // it) before its candidate step rather than beside it.
       context.reference_first = queued.alone == 'm';
       context.lane = &options_.lanes[static_cast<size_t>(lane)];
-      context.on_reference_done = [this, lane, &bytes, &reference_bytes] {
+      const std::string task_name = queued.job.task->name;
+      const bool counts_reference = reference_bytes > 0;
+      context.on_reference_done = [this, lane, &bytes, &reference_bytes, task_name,
+                                   counts_reference](bool again) {
         std::lock_guard<std::mutex> held(mutex_);
+        if (again && counts_reference) {
+          // Not made (out of GPU memory or disk): the task's next job to start makes it, so that
+          // job counts it, on the GPU and the disk (before 2026-12-06 it did not, and attention's
+          // LLM column, which made it "alone" on an H100, was admitted without it).
+          reference_counted_.erase(task_name);
+          const auto disk = reference_disk_.find(task_name);
+          if (disk != reference_disk_.end()) {
+            disk_used_ -= disk->second;
+            reference_disk_.erase(disk);
+          }
+        }
         lane_bytes_[static_cast<size_t>(lane)] -= reference_bytes;
         bytes -= reference_bytes;
         reference_bytes = 0;

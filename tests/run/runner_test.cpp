@@ -470,6 +470,9 @@ TEST_F(RunnerTest, AJobRunningAloneMakesItsReferenceBeforeItsCandidateStep) {
   ASSERT_EQ(outcomes[0].result.status, Status::kOk) << outcomes[0].result.message;
   const nlohmann::json& environment = outcomes[0].result.environment;
   ASSERT_TRUE(environment.contains("rerun_alone")) << environment.dump();
+  // Its first run's reference was not made, so the rerun, which makes it, counted it again.
+  EXPECT_GT(environment["admitted_gpu_mib"]["of_it_reference"].get<double>(), 0.0)
+      << environment["admitted_gpu_mib"].dump();
   // The rerun made the reference (its first run's reference step ran out of memory): each of the
   // candidate step's holds began after the reference step's last had ended.
   ASSERT_TRUE(environment.contains("reference_lane")) << environment.dump();
