@@ -99,6 +99,14 @@ std::string EnvironmentLine(const nlohmann::json& environment) {
     parts.push_back(fmt::format("jobs on {} GPUs ({}): the spreads include their differences",
                                 gpus->size(), each));
   }
+  const auto libraries = environment.find("expert_libraries");
+  if (libraries != environment.end() && libraries->is_array() && !libraries->empty()) {
+    std::string each;
+    for (const auto& library : *libraries) {
+      if (library.is_string()) each += (each.empty() ? "" : ", ") + library.get<std::string>();
+    }
+    if (!each.empty()) parts.push_back("library experts " + each);
+  }
   const auto interpret = environment.find("interpret");
   if (interpret != environment.end() && interpret->is_boolean() && interpret->get<bool>()) {
     parts.push_back("Triton interpreter on the CPU");

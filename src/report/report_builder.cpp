@@ -5,12 +5,13 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <set>
 
-#include "report/method.h"
 #include "core/calibration.h"
 #include "core/gpu_specs.h"
 #include "core/status.h"
 #include "report/json_printer.h"
+#include "report/method.h"
 #include "report/sample_printer.h"
 
 namespace tritonize {
@@ -90,7 +91,13 @@ BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& 
   report.timed = timed;
   report.method = timed ? TimingMethod(worker, plan.processes) : InterpretMethod();
   nlohmann::json gpus = nlohmann::json::object();  // uuid -> jobs that ran on it
+  std::set<std::string> libraries;                 // the library experts' versions
   for (const auto& job : plan.jobs) {
+    const auto version = job.impl.metadata.find("library_version");
+    if (job.impl.kind == ImplKind::kExpert && version != job.impl.metadata.end() &&
+        version->is_string() && !version->get<std::string>().empty()) {
+      libraries.insert(version->get<std::string>());
+    }
     if (job.result.environment.empty()) continue;
     if (report.environment.empty()) report.environment = job.result.environment;
     const auto uuid = job.result.environment.find("gpu_uuid");
@@ -100,6 +107,11 @@ BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& 
   }
   // A run resumed on another machine: the footer says so, since GPUs of one model differ too.
   if (gpus.size() > 1) report.environment["gpus"] = gpus;
+  // The installed library an expert column came from (Liger-Kernel, pinned in
+  // python/requirements-experts.txt), as the worker found it.
+  if (!libraries.empty() && report.environment.is_object()) {
+    report.environment["expert_libraries"] = libraries;
+  }
   for (const Task* task : plan.tasks) {
     std::vector<std::string> models = plan.llm ? plan.models : std::vector<std::string>{""};
     if (models.empty()) models.push_back("");

@@ -58,6 +58,8 @@ TEST(FormatTest, EnvironmentLineHasWhatIsPresent) {
                              {"gpus", {{"GPU-21bdf09a-6f2c", 11}, {"GPU-e3f452c6-1c59", 13}}}}),
             "NVIDIA H100, jobs on 2 GPUs (GPU-21bdf09a x11, GPU-e3f452c6 x13): the spreads include "
             "their differences");
+  EXPECT_EQ(EnvironmentLine({{"gpu", "NVIDIA H100"}, {"expert_libraries", {"liger_kernel 0.8.5"}}}),
+            "NVIDIA H100, library experts liger_kernel 0.8.5");
   EXPECT_EQ(EnvironmentLine({{"gpus", {{"GPU-21bdf09a-6f2c", 24}}}}), "");  // one GPU: nothing
   EXPECT_EQ(EnvironmentLine(nlohmann::json::object()), "");
   EXPECT_EQ(EnvironmentLine({{"interpret", "yes"}}), "");  // wrong type: ignored, no throw
