@@ -70,9 +70,9 @@ struct JobContext {
   /// Told the candidate step's folder once it is known (the live view reads its lane status).
   std::function<void(const std::filesystem::path&)> on_candidate_dir;
   /// Called once the job's reference is there (made, reused or failed): the runner's GPU memory
-  /// admission stops counting it. `again`: it failed for the GPU's memory or the disk, so the
+  /// admission stops counting it. `remade`: it failed for the GPU's memory or the disk, so the
   /// task's next job to need it makes it again (and counts it again).
-  std::function<void(bool again)> on_reference_done;
+  std::function<void(bool remade)> on_reference_done;
   /// The job's task reference is made before its candidate step starts, not beside it: for a job
   /// that runs alone after running out of GPU memory, whose own reference step (attention's float64
   /// at 4x32x4096x128: about 68 GiB) would otherwise share the GPU with its candidate step (an

@@ -469,9 +469,9 @@ void Runner::Work() {
       const std::string task_name = queued.job.task->name;
       const bool counts_reference = reference_bytes > 0;
       context.on_reference_done = [this, lane, &bytes, &reference_bytes, task_name,
-                                   counts_reference](bool again) {
+                                   counts_reference](bool remade) {
         std::lock_guard<std::mutex> held(mutex_);
-        if (again && counts_reference) {
+        if (remade && counts_reference) {
           // Not made (out of GPU memory or disk): the task's next job to start makes it, so that
           // job counts it, on the GPU and the disk (before 2026-12-06 it did not, and attention's
           // LLM column, which made it "alone" on an H100, was admitted without it).
