@@ -229,6 +229,8 @@ std::string TunedDifferences(const Cell& cell) {
 void AddNotes(const Columns& columns, TaskTable* table) {
   for (const Column& c : columns) {
     if (c.cell == &Row::compile && !table->has_compile) continue;
+    // Several experts: each has its notes under its own name (AddExpertNotes).
+    if (c.cell == &Row::expert && !table->expert_names.empty()) continue;
     const JobResult* job = c.job();
     const Status status = job == nullptr ? Status::kUnavailable : job->status;
     if (status != Status::kOk) {
@@ -251,6 +253,50 @@ void AddNotes(const Columns& columns, TaskTable* table) {
       }
     }
   }
+}
+
+/// The notes of each of several experts, under its name.
+void AddExpertNotes(const std::vector<Column>& experts, TaskTable* table) {
+  for (size_t i = 0; i < experts.size(); ++i) {
+    const Column& c = experts[i];
+    const JobResult* job = c.job();
+    const Status status = job == nullptr ? Status::kUnavailable : job->status;
+    if (status != Status::kOk) {
+      const std::string message = job == nullptr ? "not requested" : OneLine(job->message);
+      table->notes.push_back(c.label + ": " + std::string(StatusName(status)) +
+                             (message.empty() ? "" : ": " + message));
+      continue;
+    }
+    for (const Row& row : table->rows) {
+      const Cell& cell = row.experts[i];
+      if (cell.status != Status::kOk) {
+        table->notes.push_back(c.label + ": " + std::string(StatusName(cell.status)) + ": " +
+                               cell.message);
+      } else if (TunedDifferently(cell)) {
+        table->notes.push_back(fmt::format(
+            "{} {} {}: its processes autotuned differently, so their times may sit on different "
+            "levels ({})",
+            c.label, row.size, row.mode, TunedDifferences(cell)));
+      }
+    }
+  }
+}
+
+/// Which of several experts' cells a row's Expert cell is: the fastest ok one with a time; else
+/// the first ok one (a correctness-only run); else the first.
+size_t BestExpert(const std::vector<Cell>& experts) {
+  std::optional<size_t> best;
+  for (size_t i = 0; i < experts.size(); ++i) {
+    const Cell& cell = experts[i];
+    if (cell.status != Status::kOk) continue;
+    if (!best) {
+      best = i;
+    } else if (cell.kernel_us && (!experts[*best].kernel_us ||
+                                  cell.kernel_us->median < experts[*best].kernel_us->median)) {
+      best = i;
+    }
+  }
+  return best.value_or(0);
 }
 
 }  // namespace
@@ -284,19 +330,34 @@ TaskTable BuildTaskTable(const Task& task, const TableInputs& inputs) {
   table.description = task.description;
   table.llm_name = inputs.llm_name;
   table.has_compile = !inputs.compile.empty();
+  std::vector<Column> experts;  // a task with several: each one's column
+  if (inputs.experts.size() > 1) {
+    for (const auto& expert : inputs.experts) {
+      experts.push_back({"Expert (" + expert.name + ")", expert.jobs, &Row::expert});
+      table.expert_names.push_back(expert.name);
+    }
+  }
   const auto [keys, rows_are_timed] = RowKeys(task, columns);
   uint64_t seed = 1;
   for (const RowKey& key : keys) {
     Row row;
     row.size = key.first;
     row.mode = key.second;
-    for (const Column& c : columns) {
-      Cell& cell = row.*c.cell;
-      cell = MakeCell(c, key, rows_are_timed);
+    const auto make = [&](const Column& c) {
+      Cell cell = MakeCell(c, key, rows_are_timed);
       if (inputs.peaks && cell.kernel_us) {
         cell.roofline =
             RooflineOf(task, key.first, key.second, cell.kernel_us->median, *inputs.peaks);
       }
+      return cell;
+    };
+    for (const Column& c : columns) row.*c.cell = make(c);
+    if (!experts.empty()) {
+      for (const Column& c : experts) row.experts.push_back(make(c));
+      const size_t best = BestExpert(row.experts);
+      row.expert = row.experts[best];
+      row.expert_name = table.expert_names[best];
+      for (const Cell& cell : row.experts) row.llm_over_experts.push_back(Speedup(cell, row.llm));
     }
     row.expert_over_base = Speedup(row.baseline, row.expert);
     row.llm_over_base = Speedup(row.baseline, row.llm);
@@ -313,7 +374,15 @@ TaskTable BuildTaskTable(const Task& task, const TableInputs& inputs) {
   table.geomean_llm_over_base = ColumnGeomean(table.rows, &Row::llm_over_base);
   table.geomean_llm_over_expert = ColumnGeomean(table.rows, &Row::llm_over_expert);
   table.geomean_compile_over_base = ColumnGeomean(table.rows, &Row::compile_over_base);
+  for (size_t i = 0; i < experts.size(); ++i) {
+    std::vector<double> values;
+    for (const Row& row : table.rows) {
+      if (row.llm_over_experts[i]) values.push_back(*row.llm_over_experts[i]);
+    }
+    table.geomean_llm_over_experts.push_back(GeometricMean(values));
+  }
   AddNotes(columns, &table);
+  AddExpertNotes(experts, &table);
   return table;
 }
 

@@ -67,6 +67,12 @@ struct Row {
   std::string size;
   std::string mode;  // forward | backward
   Cell baseline, expert, llm, compile;
+  // A task with several experts ([[expert]]): each one's own cell, in the manifest's order, and
+  // which of them the Expert cell is (the fastest ok one at this size and mode); its LLM/Expert
+  // against each. Empty for a task with one expert.
+  std::vector<Cell> experts;
+  std::string expert_name;
+  std::vector<std::optional<double>> llm_over_experts;
   std::optional<double> expert_over_base;   // baseline / expert
   std::optional<double> llm_over_base;      // baseline / LLM
   std::optional<double> llm_over_expert;    // expert / LLM: 1.00x means the LLM matches
@@ -86,6 +92,9 @@ struct TaskTable {
   std::optional<double> geomean_llm_over_expert;
   std::optional<double> geomean_compile_over_base;
   bool has_compile = false;        // a torch.compile column was requested
+  // The experts' names when the task has several (Row::experts); empty otherwise.
+  std::vector<std::string> expert_names;
+  std::vector<std::optional<double>> geomean_llm_over_experts;  // per expert
   std::vector<std::string> notes;  // one line per failed or missing column or cell
 };
 
@@ -103,6 +112,13 @@ struct PeakLimits {
 /// empty: the column was not requested).
 struct TableInputs {
   std::vector<const JobResult*> baseline, expert, llm, compile;
+  // Every expert column when the task has several, by name in the manifest's order (the first is
+  // `expert`'s jobs): each row's Expert cell is then the fastest ok one, named.
+  struct NamedJobs {
+    std::string name;
+    std::vector<const JobResult*> jobs;
+  };
+  std::vector<NamedJobs> experts;
   std::string llm_name;
   std::optional<PeakLimits> peaks;  // none: no roofline
   int bootstrap_iterations = 2000;

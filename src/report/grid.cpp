@@ -13,7 +13,10 @@ namespace tritonize {
 namespace {
 
 std::vector<std::string> ColumnHeader(const TaskTable& table) {
-  std::vector<std::string> header = {"Size", "Baseline", "Expert", LlmColumnName(table.llm_name)};
+  // Several experts: the Expert column is the fastest of them at each size (Row::expert_name).
+  std::vector<std::string> header = {"Size", "Baseline",
+                                     table.expert_names.empty() ? "Expert" : "Expert (fastest)",
+                                     LlmColumnName(table.llm_name)};
   if (table.has_compile) header.push_back("Compile");
   return header;
 }
@@ -114,8 +117,11 @@ Grid KernelTimeGrid(const TaskTable& table) {
   }
   if (compile) grid.header.push_back("Compile/Base");
   grid.header.push_back("Rating");
+  const bool several = !table.expert_names.empty();
+  if (several) grid.header.push_back("Fastest expert");
   grid.right_aligned.resize(grid.header.size(), true);
   grid.right_aligned.back() = false;
+  if (several) grid.right_aligned[grid.header.size() - 2] = false;
   for (size_t r = 0; r < table.rows.size(); ++r) {
     const Row& row = table.rows[r];
     auto& line = grid.rows[r];
@@ -125,6 +131,7 @@ Grid KernelTimeGrid(const TaskTable& table) {
     line.push_back(IntervalText(row.llm_over_expert_ci));
     if (compile) line.push_back(MarkedSpeedup(row.compile_over_base, row.compile_over_base_ci));
     line.push_back(RatingText(row.llm_over_expert));
+    if (several) line.push_back(row.expert_name);
   }
   std::vector<std::string> summary(ColumnHeader(table).size(), "");
   summary[0] = "geomean";
@@ -135,10 +142,34 @@ Grid KernelTimeGrid(const TaskTable& table) {
   }
   if (compile) summary.push_back(SpeedupText(table.geomean_compile_over_base));
   summary.push_back(RatingText(table.geomean_llm_over_expert));
+  if (several) summary.push_back("");
   grid.rows.push_back(std::move(summary));
   grid.last_row_is_summary = true;
   return grid;
 }
+
+Grid ExpertsGrid(const TaskTable& table) {
+  Grid grid;
+  grid.header = {"Size"};
+  for (const auto& name : table.expert_names) grid.header.push_back("Expert (" + name + ")");
+  for (const auto& name : table.expert_names) grid.header.push_back("LLM/" + name);
+  grid.right_aligned.assign(grid.header.size(), true);
+  grid.right_aligned[0] = false;
+  for (const Row& row : table.rows) {
+    std::vector<std::string> line = {RowLabel(row.size, row.mode)};
+    for (const Cell& cell : row.experts) line.push_back(KernelTimeText(cell));
+    for (const auto& ratio : row.llm_over_experts) line.push_back(SpeedupText(ratio));
+    grid.rows.push_back(std::move(line));
+  }
+  std::vector<std::string> summary(1 + table.expert_names.size(), "");
+  summary[0] = "geomean";
+  for (const auto& ratio : table.geomean_llm_over_experts) summary.push_back(SpeedupText(ratio));
+  grid.rows.push_back(std::move(summary));
+  grid.last_row_is_summary = true;
+  return grid;
+}
+
+bool HasSeveralExperts(const TaskTable& table) { return !table.expert_names.empty(); }
 
 Grid CallLatencyGrid(const TaskTable& table) {
   return CellGrid(table, [](const Cell& cell) { return TimeText(cell, cell.call_us); });

@@ -21,6 +21,12 @@ struct Grid {
 /// 100% of peak), then a geomean row. A cell that is not ok shows its status, never a time.
 Grid KernelTimeGrid(const TaskTable& table);
 
+/// A task with several experts: Size | Expert (<name>)... | LLM/<name>...: each expert's kernel
+/// time (the kernel-time table's Expert column is the fastest at each size) and the LLM against
+/// each, with a geomean row.
+Grid ExpertsGrid(const TaskTable& table);
+bool HasSeveralExperts(const TaskTable& table);
+
 /// Size | Baseline | Expert | LLM [| Compile] with call-latency medians.
 Grid CallLatencyGrid(const TaskTable& table);
 

@@ -91,19 +91,40 @@ nlohmann::json RowToJson(const Row& row) {
 nlohmann::json TableToJson(const TaskTable& table) {
   nlohmann::json rows = nlohmann::json::array();
   for (const Row& row : table.rows) {
-    rows.push_back(RowToJson(row));
+    nlohmann::json json_row = RowToJson(row);
+    if (!table.expert_names.empty()) {
+      // Several experts: "expert" is the fastest, named; each one's cell and the LLM against it.
+      json_row["expert_name"] = row.expert_name;
+      json_row["experts"] = nlohmann::json::array();
+      for (size_t i = 0; i < row.experts.size(); ++i) {
+        json_row["experts"].push_back(
+            {{"name", table.expert_names[i]},
+             {"cell", CellToJson(row.experts[i])},
+             {"llm_over_expert", OptionalNumber(row.llm_over_experts[i])}});
+      }
+    }
+    rows.push_back(std::move(json_row));
   }
-  return {{"task", table.task},
-          {"description", table.description},
-          {"llm_name", table.llm_name},
-          {"rows", rows},
-          {"geomean",
-           {{"expert_over_base", OptionalNumber(table.geomean_expert_over_base)},
-            {"llm_over_base", OptionalNumber(table.geomean_llm_over_base)},
-            {"llm_over_expert", OptionalNumber(table.geomean_llm_over_expert)},
-            {"compile_over_base", OptionalNumber(table.geomean_compile_over_base)},
-            {"rating", OptionalRating(table.geomean_llm_over_expert)}}},
-          {"notes", table.notes}};
+  nlohmann::json out = {{"task", table.task},
+                        {"description", table.description},
+                        {"llm_name", table.llm_name},
+                        {"rows", rows},
+                        {"geomean",
+                         {{"expert_over_base", OptionalNumber(table.geomean_expert_over_base)},
+                          {"llm_over_base", OptionalNumber(table.geomean_llm_over_base)},
+                          {"llm_over_expert", OptionalNumber(table.geomean_llm_over_expert)},
+                          {"compile_over_base", OptionalNumber(table.geomean_compile_over_base)},
+                          {"rating", OptionalRating(table.geomean_llm_over_expert)}}},
+                        {"notes", table.notes}};
+  if (!table.expert_names.empty()) {
+    out["expert_names"] = table.expert_names;
+    nlohmann::json each = nlohmann::json::object();
+    for (size_t i = 0; i < table.expert_names.size(); ++i) {
+      each[table.expert_names[i]] = OptionalNumber(table.geomean_llm_over_experts[i]);
+    }
+    out["geomean"]["llm_over_each_expert"] = each;
+  }
+  return out;
 }
 
 // Null when no cell had two processes: nothing was pooled.

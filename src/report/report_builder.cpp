@@ -10,6 +10,7 @@
 #include "core/calibration.h"
 #include "core/gpu_specs.h"
 #include "core/status.h"
+#include "exec/extractor.h"
 #include "report/json_printer.h"
 #include "report/method.h"
 #include "report/sample_printer.h"
@@ -119,6 +120,12 @@ BenchReport BuildReport(const BenchPlan& plan, bool timed, const WorkerOptions& 
       TableInputs inputs;
       inputs.baseline = FindResults(plan, task, "baseline");
       inputs.expert = FindResults(plan, task, "expert");
+      if (!inputs.expert.empty() && task->experts.size() > 1) {
+        for (size_t i = 0; i < task->experts.size(); ++i) {
+          inputs.experts.push_back(
+              {task->experts[i].name, FindResults(plan, task, ExpertImplName(*task, i))});
+        }
+      }
       if (!model.empty()) inputs.llm = FindResults(plan, task, "llm:" + model);
       inputs.compile = FindResults(plan, task, std::string(ImplKindName(ImplKind::kCompile)));
       inputs.llm_name = model;

@@ -8,6 +8,10 @@ const std::vector<Section>& Sections(bool timed) {
        "Kernel time (median per call ±IQR/median); ratios are speedups, higher is better: + clear "
        "win, - clear loss, ~ tie (the 95% interval contains 1.0)",
        KernelTimeGrid, nullptr, nullptr},
+      {"experts",
+       "Each expert (kernel time, median per call ±IQR/median): the Expert column above is the "
+       "fastest of them at each size, named in its last column",
+       ExpertsGrid, HasSeveralExperts, nullptr},
       {"throughput",
        "Throughput (GB/s if memory-bound, else TFLOP/s), % of the spec roofline [% of the "
        "measured ceiling]",

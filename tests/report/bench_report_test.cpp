@@ -34,6 +34,63 @@ TEST(BenchReportTest, SpeedupsAreRatiosOfKernelMedians) {
   EXPECT_TRUE(table.notes.empty());
 }
 
+// A task with several experts: each row's Expert cell is the fastest ok one, named; the ratios
+// are against it; each expert keeps its own cell and LLM ratio; a failed expert is noted under its
+// own name and never chosen.
+TEST(BenchReportTest, SeveralExpertsGiveTheFastestPerRowNamedAndEachItsOwnColumn) {
+  const Task task = SoftmaxTask();
+  const JobResult base = TimedJob(task, {20, 40, 80});
+  const JobResult tutorial = TimedJob(task, {10, 20, 40});
+  const JobResult liger = TimedJob(task, {5, 25, 40});
+  const JobResult broken = FailedJob(Status::kWrongResult, "y off at 1024x1024");
+  const JobResult llm = TimedJob(task, {10, 10, 80});
+  TableInputs inputs;
+  inputs.baseline = {&base};
+  inputs.expert = {&tutorial};
+  inputs.experts = {{"tutorial", {&tutorial}}, {"liger", {&liger}}, {"broken", {&broken}}};
+  inputs.llm = {&llm};
+  inputs.llm_name = "claude-x";
+  const TaskTable table = BuildTaskTable(task, inputs);
+  ASSERT_EQ(table.expert_names, (std::vector<std::string>{"tutorial", "liger", "broken"}));
+  ASSERT_EQ(table.rows.size(), 3u);
+  EXPECT_EQ(table.rows[0].expert_name, "liger");     // 5 < 10
+  EXPECT_EQ(table.rows[1].expert_name, "tutorial");  // 20 < 25
+  EXPECT_EQ(table.rows[2].expert_name, "tutorial");  // a tie keeps the first
+  EXPECT_DOUBLE_EQ(table.rows[0].expert.kernel_us->median, 5.0);
+  EXPECT_DOUBLE_EQ(*table.rows[0].llm_over_expert, 0.5);  // against liger, not the tutorial
+  EXPECT_DOUBLE_EQ(*table.rows[0].expert_over_base, 4.0);
+  ASSERT_EQ(table.rows[0].experts.size(), 3u);
+  EXPECT_DOUBLE_EQ(*table.rows[0].llm_over_experts[0], 1.0);
+  EXPECT_DOUBLE_EQ(*table.rows[0].llm_over_experts[1], 0.5);
+  EXPECT_FALSE(table.rows[0].llm_over_experts[2].has_value());
+  EXPECT_EQ(table.rows[0].experts[2].status, Status::kWrongResult);
+  // LLM/Expert over the fastest: 0.5, 2.0, 0.5; against the tutorial alone: 1, 2, 0.5.
+  EXPECT_NEAR(*table.geomean_llm_over_expert, std::cbrt(0.5), 1e-12);
+  EXPECT_NEAR(*table.geomean_llm_over_experts[0], 1.0, 1e-12);
+  EXPECT_EQ(table.notes,
+            (std::vector<std::string>{"Expert (broken): wrong_result: y off at 1024x1024"}));
+
+  const Grid kernel = KernelTimeGrid(table);
+  EXPECT_EQ(kernel.header[2], "Expert (fastest)");
+  EXPECT_EQ(kernel.header.back(), "Fastest expert");
+  EXPECT_EQ(kernel.rows[0].back(), "liger");
+  const Grid each = ExpertsGrid(table);
+  EXPECT_EQ(each.header, (std::vector<std::string>{"Size", "Expert (tutorial)", "Expert (liger)",
+                                                   "Expert (broken)", "LLM/tutorial", "LLM/liger",
+                                                   "LLM/broken"}));
+  EXPECT_EQ(each.rows[0][3], "wrong_result");
+  EXPECT_EQ(each.rows.back()[0], "geomean");
+
+  // One expert: the table is as it always was.
+  TableInputs one = inputs;
+  one.experts.clear();
+  const TaskTable single = BuildTaskTable(task, one);
+  EXPECT_TRUE(single.expert_names.empty());
+  EXPECT_TRUE(single.rows[0].experts.empty());
+  EXPECT_EQ(KernelTimeGrid(single).header[2], "Expert");
+  EXPECT_FALSE(HasSeveralExperts(single));
+}
+
 TEST(BenchReportTest, GeomeansAreOverRowsWhereTheRatioIsDefined) {
   const Task task = SoftmaxTask();
   const JobResult base = TimedJob(task, {20, 40, 80});
