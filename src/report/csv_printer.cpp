@@ -43,6 +43,7 @@ const std::vector<std::string> kHeader = {
     "pct_of_measured_ceiling",
     "above_measured_ceiling",
     "impossible",
+    "expert_name",
 };
 
 const char* Bool(bool value) { return value ? "true" : "false"; }
@@ -100,6 +101,8 @@ std::vector<std::string> Record(const CellRef& ref) {
   f.push_back(r && r->pct_of_measured > 0 ? CsvNumber(r->pct_of_measured) : "");
   f.push_back(Bool(r && r->above_ceiling));
   f.push_back(Bool(r && r->impossible));
+  // A task with several experts: which of them the expert record is (the fastest at this row).
+  f.push_back(ref.column->cell == &Row::expert ? row.expert_name : "");
   return f;
 }
 

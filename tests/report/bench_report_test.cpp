@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "report/csv_printer.h"
 #include "report/grid.h"
 #include "report/table_printer.h"
 #include "report_fixtures.h"
@@ -80,6 +81,15 @@ TEST(BenchReportTest, SeveralExpertsGiveTheFastestPerRowNamedAndEachItsOwnColumn
                                                    "LLM/broken"}));
   EXPECT_EQ(each.rows[0][3], "wrong_result");
   EXPECT_EQ(each.rows.back()[0], "geomean");
+
+  // CSV names the expert record's expert.
+  BenchReport report;
+  report.tables.push_back(table);
+  std::ostringstream csv;
+  PrintCsv(report, csv);
+  EXPECT_NE(csv.str().find("softmax,,1024x1024,forward,expert,ok,"), std::string::npos)
+      << csv.str();
+  EXPECT_NE(csv.str().find(",liger\n"), std::string::npos) << csv.str();
 
   // One expert: the table is as it always was.
   TableInputs one = inputs;
