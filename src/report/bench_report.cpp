@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <set>
 #include <utility>
@@ -226,59 +227,46 @@ std::string TunedDifferences(const Cell& cell) {
   return text;
 }
 
-void AddNotes(const Columns& columns, TaskTable* table) {
-  for (const Column& c : columns) {
-    if (c.cell == &Row::compile && !table->has_compile) continue;
-    // Several experts: each has its notes under its own name (AddExpertNotes).
-    if (c.cell == &Row::expert && !table->expert_names.empty()) continue;
-    const JobResult* job = c.job();
-    const Status status = job == nullptr ? Status::kUnavailable : job->status;
-    if (status != Status::kOk) {
-      const std::string message = job == nullptr ? "not requested" : OneLine(job->message);
-      table->notes.push_back(c.label + ": " + std::string(StatusName(status)) +
-                             (message.empty() ? "" : ": " + message));
-      continue;
-    }
-    // An ok job can still lack a row another job timed.
-    for (const Row& row : table->rows) {
-      const Cell& cell = row.*c.cell;
-      if (cell.status != Status::kOk) {
-        table->notes.push_back(c.label + ": " + std::string(StatusName(cell.status)) + ": " +
-                               cell.message);
-      } else if (TunedDifferently(cell)) {
-        table->notes.push_back(fmt::format(
-            "{} {} {}: its processes autotuned differently, so their times may sit on different "
-            "levels ({})",
-            c.label, row.size, row.mode, TunedDifferences(cell)));
-      }
+/// One column's notes: its job's failure; else each row whose cell is not ok (an ok job can
+/// still lack a row another job timed) or whose processes autotuned differently.
+void NoteColumn(const Column& c, const std::function<const Cell&(const Row&)>& cell_of,
+                TaskTable* table) {
+  const JobResult* job = c.job();
+  const Status status = job == nullptr ? Status::kUnavailable : job->status;
+  if (status != Status::kOk) {
+    const std::string message = job == nullptr ? "not requested" : OneLine(job->message);
+    table->notes.push_back(c.label + ": " + std::string(StatusName(status)) +
+                           (message.empty() ? "" : ": " + message));
+    return;
+  }
+  for (const Row& row : table->rows) {
+    const Cell& cell = cell_of(row);
+    if (cell.status != Status::kOk) {
+      table->notes.push_back(c.label + ": " + std::string(StatusName(cell.status)) + ": " +
+                             cell.message);
+    } else if (TunedDifferently(cell)) {
+      table->notes.push_back(fmt::format(
+          "{} {} {}: its processes autotuned differently, so their times may sit on different "
+          "levels ({})",
+          c.label, row.size, row.mode, TunedDifferences(cell)));
     }
   }
 }
 
-/// The notes of each of several experts, under its name.
-void AddExpertNotes(const std::vector<Column>& experts, TaskTable* table) {
-  for (size_t i = 0; i < experts.size(); ++i) {
-    const Column& c = experts[i];
-    const JobResult* job = c.job();
-    const Status status = job == nullptr ? Status::kUnavailable : job->status;
-    if (status != Status::kOk) {
-      const std::string message = job == nullptr ? "not requested" : OneLine(job->message);
-      table->notes.push_back(c.label + ": " + std::string(StatusName(status)) +
-                             (message.empty() ? "" : ": " + message));
+/// The columns' notes; with several experts, each expert's under its own name, not the Expert
+/// column's (which is the fastest of them at each row).
+void AddNotes(const Columns& columns, const std::vector<Column>& experts, TaskTable* table) {
+  for (const Column& c : columns) {
+    if (c.cell == &Row::compile && !table->has_compile) continue;
+    if (c.cell == &Row::expert && !experts.empty()) {
+      for (size_t i = 0; i < experts.size(); ++i) {
+        NoteColumn(
+            experts[i], [i](const Row& row) -> const Cell& { return row.experts[i]; }, table);
+      }
       continue;
     }
-    for (const Row& row : table->rows) {
-      const Cell& cell = row.experts[i];
-      if (cell.status != Status::kOk) {
-        table->notes.push_back(c.label + ": " + std::string(StatusName(cell.status)) + ": " +
-                               cell.message);
-      } else if (TunedDifferently(cell)) {
-        table->notes.push_back(fmt::format(
-            "{} {} {}: its processes autotuned differently, so their times may sit on different "
-            "levels ({})",
-            c.label, row.size, row.mode, TunedDifferences(cell)));
-      }
-    }
+    NoteColumn(
+        c, [&c](const Row& row) -> const Cell& { return row.*c.cell; }, table);
   }
 }
 
@@ -381,8 +369,7 @@ TaskTable BuildTaskTable(const Task& task, const TableInputs& inputs) {
     }
     table.geomean_llm_over_experts.push_back(GeometricMean(values));
   }
-  AddNotes(columns, &table);
-  AddExpertNotes(experts, &table);
+  AddNotes(columns, experts, &table);
   return table;
 }
 
